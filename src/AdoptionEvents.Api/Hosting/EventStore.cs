@@ -1,0 +1,76 @@
+using AdoptionEvents.Hosting.Database;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.OpenTelemetry;
+using Marten;
+using Wolverine;
+using Weasel.Core;
+using Wolverine.Marten;
+
+namespace AdoptionEvents.Hosting;
+
+public enum DaemonDistribution
+{
+    /// <summary>This node runs every async projection: one node alone.</summary>
+    Solo,
+
+    /// <summary>Several nodes; one holds a lock and runs every projection, the others stand by.</summary>
+    HotCold,
+
+    /// <summary>Several nodes; Wolverine spreads the projections among the live nodes.</summary>
+    Distributed,
+}
+
+public static class EventStore
+{
+    /// <summary>Marten (events and documents) and Wolverine (handlers, HTTP, outbox) on the provisioned database.</summary>
+    public static WebApplicationBuilder AddEventStore(this WebApplicationBuilder builder, params Action<StoreOptions>[] modules)
+    {
+        var settings = builder.Configuration.ReadDatabaseSettings();
+        var distribution = builder.Configuration.GetValue("Projections:Daemon", DaemonDistribution.Solo);
+        builder.Services.AddProvisionedDatabase(builder.Configuration, builder.Environment);
+
+        var marten = builder.Services.AddMarten(sp =>
+            {
+                var options = new StoreOptions();
+                options.Connection(sp.GetRequiredService<ProvisionedDatabase>().ConnectionString);
+                options.DatabaseSchemaName = settings.Schema;
+                options.Events.StreamIdentity = StreamIdentity.AsGuid;
+                options.Events.MetadataConfig.CorrelationIdEnabled = true;
+                options.Events.MetadataConfig.CausationIdEnabled = true;
+                options.Events.MetadataConfig.HeadersEnabled = true;
+                options.Events.MetadataConfig.UserNameEnabled = true;
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
+                options.OpenTelemetry.TrackEventCounters();
+                foreach (var module in modules)
+                {
+                    module(options);
+                }
+
+                return options;
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup()
+            .IntegrateWithWolverine(wolverine =>
+            {
+                wolverine.MessageStorageSchemaName = settings.Schema + "_wolverine";
+                wolverine.UseWolverineManagedEventSubscriptionDistribution = distribution == DaemonDistribution.Distributed;
+            });
+
+        // Wolverine-managed distribution starts the projection agents itself; a Marten daemon beside it fails startup.
+        if (distribution != DaemonDistribution.Distributed)
+        {
+            marten.AddAsyncDaemon(distribution == DaemonDistribution.HotCold ? DaemonMode.HotCold : DaemonMode.Solo);
+        }
+
+        builder.Host.UseWolverine(options =>
+        {
+            options.ApplicationAssembly = typeof(EventStore).Assembly;
+            options.UseRuntimeCompilation();
+            options.Policies.AutoApplyTransactions();
+            options.Policies.UseDurableLocalQueues();
+        });
+        return builder;
+    }
+}

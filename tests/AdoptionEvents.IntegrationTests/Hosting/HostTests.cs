@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Alba;
+using AdoptionEvents.IntegrationTests.Infrastructure;
+
+namespace AdoptionEvents.IntegrationTests.Hosting;
+
+public class HostTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    [Fact]
+    public async Task Ready_reports_postgresql_and_the_projection_daemon_healthy()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/health/ready");
+            s.StatusCodeShouldBeOk();
+        });
+
+        var report = await result.ReadAsJsonAsync<JsonElement>();
+        report.GetProperty("status").GetString().ShouldBe("Healthy");
+        report.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString())
+            .ShouldBe(["postgresql", "projection-daemon"], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task Live_answers_without_touching_dependencies()
+    {
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/health/live");
+            s.StatusCodeShouldBeOk();
+            s.ContentShouldBe("Healthy");
+        });
+    }
+
+    [Fact]
+    public async Task The_openapi_document_and_the_browsable_reference_are_served()
+    {
+        var document = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/openapi/v1.json");
+            s.StatusCodeShouldBeOk();
+        });
+        (await document.ReadAsJsonAsync<JsonElement>()).GetProperty("openapi").GetString().ShouldStartWith("3.");
+
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/scalar/");
+            s.StatusCodeShouldBeOk();
+            s.ContentTypeShouldBe("text/html");
+        });
+    }
+
+    [Fact]
+    public async Task An_unknown_route_answers_with_problem_details()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/nothing-here");
+            s.StatusCodeShouldBe(404);
+        });
+
+        result.Context.Response.ContentType.ShouldBe("application/problem+json");
+        (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("status").GetInt32().ShouldBe(404);
+    }
+}

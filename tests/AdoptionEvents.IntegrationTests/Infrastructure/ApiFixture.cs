@@ -1,0 +1,46 @@
+using Alba;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Wolverine;
+
+namespace AdoptionEvents.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The API in process (Alba) on the shared test server, in a schema pair of its own
+/// (events and documents, plus "_wolverine"), dropped when the test class ends.
+/// </summary>
+public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
+{
+    public string Schema { get; } = $"t_{Guid.NewGuid():N}"[..14];
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public TestDatabase Database => database;
+
+    public async ValueTask InitializeAsync()
+    {
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseSetting("ConnectionStrings:AdoptionEvents", database.ConnectionString);
+            builder.UseSetting("Database:Schema", Schema);
+            builder.ConfigureServices(services =>
+            {
+                services.DisableAllExternalWolverineTransports();
+                services.MartenDaemonModeIsSolo();
+                services.RunWolverineInSoloMode();
+            });
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade;", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
