@@ -19,7 +19,10 @@ public static class Composition
         }
 
         builder.AddTelemetry();
-        builder.AddEventStore();
+        builder.AddEventStore(Journeys.Configuration.ConfigureJourneys, Organisations.Configuration.ConfigureOrganisations);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Http.JsonBody>();
+        builder.Services.ConfigureHttpJsonOptions(o => Json.ConfigureHttp(o.SerializerOptions));
         builder.Services.AddProblemResponses();
         builder.Services.AddHealth();
         builder.Services.AddOpenApi();

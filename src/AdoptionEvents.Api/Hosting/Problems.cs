@@ -16,6 +16,34 @@ public static class Problems
         return services;
     }
 
+    /// <summary>A refusal as ProblemDetails: the first reason names field and rule; "errors" lists them all.</summary>
+    public static IResult For(params Refusal[] refusals)
+    {
+        var first = refusals[0];
+        var problem = new ProblemDetails
+        {
+            Status = first.Status,
+            Title = first.Status switch
+            {
+                400 => "Invalid input",
+                404 => "Not found",
+                409 => "Refused by the rules of the journey",
+                412 => "Stale version",
+                413 => "Request body too large",
+                422 => "Unknown reference",
+                _ => "Refused",
+            },
+            Detail = string.Join("; ", refusals.Select(r => $"{r.Field}: {r.Detail}")),
+            Type = $"urn:adoption-events:problem:{first.Rule}",
+        };
+        problem.Extensions["field"] = first.Field;
+        problem.Extensions["rule"] = first.Rule;
+        problem.Extensions["errors"] = refusals.Select(r => new { field = r.Field, rule = r.Rule, detail = r.Detail }).ToArray();
+        return Results.Problem(problem);
+    }
+
+    public static IResult For(IEnumerable<Refusal> refusals) => For([.. refusals]);
+
     private sealed class KnownExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -24,10 +52,14 @@ public static class Problems
             {
                 BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e =>
                     new() { Status = 413, Title = "Request body too large", Detail = e.Message },
+                JsonException e =>
+                    new() { Status = 400, Title = "Malformed JSON", Detail = e.Message, Extensions = { ["field"] = e.Path, ["rule"] = "json" } },
+                BadHttpRequestException { InnerException: JsonException e } =>
+                    new() { Status = 400, Title = "Malformed JSON", Detail = e.Message, Extensions = { ["field"] = e.Path, ["rule"] = "json" } },
+                NotSupportedException e when e.Message.Contains("abstract", StringComparison.Ordinal) =>
+                    new() { Status = 400, Title = "Malformed JSON", Detail = "the body must name its event in \"type\" (see GET /api/vocabularies)", Extensions = { ["field"] = "type", ["rule"] = "required" } },
                 BadHttpRequestException e =>
                     new() { Status = e.StatusCode, Title = "Bad request", Detail = e.Message },
-                JsonException e =>
-                    new() { Status = 400, Title = "Malformed JSON", Detail = e.Message },
                 ConcurrencyException e =>
                     new() { Status = 409, Title = "Concurrent change", Detail = e.Message },
                 _ => null,

@@ -1,0 +1,30 @@
+using AdoptionEvents.Journeys.Recording;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Events.Aggregation;
+
+namespace AdoptionEvents.Journeys;
+
+public static class Configuration
+{
+    public static void ConfigureJourneys(this StoreOptions options)
+    {
+        foreach (var entry in EventCatalogue.Entries)
+        {
+            options.Events.MapEventType(entry.Type, entry.Name);
+        }
+
+        options.Projections.Add(new JourneyProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new EventIndexProjection(), ProjectionLifecycle.Inline);
+        options.Schema.For<IndexedEvent>().Index(e => e.InnovationId);
+        options.Schema.For<CausalEdge>().Index(e => e.Effect);
+    }
+}
+
+/// <summary>The decision state of each journey, kept inline so a command reads its own write.</summary>
+public sealed class JourneyProjection : SingleStreamProjection<Journey, Guid>
+{
+    public override Journey? Evolve(Journey? snapshot, Guid id, IEvent e) =>
+        e.Data is JourneyEvent fact ? Journey.After(snapshot, e.Id, fact) : snapshot;
+}

@@ -1,0 +1,155 @@
+using System.Collections.Immutable;
+using AdoptionEvents.Journeys.Barriers;
+using AdoptionEvents.Journeys.Corrections;
+using AdoptionEvents.Journeys.Domino;
+using AdoptionEvents.Journeys.Levers;
+using AdoptionEvents.Journeys.Origin;
+using AdoptionEvents.Journeys.Resources;
+using AdoptionEvents.Journeys.SiteAdoption;
+
+namespace AdoptionEvents.Journeys.Recording;
+
+/// <summary>An event already in the store, as far as a decision needs to know it.</summary>
+public sealed record KnownEvent(Guid Id, Guid InnovationId, string Type);
+
+/// <summary>
+/// What the store knows beyond the journey's own state: the events and organisations a fact names,
+/// and, for a causal link, every ancestor of its cause. Loaded by the shell before the decision.
+/// </summary>
+public sealed record DecisionContext(
+    IReadOnlyDictionary<Guid, KnownEvent> Events,
+    IReadOnlySet<Guid> Organisations,
+    IReadOnlySet<Guid> AncestorsOfCause)
+{
+    public static readonly DecisionContext Empty = new(new Dictionary<Guid, KnownEvent>(), new HashSet<Guid>(), new HashSet<Guid>());
+}
+
+public sealed record Decision(IReadOnlyList<JourneyEvent> Events, IReadOnlyList<Refusal> Refusals)
+{
+    public bool Refused => Refusals.Count > 0;
+
+    public static Decision Accept(params JourneyEvent[] events) => new(events, []);
+
+    public static Decision Refuse(IEnumerable<Refusal> refusals) => new([], [.. refusals]);
+}
+
+/// <summary>
+/// Decides whether a fact may join a journey: a pure function of (fact, journey state, what the store
+/// knows, now, user). It returns the events to append or every reason to refuse; it never touches
+/// the database.
+/// </summary>
+public static class JourneyDecider
+{
+    public static Decision Start(JourneyEvent first, DecisionContext context, DateTimeOffset now, string user)
+    {
+        if (first is not (NeedIdentified or InnovationRegistered))
+        {
+            return Decision.Refuse([Refusal.BadInput("type", "journey-start",
+                $"a journey starts with need_identified or innovation_registered, not {EventCatalogue.Of(first).Name}")]);
+        }
+
+        return Decide(null, first, context, now, user);
+    }
+
+    public static Decision Decide(Journey? journey, JourneyEvent fact, DecisionContext context, DateTimeOffset now, string user)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(user);
+        var refusals = FieldRules.Check(fact, DateOnly.FromDateTime(now.UtcDateTime)).ToList();
+        if (refusals.Count > 0)
+        {
+            return Decision.Refuse(refusals);
+        }
+
+        refusals.AddRange(References(fact, context));
+        if (refusals.Count > 0)
+        {
+            return Decision.Refuse(refusals);
+        }
+
+        if (journey is not null)
+        {
+            refusals.AddRange(StateRules(journey, fact, context));
+        }
+
+        return refusals.Count > 0 ? Decision.Refuse(refusals) : Decision.Accept(fact);
+    }
+
+    private static IEnumerable<Refusal> References(JourneyEvent fact, DecisionContext context)
+    {
+        foreach (var (field, id) in fact.ReferencedOrganisations().Where(o => !context.Organisations.Contains(o.Id)))
+        {
+            yield return Refusal.UnknownReference(field, "known-organisation", $"organisation {id} is not registered");
+        }
+
+        foreach (var id in fact.ReferencedEvents().Distinct().Where(id => !context.Events.ContainsKey(id)))
+        {
+            yield return Refusal.UnknownReference(fact.CausedBy.Contains(id) ? "causedBy" : ReferenceField(fact), "known-event",
+                $"event {id} is not in the store");
+        }
+    }
+
+    private static IEnumerable<Refusal> StateRules(Journey journey, JourneyEvent fact, DecisionContext context)
+    {
+        if (journey.Retired && fact is not (EventCorrected or EventRetracted))
+        {
+            yield return Refusal.Conflict("type", "retired", $"'{journey.Name}' is retired: it takes only corrections and retractions");
+            yield break;
+        }
+
+        var refusal = fact switch
+        {
+            SiteEvent s => SiteTransitions.Next(journey.SiteStateOf(s.SiteId), s) is (_, { } why)
+                ? Refusal.Conflict("type", "site-transition", why) : null,
+            BarrierResolved b => Open(journey.OpenBarriers, b.BarrierEventId, "barrierEventId", "open-barrier", "barrier_encountered", context),
+            TargetMet t => Open(journey.OpenTargets, t.TargetEventId, "targetEventId", "open-target", "target_set", context),
+            TargetMissed t => Open(journey.OpenTargets, t.TargetEventId, "targetEventId", "open-target", "target_set", context),
+            FundingEnded f => Open(journey.ActiveFunding, f.FundingEventId, "fundingEventId", "active-funding", "funding_secured", context),
+            SpreadProgrammeEnded p => Open(journey.ActiveProgrammes, p.ProgrammeEventId, "programmeEventId", "active-programme", "spread_programme_launched", context),
+            CausalLinkWithdrawn w => Open(journey.ActiveLinks, w.LinkEventId, "linkEventId", "active-link", "causal_link_asserted", context),
+            CausalLinkAsserted c when c.EffectEventId == c.CauseEventId || context.AncestorsOfCause.Contains(c.EffectEventId) =>
+                Refusal.Conflict("effectEventId", "acyclic", $"event {c.EffectEventId} already leads to {c.CauseEventId}: the link would close a cycle"),
+            EventCorrected c => OwnAndStanding(journey, c.CorrectedEventId, "correctedEventId", context),
+            EventRetracted r => OwnAndStanding(journey, r.RetractedEventId, "retractedEventId", context),
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            yield return refusal;
+        }
+    }
+
+    private static Refusal? Open(ImmutableHashSet<Guid> open, Guid id, string field, string rule, string expectedType, DecisionContext context)
+    {
+        if (open.Contains(id))
+        {
+            return null;
+        }
+
+        return context.Events.TryGetValue(id, out var known) && known.Type != expectedType
+            ? Refusal.UnknownReference(field, "event-type", $"event {id} is a {known.Type}, not a {expectedType}")
+            : Refusal.Conflict(field, rule, $"event {id} is not an open {expectedType} of this journey");
+    }
+
+    private static Refusal? OwnAndStanding(Journey journey, Guid id, string field, DecisionContext context)
+    {
+        if (context.Events[id].InnovationId != journey.Id)
+        {
+            return Refusal.Conflict(field, "same-journey", $"event {id} belongs to another journey");
+        }
+
+        return journey.Retracted.Contains(id) ? Refusal.Conflict(field, "not-retracted", $"event {id} was retracted") : null;
+    }
+
+    private static string ReferenceField(JourneyEvent fact) => fact switch
+    {
+        BarrierResolved => "barrierEventId",
+        TargetMet or TargetMissed => "targetEventId",
+        FundingEnded => "fundingEventId",
+        SpreadProgrammeEnded => "programmeEventId",
+        CausalLinkAsserted => "causeEventId",
+        CausalLinkWithdrawn => "linkEventId",
+        EventCorrected => "correctedEventId",
+        EventRetracted => "retractedEventId",
+        _ => "causedBy",
+    };
+}
