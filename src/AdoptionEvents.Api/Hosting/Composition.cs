@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AdoptionEvents.Hosting.Database;
 using JasperFx;
+using Microsoft.AspNetCore.Hosting.Server;
 using Wolverine.Http;
 
 namespace AdoptionEvents.Hosting;
@@ -36,7 +37,11 @@ public static class Composition
         app.UseStatusCodePages();
         app.MapHealth();
         app.MapApiDocumentation();
-        app.MapWolverineEndpoints();
+        app.MapWolverineEndpoints(o =>
+        {
+            o.RejectUnparseableQueryValues = true;
+            o.RejectUnparseableHeaderValues = true;
+        });
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("AdoptionEvents is ready on {Urls}", string.Join(", ", app.Urls)));
         return app;
@@ -56,7 +61,12 @@ public static class Composition
 
         try
         {
-            EnsureAddressesAreFree(app.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl);
+            // Only a socket server can find its address taken (an in-process test server cannot).
+            if (app.Services.GetRequiredService<IServer>().GetType().Name.StartsWith("Kestrel", StringComparison.Ordinal))
+            {
+                EnsureAddressesAreFree(app.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl);
+            }
+
             _ = app.Services.GetRequiredService<ProvisionedDatabase>();
             await app.RunAsync();
             return 0;
@@ -64,11 +74,8 @@ public static class Composition
         catch (StartupConfigurationException e)
         {
             await Console.Error.WriteLineAsync($"AdoptionEvents cannot start: {e.Message}");
-            return 1;
-        }
-        finally
-        {
             await app.DisposeAsync();
+            return 1;
         }
     }
 

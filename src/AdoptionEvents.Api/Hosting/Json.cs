@@ -27,8 +27,6 @@ public static class Json
         options.DictionaryKeyPolicy = null;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-        options.RespectRequiredConstructorParameters = true;
-        options.RespectNullableAnnotations = true;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
     }
 
@@ -36,6 +34,10 @@ public static class Json
     public static void ConfigureHttp(JsonSerializerOptions options)
     {
         Configure(options);
+
+        // Requests must say what they mean: a missing non-nullable member is a 400, not a default.
+        options.RespectRequiredConstructorParameters = true;
+        options.RespectNullableAnnotations = true;
         options.AllowOutOfOrderMetadataProperties = true;
         options.TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { JourneyEventPolymorphism } };
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
 using Marten;
@@ -103,13 +104,10 @@ public static class RenameOrganisationEndpoint
 
 public static class StartMembershipEndpoint
 {
-    public static async Task<Organisation?> LoadAsync(StartMembership command, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Organisation>(command.ParentId, ct);
-
     [WolverinePost("/api/organisations/{id}/memberships")]
-    public static (IResult, Events) Post(StartMembership command, [WriteAggregate] Organisation organisation, Organisation? parent, TimeProvider clock) =>
+    public static async Task<(IResult, Events)> Post(StartMembership command, [WriteAggregate] Organisation organisation, IQuerySession session, TimeProvider clock, CancellationToken ct) =>
         RenameOrganisationEndpoint.Decided(
-            OrganisationDecisions.Join(organisation, command, parent, RenameOrganisationEndpoint.Today(clock)),
+            OrganisationDecisions.Join(organisation, command, await session.LoadAsync<Organisation>(command.ParentId, ct), RenameOrganisationEndpoint.Today(clock)),
             new MembershipStarted(organisation.Id, command.ParentId, command.Effective));
 }
 
@@ -124,13 +122,10 @@ public static class EndMembershipEndpoint
 
 public static class RecordSuccessionEndpoint
 {
-    public static async Task<Organisation?> LoadAsync(RecordSuccession command, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Organisation>(command.SuccessorId, ct);
-
     [WolverinePost("/api/organisations/{id}/successions")]
-    public static (IResult, Events) Post(RecordSuccession command, [WriteAggregate] Organisation organisation, Organisation? successor, TimeProvider clock) =>
+    public static async Task<(IResult, Events)> Post(RecordSuccession command, [WriteAggregate] Organisation organisation, IQuerySession session, TimeProvider clock, CancellationToken ct) =>
         RenameOrganisationEndpoint.Decided(
-            OrganisationDecisions.Succeed(organisation, command, successor, RenameOrganisationEndpoint.Today(clock)),
+            OrganisationDecisions.Succeed(organisation, command, await session.LoadAsync<Organisation>(command.SuccessorId, ct), RenameOrganisationEndpoint.Today(clock)),
             new OrganisationSucceeded(organisation.Id, command.SuccessorId, command.Effective));
 }
 
@@ -141,8 +136,20 @@ public static class OrganisationQueries
 
     /// <summary>Search by name (current or former) or code, filter by kind or parent.</summary>
     [WolverineGet("/api/organisations")]
-    public static async Task<IReadOnlyList<Organisation>> List(IQuerySession session, string? q, OrganisationKind? kind, Guid? parentId, int? limit, CancellationToken ct)
+    public static async Task<IResult> List(IQuerySession session, string? q, string? kind, Guid? parentId, int? limit, CancellationToken ct)
     {
+        OrganisationKind? parsedKind = null;
+        if (kind is not null)
+        {
+            if (!Enum.TryParse<OrganisationKind>(kind.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var k))
+            {
+                return Problems.For(Refusal.BadInput("kind", "vocabulary",
+                    $"'{kind}' is not an organisation kind ({string.Join(", ", Enum.GetNames<OrganisationKind>().Select(n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n)))})"));
+            }
+
+            parsedKind = k;
+        }
+
         var query = session.Query<Organisation>().AsQueryable();
         if (!string.IsNullOrWhiteSpace(q))
         {
@@ -150,9 +157,9 @@ public static class OrganisationQueries
                 || o.FormerNames.Any(f => f.Name.Contains(q, StringComparison.OrdinalIgnoreCase)));
         }
 
-        if (kind is not null)
+        if (parsedKind is not null)
         {
-            query = query.Where(o => o.Kind == kind);
+            query = query.Where(o => o.Kind == parsedKind);
         }
 
         if (parentId is not null)
@@ -160,6 +167,6 @@ public static class OrganisationQueries
             query = query.Where(o => o.Memberships.Any(m => m.ParentId == parentId && m.To == null));
         }
 
-        return await query.OrderBy(o => o.Name).Take(Math.Clamp(limit ?? 100, 1, 500)).ToListAsync(ct);
+        return Results.Ok(await query.OrderBy(o => o.Name).Take(Math.Clamp(limit ?? 100, 1, 500)).ToListAsync(ct));
     }
 }

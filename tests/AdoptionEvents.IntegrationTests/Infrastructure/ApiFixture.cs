@@ -20,6 +20,8 @@ public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
 
     public TestDatabase Database => database;
 
+    public ApiClient Client => new(Host.Server.CreateClient());
+
     public async ValueTask InitializeAsync()
     {
         Host = await AlbaHost.For<Program>(builder =>
