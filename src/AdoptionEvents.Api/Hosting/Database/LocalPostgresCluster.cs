@@ -109,6 +109,13 @@ public sealed class LocalPostgresCluster(LocalClusterOptions options) : IPostgre
     {
         var init = await RunAsync(Path.Combine(bin, "initdb"),
             ["-D", _dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"], asPostgres: true, ct);
+        if (init.ExitCode != 0 && _asRoot && init.Output.Contains("Permission denied", StringComparison.Ordinal))
+        {
+            throw new StartupConfigurationException(
+                $"The 'postgres' OS user (initdb refuses to run as root) cannot reach {_dataDirectory}: " +
+                "choose a folder every parent of which it may enter (Database:Local:Directory), or run as another user.");
+        }
+
         if (init.ExitCode != 0)
         {
             throw new StartupConfigurationException(
