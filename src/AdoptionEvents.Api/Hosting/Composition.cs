@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using AdoptionEvents.Hosting.Database;
+using AdoptionEvents.ReadModels;
+using AdoptionEvents.ReadModels.Admin;
+using AdoptionEvents.ReadModels.InnovationSummaries;
 using JasperFx;
 using Microsoft.AspNetCore.Hosting.Server;
 using Wolverine.Http;
@@ -20,7 +23,15 @@ public static class Composition
         }
 
         builder.AddTelemetry();
-        builder.AddEventStore(Journeys.Configuration.ConfigureJourneys, Organisations.Configuration.ConfigureOrganisations);
+        var stages = builder.Configuration.GetSection("Stages").Get<StageThresholds>() ?? new StageThresholds();
+        builder.Services.Configure<StageThresholds>(builder.Configuration.GetSection("Stages"));
+        builder.AddEventStore(
+            Journeys.Configuration.ConfigureJourneys,
+            Organisations.Configuration.ConfigureOrganisations,
+            options => options.ConfigureReadModels(stages));
+        builder.Services.AddSingleton<ProjectionLag>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectionLag>());
+        builder.Services.AddSingleton<RebuildJobs>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Http.JsonBody>();
         builder.Services.ConfigureHttpJsonOptions(o => Json.ConfigureHttp(o.SerializerOptions));

@@ -4,6 +4,7 @@ using Marten;
 using Marten.Events.Daemon.Coordination;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using AdoptionEvents.ReadModels.Admin;
 using Npgsql;
 
 namespace AdoptionEvents.Hosting;
@@ -64,26 +65,38 @@ public static class Health
         }
     }
 
-    private sealed class ProjectionDaemonHealthCheck(IServiceProvider services, IDocumentStore store) : IHealthCheck
+    /// <summary>
+    /// Healthy when the daemon runs (on a Solo node) and every async projection is within
+    /// Projections:MaxHealthyLag events of the newest event; Degraded when one is behind or stopped on an
+    /// event it could not apply (Marten logs that event's id); Unhealthy when a Solo daemon is not running.
+    /// </summary>
+    private sealed class ProjectionDaemonHealthCheck(IServiceProvider services, IDocumentStore store, ProjectionLag lag, IConfiguration configuration) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            var coordinator = services.GetService<IProjectionCoordinator>();
-            if (coordinator is null)
-            {
-                // Wolverine-managed distribution: the projections run as Wolverine agents on some node.
-                return Task.FromResult(HealthCheckResult.Healthy("projections distributed by Wolverine"));
-            }
-
             if (!((StoreOptions)store.Options).Projections.All.Any(p => p.Lifecycle == ProjectionLifecycle.Async))
             {
-                return Task.FromResult(HealthCheckResult.Healthy("no async projections to run"));
+                return HealthCheckResult.Healthy("no async projections to run");
             }
 
-            var daemon = coordinator.DaemonForMainDatabase();
-            return Task.FromResult(daemon.IsRunning
-                ? HealthCheckResult.Healthy("async daemon running")
-                : HealthCheckResult.Unhealthy("async daemon not running"));
+            var sample = lag.Latest ?? await lag.SampleAsync(cancellationToken);
+            var data = sample.Shards.ToDictionary(s => s.Shard, s => (object)s.Lag);
+            var distribution = configuration.GetValue("Projections:Daemon", DaemonDistribution.Solo);
+            var daemon = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase();
+            if (daemon is { IsRunning: false } && distribution == DaemonDistribution.Solo)
+            {
+                return HealthCheckResult.Unhealthy("async daemon not running", data: data);
+            }
+
+            if (daemon is not null && daemon.HasAnyPaused())
+            {
+                return HealthCheckResult.Degraded("a projection stopped on an event it could not apply (see the log for the event id)", data: data);
+            }
+
+            var maxLag = configuration.GetValue("Projections:MaxHealthyLag", 10_000L);
+            return sample.MaxLag > maxLag
+                ? HealthCheckResult.Degraded($"projections are {sample.MaxLag} events behind (limit {maxLag})", data: data)
+                : HealthCheckResult.Healthy(daemon is null ? "projections distributed by Wolverine" : "async daemon running", data);
         }
     }
 }

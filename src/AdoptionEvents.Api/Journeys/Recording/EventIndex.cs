@@ -14,6 +14,13 @@ public sealed record IndexedEvent
 
     public required string Type { get; init; }
 
+    /// <summary>The domino kind for domino events (kind of a domino_change_observed, else the event type).</summary>
+    public string? Kind { get; init; }
+
+    public PartialDate? OccurredAt { get; init; }
+
+    public string? Summary { get; init; }
+
     public IReadOnlyList<Guid> CausedBy { get; init; } = [];
 }
 
@@ -26,13 +33,19 @@ public sealed record CausalEdge
     public Guid Cause { get; init; }
 
     public Guid Effect { get; init; }
+
+    public PartialDate? AssertedAt { get; init; }
+
+    /// <summary>Set when the link is withdrawn: the edge stays, so the log as of an earlier date still shows it.</summary>
+    public PartialDate? WithdrawnAt { get; init; }
 }
 
 /// <summary>Inline, so a reference to an event recorded a moment ago resolves at once.</summary>
 public sealed class EventIndexProjection : IProjection
 {
-    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        var edges = new Dictionary<Guid, CausalEdge>();
         foreach (var e in events)
         {
             if (e.Data is not JourneyEvent fact)
@@ -40,19 +53,36 @@ public sealed class EventIndexProjection : IProjection
                 continue;
             }
 
-            operations.Store(new IndexedEvent { Id = e.Id, InnovationId = e.StreamId, Type = e.EventTypeName, CausedBy = fact.CausedBy });
+            operations.Store(new IndexedEvent
+            {
+                Id = e.Id, InnovationId = e.StreamId, Type = e.EventTypeName, CausedBy = fact.CausedBy, OccurredAt = fact.OccurredAt,
+                Summary = fact.Summary, Kind = fact switch
+                {
+                    DominoChangeObserved d => d.Kind,
+                    NewNeedRevealed => "new_need_revealed",
+                    RoleChanged r => r.Who == RoleHolder.Patient ? "patient_role_change" : "staff_role_change",
+                    PathwayChanged => "pathway_redesign",
+                    DerivedInnovationLaunched => "derivative_innovation",
+                    _ => null,
+                },
+            });
             switch (fact)
             {
                 case CausalLinkAsserted link:
-                    operations.Store(new CausalEdge { Id = e.Id, Cause = link.CauseEventId, Effect = link.EffectEventId });
+                    edges[e.Id] = new CausalEdge { Id = e.Id, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
+                    operations.Store(edges[e.Id]);
                     break;
                 case CausalLinkWithdrawn withdrawn:
-                    operations.Delete<CausalEdge>(withdrawn.LinkEventId);
+                    var edge = edges.GetValueOrDefault(withdrawn.LinkEventId) ?? await operations.LoadAsync<CausalEdge>(withdrawn.LinkEventId, cancellation);
+                    if (edge is not null)
+                    {
+                        edges[edge.Id] = edge with { WithdrawnAt = withdrawn.OccurredAt };
+                        operations.Store(edges[edge.Id]);
+                    }
+
                     break;
             }
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>Every event the given one follows from, through causedBy and asserted links, transitively.</summary>
@@ -63,7 +93,7 @@ public sealed class EventIndexProjection : IProjection
         while (frontier.Count > 0)
         {
             var nodes = await session.LoadManyAsync<IndexedEvent>(ct, frontier);
-            var edges = await session.Query<CausalEdge>().Where(x => frontier.Contains(x.Effect)).ToListAsync(ct);
+            var edges = await session.Query<CausalEdge>().Where(x => frontier.Contains(x.Effect) && x.WithdrawnAt == null).ToListAsync(ct);
             frontier = [.. nodes.SelectMany(n => n.CausedBy).Concat(edges.Select(x => x.Cause)).Where(seen.Add)];
         }
 

@@ -1,0 +1,33 @@
+using AdoptionEvents.ReadModels.InnovationSummaries;
+using AdoptionEvents.ReadModels.NetworkFigures;
+using AdoptionEvents.ReadModels.SiteRegister;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace AdoptionEvents.ReadModels;
+
+public static class Configuration
+{
+    public const string InnovationSummaries = "InnovationSummaries";
+    public const string SiteRegister = "SiteRegister";
+    public const string ObservedMetrics = "ObservedMetrics";
+
+    /// <summary>
+    /// The views users read. Across streams, or heavy per stream, they are async (the daemon builds them);
+    /// an event a projection cannot apply stops that projection rather than being skipped.
+    /// </summary>
+    public static void ConfigureReadModels(this StoreOptions options, StageThresholds thresholds)
+    {
+        options.Projections.Add(new InnovationSummaryProjection(thresholds) { Name = InnovationSummaries }, ProjectionLifecycle.Async);
+        options.Projections.Add(new SiteAdoptionProjection { Name = SiteRegister }, ProjectionLifecycle.Async);
+        options.Projections.Add(new ObservedMetricProjection(), ProjectionLifecycle.Async, ObservedMetrics);
+        options.Projections.Errors.SkipApplyErrors = false;
+        options.Projections.Errors.SkipSerializationErrors = false;
+        options.Projections.Errors.SkipUnknownEvents = false;
+        options.Projections.RebuildErrors.SkipApplyErrors = false;
+        options.Projections.RebuildErrors.SkipSerializationErrors = false;
+        options.Schema.For<InnovationSummary>().Index(x => x.Stage).Index(x => x.Name);
+        options.Schema.For<SiteAdoption>().Index(x => x.InnovationId).Index(x => x.SiteId);
+        options.Schema.For<ObservedMetric>().Index(x => x.InnovationId);
+    }
+}

@@ -1,0 +1,134 @@
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.SiteAdoption;
+
+namespace AdoptionEvents.ReadModels.InnovationSummaries;
+
+public sealed record Observation(Guid EventId, decimal Value, string Unit, PartialDate OccurredAt, bool Cumulative);
+
+public sealed record FundingLine(string Purpose, string Currency, decimal Amount, int Awards);
+
+public sealed record BarrierEntry
+{
+    public Guid EventId { get; init; }
+
+    public required string Code { get; init; }
+
+    public required string Theme { get; init; }
+
+    public required string Severity { get; init; }
+
+    public required string Scope { get; init; }
+
+    public Guid? SiteId { get; init; }
+
+    public required PartialDate EncounteredAt { get; init; }
+
+    public Stage StageWhenEncountered { get; init; }
+
+    public PartialDate? ResolvedAt { get; init; }
+
+    public string? How { get; init; }
+}
+
+public sealed record LastEvent(Guid Id, string Type, PartialDate OccurredAt, DateTimeOffset RecordedAt, long Version);
+
+/// <summary>
+/// One innovation at a glance: what it is, its stage (derived, never typed in), key dates, sites by
+/// state, latest reach, funding by purpose, barriers, the last event. Built by
+/// <see cref="InnovationSummaryProjection"/>; mutable because a journey of 50,000 events is folded
+/// in place rather than copied per event.
+/// </summary>
+public sealed class InnovationSummary
+{
+    public Guid Id { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string? Need { get; set; }
+
+    public string? InnovationType { get; set; }
+
+    public List<string> Conditions { get; set; } = [];
+
+    public List<string> CareSettings { get; set; } = [];
+
+    public List<string> Originators { get; set; } = [];
+
+    public Guid? OriginOrganisationId { get; set; }
+
+    public Stage Stage { get; set; }
+
+    /// <summary>Overlays that follow from the facts; Stalled is judged when read, against today.</summary>
+    public List<Overlay> Overlays { get; set; } = [];
+
+    /// <summary>When each stage was first reached, and other milestones (first_commissioning, first_national_lever ...).</summary>
+    public Dictionary<string, PartialDate> KeyDates { get; set; } = [];
+
+    public Dictionary<Guid, SiteState> Sites { get; set; } = [];
+
+    public Dictionary<SiteState, int> SitesByState { get; set; } = [];
+
+    /// <summary>Sites live or sustained now, from site events.</summary>
+    public int SiteEventLiveCount { get; set; }
+
+    public int SustainedSiteCount { get; set; }
+
+    /// <summary>Sites that have ever gone live.</summary>
+    public int EverLive { get; set; }
+
+    public int LiveOutsideOrigin { get; set; }
+
+    /// <summary>The latest observed count of live sites (metric sites_live), when reported.</summary>
+    public int ObservedLiveSites { get; set; }
+
+    /// <summary>Live sites: the larger of site events and the latest observed count, never their sum.</summary>
+    public int LiveSiteCount => Math.Max(SiteEventLiveCount, ObservedLiveSites);
+
+    public int? EligiblePopulation { get; set; }
+
+    public string? EligibleUnit { get; set; }
+
+    public bool Registered { get; set; }
+
+    public bool PilotStarted { get; set; }
+
+    public bool Evidenced { get; set; }
+
+    public bool SpreadProgrammeLaunched { get; set; }
+
+    public bool MandatingLever { get; set; }
+
+    public bool Superseded { get; set; }
+
+    public bool Transferred { get; set; }
+
+    public bool Retired { get; set; }
+
+    public int Decisions { get; set; }
+
+    public int Declines { get; set; }
+
+    public DateOnly? FirstRecorded { get; set; }
+
+    /// <summary>Midpoint of the latest date a site went live for the first time.</summary>
+    public DateOnly? LastNewLiveSite { get; set; }
+
+    /// <summary>Every observation per metric (innovation or national scope), latest last by occurredAt.</summary>
+    public Dictionary<string, List<Observation>> Metrics { get; set; } = [];
+
+    public List<FundingLine> Funding { get; set; } = [];
+
+    public List<BarrierEntry> Barriers { get; set; } = [];
+
+    public int OpenBarrierCount { get; set; }
+
+    public int DominoChanges { get; set; }
+
+    public int EventCount { get; set; }
+
+    public LastEvent? LastEvent { get; set; }
+
+    /// <summary>The latest observation of each metric: the reach an evaluator asks for first.</summary>
+    public Dictionary<string, Observation> LatestReach() =>
+        Metrics.Where(m => m.Value.Count > 0).ToDictionary(m => m.Key, m => m.Value[^1]);
+}

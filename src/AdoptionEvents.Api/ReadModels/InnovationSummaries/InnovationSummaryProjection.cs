@@ -1,0 +1,252 @@
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Barriers;
+using AdoptionEvents.Journeys.Corrections;
+using AdoptionEvents.Journeys.Domino;
+using AdoptionEvents.Journeys.Evidence;
+using AdoptionEvents.Journeys.Levers;
+using AdoptionEvents.Journeys.Measures;
+using AdoptionEvents.Journeys.Origin;
+using AdoptionEvents.Journeys.Resources;
+using AdoptionEvents.Journeys.SiteAdoption;
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace AdoptionEvents.ReadModels.InnovationSummaries;
+
+/// <summary>
+/// Folds a journey into its <see cref="InnovationSummary"/>. Deterministic: it reads only the events
+/// and the configured thresholds, never the clock, so a rebuild gives the same documents.
+/// </summary>
+public sealed class InnovationSummaryProjection(StageThresholds thresholds) : SingleStreamProjection<InnovationSummary, Guid>
+{
+    public override InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e)
+    {
+        if (e.Data is not JourneyEvent fact)
+        {
+            return snapshot;
+        }
+
+        var s = snapshot ?? new InnovationSummary { Id = id };
+        Apply(s, fact, e.Id, thresholds);
+        var reached = StageRules.StageOf(s, thresholds);
+        if (!s.KeyDates.ContainsKey(Key(reached)))
+        {
+            s.KeyDates[Key(reached)] = fact.OccurredAt;
+        }
+
+        s.Stage = reached;
+        s.Overlays = StageRules.StandingOverlays(s);
+        s.EventCount++;
+        s.LastEvent = new LastEvent(e.Id, e.EventTypeName, fact.OccurredAt, e.Timestamp, e.Version);
+        var when = fact.OccurredAt.Midpoint;
+        s.FirstRecorded = s.FirstRecorded is { } first && first <= when ? first : when;
+        return s;
+    }
+
+    public static string Key(Stage stage) => stage switch
+    {
+        Stage.EmbeddedAtOrigin => "embedded_at_origin",
+        Stage.EarlySpread => "early_spread",
+        _ => stage.ToString().ToLowerInvariant(),
+    };
+
+    private static void Apply(InnovationSummary s, JourneyEvent fact, Guid eventId, StageThresholds t)
+    {
+        switch (fact)
+        {
+            case NeedIdentified n:
+                s.Need ??= n.Need;
+                if (string.IsNullOrEmpty(s.Name))
+                {
+                    s.Name = n.Need;
+                }
+
+                break;
+            case InnovationRegistered r:
+                (s.Name, s.InnovationType, s.Registered) = (r.Name, r.InnovationType, true);
+                (s.Conditions, s.CareSettings, s.Originators) = ([.. r.Conditions], [.. r.CareSettings], [.. r.Originators]);
+                s.OriginOrganisationId = r.OriginOrganisationId;
+                break;
+            case PilotStarted:
+                s.PilotStarted = true;
+                First(s, "first_pilot", fact);
+                break;
+            case PilotCompleted or EvidenceRecorded or EvaluationReported:
+                s.Evidenced = true;
+                First(s, "first_evidence", fact);
+                break;
+            case FundingSecured f:
+                AddFunding(s, f.Purpose, f.Amount);
+                break;
+            case AwardReceived a when a.Amount is not null:
+                AddFunding(s, "award", a.Amount);
+                break;
+            case NationalLeverApplied l:
+                First(s, "first_national_lever", fact);
+                s.MandatingLever |= t.MandatingLevers.Contains(l.Lever);
+                break;
+            case SpreadProgrammeLaunched:
+                s.SpreadProgrammeLaunched = true;
+                First(s, "first_spread_programme", fact);
+                break;
+            case OwnershipTransferred:
+                s.Transferred = true;
+                break;
+            case InnovationSuperseded:
+                s.Superseded = true;
+                break;
+            case InnovationRetired:
+                s.Retired = true;
+                break;
+            case SiteEvent site:
+                ApplySite(s, site);
+                break;
+            case BarrierEncountered b:
+                s.Barriers.Add(new BarrierEntry
+                {
+                    EventId = eventId, Code = b.Code, Theme = Vocabulary.BarrierCodes.First(c => c.Code == b.Code).Theme,
+                    Severity = b.Severity.ToString().ToLowerInvariant(), Scope = b.Scope.ToString().ToLowerInvariant(), SiteId = b.SiteId,
+                    EncounteredAt = b.OccurredAt, StageWhenEncountered = s.Stage,
+                });
+                s.OpenBarrierCount++;
+                break;
+            case BarrierResolved r:
+                ResolveBarrier(s, r.BarrierEventId, r.OccurredAt, r.How);
+                break;
+            case DominoChangeObserved or NewNeedRevealed or RoleChanged or PathwayChanged or DerivedInnovationLaunched:
+                s.DominoChanges++;
+                break;
+            case MetricObserved m when m.Scope is MeasureScope.Innovation or MeasureScope.National:
+                AddObservation(s, m.Metric, new Observation(eventId, m.Value, m.Unit, m.OccurredAt, m.Cumulative));
+                break;
+            case EligiblePopulationDefined p:
+                (s.EligiblePopulation, s.EligibleUnit) = (p.Size, p.Unit);
+                break;
+            case EventRetracted r:
+                Retract(s, r.RetractedEventId);
+                break;
+            case EventCorrected c when c.Changes.TryGetValue("value", out var value) && value.TryGetDecimal(out var corrected):
+                CorrectObservation(s, c.CorrectedEventId, corrected);
+                break;
+        }
+    }
+
+    private static void ApplySite(InnovationSummary s, SiteEvent e)
+    {
+        var before = s.Sites.TryGetValue(e.SiteId, out var b) ? b : (SiteState?)null;
+        if (SiteTransitions.Next(before, e) is not ({ } after, null) || after == before)
+        {
+            if (e is CommissioningSecured)
+            {
+                First(s, "first_commissioning", e);
+            }
+
+            return;
+        }
+
+        if (e is AdoptionDecided d)
+        {
+            s.Decisions++;
+            s.Declines += d.Outcome == AdoptionOutcome.Decline ? 1 : 0;
+        }
+
+        s.Sites[e.SiteId] = after;
+        if (before is { } old)
+        {
+            s.SitesByState[old]--;
+        }
+
+        s.SitesByState[after] = s.SitesByState.GetValueOrDefault(after) + 1;
+        var wasLive = before is SiteState.Live or SiteState.Sustained;
+        var isLive = after is SiteState.Live or SiteState.Sustained;
+        var outsideOrigin = e.SiteId != s.OriginOrganisationId;
+        if (wasLive != isLive)
+        {
+            s.SiteEventLiveCount += isLive ? 1 : -1;
+            s.LiveOutsideOrigin += outsideOrigin ? (isLive ? 1 : -1) : 0;
+        }
+
+        s.SustainedSiteCount += (after == SiteState.Sustained ? 1 : 0) - (before == SiteState.Sustained ? 1 : 0);
+        if (e is ServiceWentLive)
+        {
+            s.EverLive++;
+            s.LastNewLiveSite = s.LastNewLiveSite is { } last && last >= e.OccurredAt.Midpoint ? last : e.OccurredAt.Midpoint;
+            First(s, outsideOrigin && s.OriginOrganisationId is not null ? "first_adoption_outside_origin" : "first_live", e);
+        }
+    }
+
+    private static void First(InnovationSummary s, string key, JourneyEvent e) => s.KeyDates.TryAdd(key, e.OccurredAt);
+
+    private static void AddFunding(InnovationSummary s, string purpose, Money? amount)
+    {
+        var currency = amount?.Currency ?? "GBP";
+        var index = s.Funding.FindIndex(f => f.Purpose == purpose && f.Currency == currency);
+        var line = index >= 0 ? s.Funding[index] : new FundingLine(purpose, currency, 0, 0);
+        line = line with { Amount = line.Amount + (amount?.Amount ?? 0), Awards = line.Awards + 1 };
+        if (index >= 0)
+        {
+            s.Funding[index] = line;
+        }
+        else
+        {
+            s.Funding.Add(line);
+        }
+    }
+
+    private static void AddObservation(InnovationSummary s, string metric, Observation o)
+    {
+        if (!s.Metrics.TryGetValue(metric, out var list))
+        {
+            s.Metrics[metric] = list = [];
+        }
+
+        // Ordered by when the value held (occurredAt), not when it was recorded: a late report of an old figure stays in the past.
+        var at = list.FindLastIndex(x => x.OccurredAt.Midpoint <= o.OccurredAt.Midpoint) + 1;
+        list.Insert(at, o);
+        RefreshObservedLive(s);
+    }
+
+    private static void RefreshObservedLive(InnovationSummary s) =>
+        s.ObservedLiveSites = s.Metrics.TryGetValue("sites_live", out var sites) && sites.LastOrDefault(o => o.Cumulative) is { } latest ? (int)latest.Value : 0;
+
+    private static void ResolveBarrier(InnovationSummary s, Guid barrierId, PartialDate at, string how)
+    {
+        var index = s.Barriers.FindIndex(b => b.EventId == barrierId && b.ResolvedAt is null);
+        if (index >= 0)
+        {
+            s.Barriers[index] = s.Barriers[index] with { ResolvedAt = at, How = how };
+            s.OpenBarrierCount--;
+        }
+    }
+
+    private static void Retract(InnovationSummary s, Guid id)
+    {
+        var barrier = s.Barriers.FindIndex(b => b.EventId == id);
+        if (barrier >= 0)
+        {
+            s.OpenBarrierCount -= s.Barriers[barrier].ResolvedAt is null ? 1 : 0;
+            s.Barriers.RemoveAt(barrier);
+        }
+
+        foreach (var list in s.Metrics.Values)
+        {
+            list.RemoveAll(o => o.EventId == id);
+        }
+
+        RefreshObservedLive(s);
+    }
+
+    private static void CorrectObservation(InnovationSummary s, Guid id, decimal value)
+    {
+        foreach (var list in s.Metrics.Values)
+        {
+            var i = list.FindIndex(o => o.EventId == id);
+            if (i >= 0)
+            {
+                list[i] = list[i] with { Value = value };
+            }
+        }
+
+        RefreshObservedLive(s);
+    }
+}

@@ -1,0 +1,99 @@
+using System.Security.Cryptography;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.SiteAdoption;
+using JasperFx.Events;
+using Marten.Events.Projections;
+
+namespace AdoptionEvents.ReadModels.SiteRegister;
+
+public sealed record Transition(SiteState State, PartialDate OccurredAt, Guid EventId);
+
+public sealed record Adaptation(string Component, string Change, bool CoreComponent, PartialDate OccurredAt);
+
+/// <summary>One site's adoption of one innovation: its state, the date of every transition, what it changed, why it stopped.</summary>
+public sealed class SiteAdoption
+{
+    public Guid Id { get; set; }
+
+    public Guid InnovationId { get; set; }
+
+    public Guid SiteId { get; set; }
+
+    public SiteState? State { get; set; }
+
+    public List<Transition> Transitions { get; set; } = [];
+
+    public List<Adaptation> Adaptations { get; set; } = [];
+
+    public int StaffTrained { get; set; }
+
+    public bool Commissioned { get; set; }
+
+    public string? DeclineReason { get; set; }
+
+    public string? DiscontinuationReason { get; set; }
+
+    public List<Guid> SharedWith { get; set; } = [];
+
+    /// <summary>A stable id per (innovation, site), so a rebuild writes the same documents.</summary>
+    public static Guid IdFor(Guid innovationId, Guid siteId)
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        innovationId.TryWriteBytes(bytes);
+        siteId.TryWriteBytes(bytes[16..]);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(bytes, hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash[..16]);
+    }
+}
+
+/// <summary>The site adoption register: one document per innovation and organisation, async across streams.</summary>
+public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption, Guid>
+{
+    public SiteAdoptionProjection()
+    {
+        Identity<SiteEvent>(e => SiteAdoption.IdFor(e.InnovationId, e.SiteId));
+    }
+
+    public override SiteAdoption? Evolve(SiteAdoption? snapshot, Guid id, IEvent e)
+    {
+        if (e.Data is not SiteEvent fact)
+        {
+            return snapshot;
+        }
+
+        var s = snapshot ?? new SiteAdoption { Id = id, InnovationId = fact.InnovationId, SiteId = fact.SiteId };
+        var before = s.Transitions.Count == 0 ? (SiteState?)null : s.State;
+        if (SiteTransitions.Next(before, fact) is ({ } after, null) && after != before)
+        {
+            s.State = after;
+            s.Transitions.Add(new Transition(after, fact.OccurredAt, e.Id));
+        }
+
+        switch (fact)
+        {
+            case AdoptionDecided { Outcome: AdoptionOutcome.Decline } d:
+                s.DeclineReason = d.Reason;
+                break;
+            case AdoptionDiscontinued d:
+                s.DiscontinuationReason = d.Reason;
+                break;
+            case AdaptationMade a:
+                s.Adaptations.Add(new Adaptation(a.Component, a.Adaptation, a.CoreComponent, a.OccurredAt));
+                break;
+            case StaffTrained t:
+                s.StaffTrained += t.Count;
+                break;
+            case CommissioningSecured:
+                s.Commissioned = true;
+                break;
+            case KnowledgeShared k:
+                s.SharedWith.Add(k.ToSiteId);
+                break;
+        }
+
+        return s;
+    }
+}
