@@ -79,7 +79,7 @@ public static class Health
                 return HealthCheckResult.Healthy("no async projections to run");
             }
 
-            var sample = lag.Latest ?? await lag.SampleAsync(cancellationToken);
+            var sample = await lag.SampleAsync(cancellationToken);
             var data = sample.Shards.ToDictionary(s => s.Shard, s => (object)s.Lag);
             var distribution = configuration.GetValue("Projections:Daemon", DaemonDistribution.Solo);
             var daemon = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase();

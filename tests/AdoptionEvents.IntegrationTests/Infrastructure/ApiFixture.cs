@@ -1,5 +1,6 @@
 using Alba;
 using Marten;
+using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Wolverine;
@@ -22,6 +23,9 @@ public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
 
     public ApiClient Client => new(Host.Server.CreateClient());
 
+    /// <summary>Waits, deterministically, until every async projection has applied every event appended so far.</summary>
+    public Task CatchUpAsync() => Host.ForceAllMartenDaemonActivityToCatchUpAsync(TestContext.Current.CancellationToken);
+
     public async ValueTask InitializeAsync()
     {
         Host = await AlbaHost.For<Program>(builder =>
@@ -31,7 +35,6 @@ public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
             builder.ConfigureServices(services =>
             {
                 services.DisableAllExternalWolverineTransports();
-                services.MartenDaemonModeIsSolo();
                 services.RunWolverineInSoloMode();
             });
         });

@@ -43,6 +43,10 @@ public static class ChangeLogEndpoints
         Effects,
     }
 
+    /// <summary>Links not withdrawn (by the date asked, when one is).</summary>
+    private static List<CausalEdge> Standing(IEnumerable<CausalEdge> edges, DateOnly? asOf) =>
+        [.. edges.Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf))];
+
     private static IResult UnknownEvent(Guid id) => Problems.For(new Refusal(404, "eventId", "known-event", $"there is no event {id}"));
 
     private static async Task<ChangeLogView> BuildAsync(IQuerySession session, IReadOnlyList<IndexedEvent> seeds, Direction direction, DateOnly? asOf, string? kind, CancellationToken ct)
@@ -56,7 +60,7 @@ public static class ChangeLogEndpoints
             List<Guid> next;
             if (direction == Direction.Causes)
             {
-                var edges = await session.Query<CausalEdge>().Where(x => current.Contains(x.Effect)).ToListAsync(ct);
+                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Effect)).ToListAsync(ct), asOf);
                 foreach (var edge in edges)
                 {
                     links[edge.Id] = edge;
@@ -70,7 +74,7 @@ public static class ChangeLogEndpoints
             }
             else
             {
-                var edges = await session.Query<CausalEdge>().Where(x => current.Contains(x.Cause)).ToListAsync(ct);
+                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Cause)).ToListAsync(ct), asOf);
                 foreach (var edge in edges)
                 {
                     links[edge.Id] = edge;

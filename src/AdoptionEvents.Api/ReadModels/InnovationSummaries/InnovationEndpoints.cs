@@ -88,7 +88,8 @@ public static class InnovationEndpoints
         if (o == Overlay.Stalled)
         {
             var cutoff = StageRules.StallCutoff(today, t);
-            query = query.Where(x => x.OpenBarrierCount > 0 && !x.Retired && (x.LastNewLiveSite != null ? x.LastNewLiveSite <= cutoff : x.FirstRecorded <= cutoff));
+            query = query.Where(x => x.OpenBarrierCount > 0 && !x.Retired
+                && ((x.LastNewLiveSite != null && x.LastNewLiveSite <= cutoff) || (x.LastNewLiveSite == null && x.FirstRecorded <= cutoff)));
         }
         else if (o is { } standing)
         {

@@ -36,9 +36,10 @@ public static class NetworkFigureEndpoints
             scopeName = organisation.Name;
         }
 
-        var sites = scope is null
+        var members = scope?.ToArray();
+        var sites = members is null
             ? await session.Query<SiteAdoption>().ToListAsync(ct)
-            : await session.Query<SiteAdoption>().Where(s => scope.ToArray().Contains(s.SiteId)).ToListAsync(ct);
+            : await session.Query<SiteAdoption>().Where(s => members.Contains(s.SiteId)).ToListAsync(ct);
         var observations = await session.Query<ObservedMetric>().Where(o => !o.Retracted).ToListAsync(ct);
         var origins = (await session.Query<InnovationSummary>().Select(s => new { s.Id, s.OriginOrganisationId }).ToListAsync(ct))
             .ToDictionary(s => s.Id, s => s.OriginOrganisationId);
@@ -58,6 +59,6 @@ public static class NetworkFigureEndpoints
     public const string Definitions =
         "innovations spread: innovations with a site live or sustained other than their origin; " +
         "locations live: per innovation the larger of live sites from site events and the latest cumulative sites_live observation (never their sum); " +
-        "patients benefiting, jobs created, investment leveraged (GBP), savings (GBP): per innovation and scope organisation the latest cumulative observation, plus non-cumulative observations in the period; " +
+        "patients benefiting, jobs created, investment leveraged (GBP), savings (GBP): per innovation the latest innovation-wide cumulative observation, or where there is none the sum of the latest per scoped organisation (never both), plus non-cumulative observations in the period; " +
         "retracted observations excluded, corrections applied; imprecise dates count at their midpoint; a regional scope counts sites and observations scoped to its member organisations.";
 }

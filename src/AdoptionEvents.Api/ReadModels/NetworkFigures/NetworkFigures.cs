@@ -13,8 +13,9 @@ public sealed record Figures(int InnovationsSpread, int LocationsLive, decimal P
 /// innovations spread: innovations with a site live or sustained that is not their origin;
 /// locations live: per innovation, the larger of its live sites counted from site events and its
 /// latest cumulative sites_live observation, never their sum (so a site reported both ways counts once);
-/// patients, jobs, investment (GBP), savings (GBP): per innovation and scope organisation, the latest
-/// cumulative observation, plus non-cumulative observations inside the period; retracted observations
+/// patients, jobs, investment (GBP), savings (GBP): per innovation, the latest innovation-wide cumulative
+/// observation, or where it has none the sum of the latest per scoped organisation (never both), plus
+/// non-cumulative observations inside the period; retracted observations
 /// are left out, corrected ones count with their corrected value. Imprecise dates count at their midpoint.
 /// </summary>
 public static class NetworkFigureRules
@@ -34,10 +35,8 @@ public static class NetworkFigureRules
 
         var usable = observations.Where(o => !o.Retracted && o.Midpoint <= asOf && inScope(o)).ToList();
         var observedLive = Latest(usable, "sites_live");
-        var locations = liveSites.GroupBy(s => s.InnovationId).Select(g => g.Key).Union(observedLive.Keys.Select(k => k.Innovation))
-            .Sum(innovation => Math.Max(
-                liveSites.Count(s => s.InnovationId == innovation),
-                (int)observedLive.Where(o => o.Key.Innovation == innovation).Sum(o => o.Value)));
+        var locations = liveSites.Select(s => s.InnovationId).Union(observedLive.Keys)
+            .Sum(innovation => Math.Max(liveSites.Count(s => s.InnovationId == innovation), (int)observedLive.GetValueOrDefault(innovation)));
 
         decimal Sum(string metric, string? unit = null)
         {
@@ -53,10 +52,19 @@ public static class NetworkFigureRules
     public static SiteState? StateAt(SiteAdoption site, DateOnly asOf) =>
         site.Transitions.LastOrDefault(t => t.OccurredAt.Midpoint <= asOf)?.State;
 
-    /// <summary>Latest cumulative value per (innovation, scope organisation); national and innovation scope share one key.</summary>
-    private static Dictionary<(Guid Innovation, Guid? Scope), decimal> Latest(IEnumerable<ObservedMetric> observations, string metric) =>
+    /// <summary>
+    /// Per innovation: its latest innovation-wide (or national) cumulative value when it has one, since
+    /// that covers every part; otherwise the sum of the latest value of each scoped organisation.
+    /// </summary>
+    private static Dictionary<Guid, decimal> Latest(IEnumerable<ObservedMetric> observations, string metric) =>
         observations
             .Where(o => o.Metric == metric && o.Cumulative)
-            .GroupBy(o => (o.InnovationId, o.Scope is MeasureScope.National or MeasureScope.Innovation ? null : o.ScopeOrganisationId))
-            .ToDictionary(g => g.Key, g => g.OrderBy(o => o.Midpoint).ThenBy(o => o.Id).Last().Value);
+            .GroupBy(o => o.InnovationId)
+            .ToDictionary(g => g.Key, g =>
+            {
+                var latestPerScope = g
+                    .GroupBy(o => o.Scope is MeasureScope.National or MeasureScope.Innovation ? null : o.ScopeOrganisationId)
+                    .ToDictionary(s => s.Key ?? Guid.Empty, s => s.OrderBy(o => o.Midpoint).ThenBy(o => o.Id).Last().Value);
+                return latestPerScope.TryGetValue(Guid.Empty, out var whole) ? whole : latestPerScope.Values.Sum();
+            });
 }
