@@ -88,6 +88,11 @@ public static class Health
                 return HealthCheckResult.Unhealthy("async daemon not running", data: data);
             }
 
+            if (sample.Shards.Where(s => s.Stuck).Select(s => $"{s.Shard} at event {s.Sequence}").ToList() is { Count: > 0 } stuck)
+            {
+                return HealthCheckResult.Degraded($"stopped on an event it cannot apply (see the log for it): {string.Join(", ", stuck)}", data: data);
+            }
+
             if (daemon is not null && daemon.HasAnyPaused())
             {
                 return HealthCheckResult.Degraded("a projection stopped on an event it could not apply (see the log for the event id)", data: data);

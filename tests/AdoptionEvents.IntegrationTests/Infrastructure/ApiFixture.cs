@@ -11,7 +11,7 @@ namespace AdoptionEvents.IntegrationTests.Infrastructure;
 /// The API in process (Alba) on the shared test server, in a schema pair of its own
 /// (events and documents, plus "_wolverine"), dropped when the test class ends.
 /// </summary>
-public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
+public class ApiFixture(TestDatabase database) : IAsyncLifetime
 {
     public string Schema { get; } = $"t_{Guid.NewGuid():N}"[..14];
 
@@ -32,6 +32,11 @@ public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
         {
             builder.UseSetting("ConnectionStrings:AdoptionEvents", database.ConnectionString);
             builder.UseSetting("Database:Schema", Schema);
+            foreach (var (key, value) in Settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
             builder.ConfigureServices(services =>
             {
                 services.DisableAllExternalWolverineTransports();
@@ -40,8 +45,12 @@ public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
         });
     }
 
+    /// <summary>Configuration a test class needs beyond the defaults.</summary>
+    protected virtual IEnumerable<(string Key, string Value)> Settings => [];
+
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         await Host.DisposeAsync();
         await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();

@@ -16,6 +16,9 @@ public sealed class RebuildJobs(IServiceProvider services)
 {
     public ConcurrentDictionary<Guid, RebuildJob> Jobs { get; } = new();
 
+    /// <summary>The running work of each job, so a caller in process (a test, the CLI) can await it.</summary>
+    public ConcurrentDictionary<Guid, Task> Work { get; } = new();
+
     /// <summary>The daemon running on this node, if this node runs one (none under Wolverine-managed distribution).</summary>
     public IProjectionDaemon? LocalDaemon => services.GetService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()?.DaemonForMainDatabase();
 }
@@ -57,7 +60,7 @@ public static class ProjectionAdminEndpoints
         var job = new RebuildJob(Guid.CreateVersion7(clock.GetUtcNow()), name, "running", 0, 0, 0, clock.GetUtcNow(), null, null);
         jobs.Jobs[job.Id] = job;
         var log = logs.CreateLogger("AdoptionEvents.Rebuild");
-        _ = Task.Run(() => RunAsync(job, store, jobs, clock, log, lifetime.ApplicationStopping));
+        jobs.Work[job.Id] = Task.Run(() => RunAsync(job, store, jobs, clock, log, lifetime.ApplicationStopping));
         return Results.Accepted($"/api/admin/rebuilds/{job.Id}", job);
     }
 

@@ -4,7 +4,8 @@ using Marten;
 
 namespace AdoptionEvents.ReadModels.Admin;
 
-public sealed record ShardLag(string Shard, long Sequence, long Lag);
+/// <summary>A shard's position; Stuck when it is behind and has not moved for Projections:StuckAfterSeconds.</summary>
+public sealed record ShardLag(string Shard, long Sequence, long Lag, bool Stuck = false);
 
 public sealed record LagSample(long HighWaterMark, IReadOnlyList<ShardLag> Shards, DateTimeOffset SampledAt)
 {
@@ -20,12 +21,16 @@ public sealed class ProjectionLag : BackgroundService
     private readonly IDocumentStore _store;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _every;
+    private readonly TimeSpan _stuckAfter;
+    private readonly Dictionary<string, (long Sequence, DateTimeOffset Since)> _behind = [];
+    private readonly Lock _gate = new();
     private volatile LagSample? _latest;
 
     public ProjectionLag(IDocumentStore store, TimeProvider clock, IConfiguration configuration, IMeterFactory meters)
     {
         (_store, _clock) = (store, clock);
         _every = TimeSpan.FromSeconds(configuration.GetValue("Projections:LagSampleSeconds", 5));
+        _stuckAfter = TimeSpan.FromSeconds(configuration.GetValue("Projections:StuckAfterSeconds", 60));
         meters.Create(Telemetry.ServiceName).CreateObservableGauge("adoption_events.projection.lag",
             () => (_latest?.Shards ?? []).Select(s => new Measurement<long>(s.Lag, new KeyValuePair<string, object?>("shard", s.Shard))),
             unit: "{event}", description: "Events appended but not yet applied by each async projection");
@@ -38,12 +43,35 @@ public sealed class ProjectionLag : BackgroundService
         var statistics = await _store.Storage.Database.FetchEventStoreStatistics(ct);
         var progress = await _store.Advanced.AllProjectionProgress(token: ct);
         var high = statistics.EventSequenceNumber;
-        var shards = progress
-            .Where(p => p.ShardName != "HighWaterMark")
-            .Select(p => new ShardLag(p.ShardName, p.Sequence, Math.Max(0, high - p.Sequence)))
-            .OrderBy(s => s.Shard, StringComparer.Ordinal)
-            .ToList();
-        return _latest = new LagSample(high, shards, _clock.GetUtcNow());
+        var now = _clock.GetUtcNow();
+        lock (_gate)
+        {
+            var shards = progress
+                .Where(p => p.ShardName != "HighWaterMark")
+                .Select(p => new ShardLag(p.ShardName, p.Sequence, Math.Max(0, high - p.Sequence)))
+                .Select(s => s with { Stuck = IsStuck(s, now) })
+                .OrderBy(s => s.Shard, StringComparer.Ordinal)
+                .ToList();
+            return _latest = new LagSample(high, shards, now);
+        }
+    }
+
+    // A shard that stays behind at one position is failing on the event after it (Marten logs which, and retries).
+    private bool IsStuck(ShardLag shard, DateTimeOffset now)
+    {
+        if (shard.Lag == 0)
+        {
+            _behind.Remove(shard.Shard);
+            return false;
+        }
+
+        if (!_behind.TryGetValue(shard.Shard, out var seen) || seen.Sequence != shard.Sequence)
+        {
+            _behind[shard.Shard] = (shard.Sequence, now);
+            return false;
+        }
+
+        return now - seen.Since >= _stuckAfter;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
