@@ -1,3 +1,4 @@
+using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Recording;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -26,5 +27,5 @@ public static class Configuration
 public sealed class JourneyProjection : SingleStreamProjection<Journey, Guid>
 {
     public override Journey? Evolve(Journey? snapshot, Guid id, IEvent e) =>
-        e.Data is JourneyEvent fact ? Journey.After(snapshot, e.Id, fact) : snapshot;
+        e.Data is JourneyEvent fact ? Journey.After(snapshot, e.Id, fact) is { } next ? next with { LastHash = TamperSeal.HashOf(e) } : null : snapshot;
 }

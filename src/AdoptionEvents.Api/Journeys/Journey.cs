@@ -37,6 +37,9 @@ public sealed record Journey
 
     public ImmutableHashSet<Guid> Retracted { get; init; } = [];
 
+    /// <summary>The tamper seal of the last event, which the next event's seal chains to.</summary>
+    public string? LastHash { get; init; }
+
     public SiteState? SiteStateOf(Guid siteId) => Sites.TryGetValue(siteId, out var s) ? s : null;
 
     /// <summary>The state after one more event; pure, so a rebuild gives the same document.</summary>

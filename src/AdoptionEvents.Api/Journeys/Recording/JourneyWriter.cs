@@ -1,6 +1,7 @@
 using System.Globalization;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
+using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Domino;
 using AdoptionEvents.Organisations;
 using JasperFx.Events;
@@ -38,7 +39,7 @@ public static class JourneyWriter
             return Problems.For(decision.Refusals);
         }
 
-        var events = Wrap(session, decision.Events, innovationId, now);
+        var events = Wrap(session, decision.Events, innovationId, now, 0, null);
         session.Events.StartStream<Journey>(innovationId, events);
         var recorded = Describe(innovationId, 0, events);
         var location = $"/api/innovations/{innovationId}";
@@ -87,7 +88,7 @@ public static class JourneyWriter
             return Problems.For(decision.Refusals);
         }
 
-        var events = Wrap(session, decision.Events, innovationId, now);
+        var events = Wrap(session, decision.Events, innovationId, now, stream.CurrentVersion ?? 0, stream.Aggregate.LastHash);
         var recorded = Describe(innovationId, stream.CurrentVersion ?? 0, events);
         stream.AppendMany(events);
         if (key is not null)
@@ -116,14 +117,22 @@ public static class JourneyWriter
             ancestors);
     }
 
-    private static object[] Wrap(IDocumentSession session, IReadOnlyList<JourneyEvent> facts, Guid innovationId, DateTimeOffset now) =>
-        [.. facts.Select(f =>
+    /// <summary>
+    /// The events as Marten will store them: ids chosen here (so the response can name them for later
+    /// causedBy links), audit metadata, and the tamper seal chained to the stream's last hash.
+    /// </summary>
+    private static object[] Wrap(IDocumentSession session, IReadOnlyList<JourneyEvent> facts, Guid innovationId, DateTimeOffset now, long versionBefore, string? lastHash)
+    {
+        var events = facts.Select(f =>
         {
-            // The event id is chosen here, not by Marten, so the response can name it for later causedBy links.
             var e = session.Events.BuildEvent(f with { InnovationId = innovationId });
-            e.Id = Guid.CreateVersion7(now);
-            return (object)e;
-        })];
+            (e.Id, e.StreamId) = (Guid.CreateVersion7(now), innovationId);
+            (e.UserName, e.CorrelationId, e.CausationId) = (session.LastModifiedBy, session.CorrelationId, session.CausationId);
+            return e;
+        }).ToList();
+        TamperSeal.Seal(events, versionBefore, lastHash);
+        return [.. events];
+    }
 
     private static Recorded Describe(Guid innovationId, long versionBefore, object[] events) =>
         new(innovationId, versionBefore + events.Length,

@@ -1,0 +1,75 @@
+using AdoptionEvents.Hosting;
+using AdoptionEvents.Journeys.SiteAdoption;
+using AdoptionEvents.ReadModels.ChangeLog;
+using AdoptionEvents.ReadModels.InnovationSummaries;
+using AdoptionEvents.ReadModels.SiteRegister;
+using Marten;
+using Microsoft.Extensions.Options;
+using Wolverine.Http;
+
+namespace AdoptionEvents.Evaluation;
+
+public sealed record AsOfView(
+    Guid InnovationId, DateOnly? OccurredBy, DateTimeOffset? RecordedBy, int EventsIncluded, int EventsInJourney,
+    InnovationSummary? Summary, IReadOnlyList<Overlay> Overlays, IReadOnlyList<SiteAdoption> Sites, ChangeLogView ChangeLog, StageThresholds Rules);
+
+public sealed record ReplayStep(
+    long Version, Guid EventId, string Type, Journeys.PartialDate OccurredAt, DateTimeOffset RecordedAt, string? RecordedBy,
+    Stage Stage, IReadOnlyList<Overlay> Overlays, int LiveSites, IReadOnlyDictionary<SiteState, int> SitesByState, int OpenBarriers, int DominoChanges);
+
+public sealed record ReplayPage(Guid InnovationId, IReadOnlyList<ReplayStep> Steps, long? NextFromVersion, StageThresholds Rules);
+
+public static class AsOfEndpoints
+{
+    /// <summary>
+    /// The summary, site register and change log of one innovation as of a date on either axis or both:
+    /// occurredBy (what had happened by D) and recordedBy (what the record showed at K).
+    /// </summary>
+    [WolverineGet("/api/innovations/{innovationId}/as-of")]
+    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, TimeProvider clock,
+        DateOnly? occurredBy, DateTimeOffset? recordedBy, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(innovationId, token: ct);
+        if (events.Count == 0)
+        {
+            return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
+        }
+
+        var axes = new TimeAxes(occurredBy, recordedBy);
+        var fold = JourneyFold.Of(events, rules.Value, axes);
+        var today = axes.Today(DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
+        return Results.Ok(new AsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, fold.Summary,
+            fold.Summary is null ? [] : InnovationEndpoints.OverlaysOn(fold.Summary, today, rules.Value),
+            [.. fold.Sites.Values.OrderBy(s => s.SiteId)],
+            ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, occurredBy),
+            rules.Value));
+    }
+
+    /// <summary>Steps through a journey event by event with the state after each step, a page at a time.</summary>
+    [WolverineGet("/api/innovations/{innovationId}/replay")]
+    public static async Task<IResult> Replay(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, long? fromVersion, int? limit, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(innovationId, token: ct);
+        if (events.Count == 0)
+        {
+            return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
+        }
+
+        var from = Math.Max(fromVersion ?? 1, 1);
+        var take = Math.Clamp(limit ?? 100, 1, 1000);
+        var fold = new JourneyFold(rules.Value);
+        var steps = new List<ReplayStep>();
+        foreach (var e in events.TakeWhile(e => e.Version < from + take))
+        {
+            fold.Apply(e);
+            if (e.Version >= from && fold.Summary is { } s && e.Data is Journeys.JourneyEvent fact)
+            {
+                steps.Add(new ReplayStep(e.Version, e.Id, e.EventTypeName, fact.OccurredAt, e.Timestamp, e.UserName, s.Stage, [.. s.Overlays],
+                    s.LiveSiteCount, new Dictionary<SiteState, int>(s.SitesByState.Where(x => x.Value > 0)), s.OpenBarrierCount, s.DominoChanges));
+            }
+        }
+
+        var last = events[^1].Version;
+        return Results.Ok(new ReplayPage(innovationId, steps, from + take <= last ? from + take : null, rules.Value));
+    }
+}
