@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AdoptionEvents.Evaluation;
+using AdoptionEvents.IntegrationTests.Infrastructure;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Audit;
+using AdoptionEvents.Journeys.Origin;
+using AdoptionEvents.Journeys.SiteAdoption;
+using AdoptionEvents.ReadModels.InnovationSummaries;
+using Npgsql;
+
+namespace AdoptionEvents.IntegrationTests.Evaluation;
+
+public class AuditAndReplayTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly Provenance Stated = new() { Basis = Basis.Stated };
+
+    private static PartialDate D(string v) => new() { Value = v, Precision = DatePrecision.Day };
+
+    private async Task<T> GetAsync<T>(string url)
+    {
+        var response = await api.Client.Http.GetAsync(url, Ct);
+        await ApiClient.ExpectAsync(response, HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<T>(ApiClient.JsonOptions, Ct))!;
+    }
+
+    private async Task<(Guid Innovation, Guid SiteA, Guid SiteB, List<Guid> Events)> LateRecordedJourneyAsync(string name)
+    {
+        var client = api.Client;
+        var a = await client.RegisterOrganisationAsync($"{name} A");
+        var b = await client.RegisterOrganisationAsync($"{name} B");
+        var start = await client.StartAsync(new InnovationRegistered { Name = name, InnovationType = "digital", OriginOrganisationId = a, OccurredAt = D("2005-01-01"), Provenance = Stated });
+        var ids = new List<Guid> { start.Events[0].Id };
+        foreach (var fact in new JourneyEvent[]
+        {
+            new AdoptionDecided { SiteId = a, Outcome = AdoptionOutcome.Adopt, OccurredAt = D("2010-01-01"), Provenance = Stated },
+            new ServiceWentLive { SiteId = a, OccurredAt = D("2010-06-01"), Provenance = Stated },
+            // Recorded later, but happened earlier: site B went live in 2008.
+            new AdoptionDecided { SiteId = b, Outcome = AdoptionOutcome.Adopt, OccurredAt = D("2008-01-01"), Provenance = Stated },
+            new ServiceWentLive { SiteId = b, OccurredAt = D("2008-06-01"), Provenance = Stated },
+        })
+        {
+            ids.Add((await client.RecordAsync(start.InnovationId, fact)).Events[0].Id);
+        }
+
+        return (start.InnovationId, a, b, ids);
+    }
+
+    [Fact]
+    public async Task A_row_changed_in_the_database_is_found_by_verification_naming_that_event()
+    {
+        var (innovation, _, _, events) = await LateRecordedJourneyAsync("Tampered");
+        (await GetAsync<VerificationReport>($"/api/innovations/{innovation}/verification")).Intact.ShouldBeTrue();
+
+        await using (var connection = new NpgsqlConnection(api.Database.ConnectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var update = new NpgsqlCommand(
+                $"update {api.Schema}.mt_events set data = jsonb_set(data, '{{occurredAt,value}}', '\"2007-06-01\"') where id = $1", connection)
+            {
+                Parameters = { new() { Value = events[4] } },
+            };
+            (await update.ExecuteNonQueryAsync(Ct)).ShouldBe(1);
+        }
+
+        var report = await GetAsync<VerificationReport>($"/api/innovations/{innovation}/verification");
+        report.Intact.ShouldBeFalse();
+        (report.FirstBroken!.EventId, report.FirstBroken.Version, report.FirstBroken.Type).ShouldBe((events[4], 5, "service_went_live"));
+
+        var all = await GetAsync<VerificationReport>("/api/verification");
+        all.Broken.Select(b => b.EventId).ShouldContain(events[4]);
+        await ApiClient.ProblemAsync(await api.Client.Http.GetAsync($"/api/innovations/{Guid.NewGuid()}/verification", Ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task As_of_views_answer_on_the_occurred_axis_the_recorded_axis_and_both()
+    {
+        var (innovation, a, b, _) = await LateRecordedJourneyAsync("Two axes");
+        var history = await api.Client.HistoryAsync(innovation);
+        var whenALive = history.Events[2].RecordedAt;
+
+        var occurred = await GetAsync<AsOfView>($"/api/innovations/{innovation}/as-of?occurredBy=2009-01-01");
+        occurred.Sites.Select(s => (s.SiteId, s.State)).ShouldBe([(b, SiteState.Live)]);
+        occurred.Summary!.Stage.ShouldBe(Stage.EarlySpread);
+
+        var recorded = await GetAsync<AsOfView>($"/api/innovations/{innovation}/as-of?recordedBy={Uri.EscapeDataString(whenALive.ToString("O"))}");
+        recorded.Sites.Select(s => (s.SiteId, s.State)).ShouldBe([(a, SiteState.Live)]);
+        (recorded.EventsIncluded, recorded.EventsInJourney).ShouldBe((3, 5));
+        recorded.Summary!.Stage.ShouldBe(Stage.EmbeddedAtOrigin);
+
+        var both = await GetAsync<AsOfView>($"/api/innovations/{innovation}/as-of?occurredBy=2009-01-01&recordedBy={Uri.EscapeDataString(whenALive.ToString("O"))}");
+        both.Sites.ShouldBeEmpty();
+        both.Summary!.Stage.ShouldBe(Stage.Conceived);
+
+        await ApiClient.ProblemAsync(await api.Client.Http.GetAsync($"/api/innovations/{Guid.NewGuid()}/as-of?occurredBy=2009-01-01", Ct), HttpStatusCode.NotFound);
+        (await api.Client.Http.GetAsync($"/api/innovations/{innovation}/as-of?occurredBy=soon", Ct)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Replay_steps_through_the_journey_with_the_state_after_each_event()
+    {
+        var (innovation, _, _, events) = await LateRecordedJourneyAsync("Replayed");
+
+        var first = await GetAsync<ReplayPage>($"/api/innovations/{innovation}/replay?limit=3");
+        first.Steps.Select(s => (s.Version, s.Stage, s.LiveSites)).ShouldBe([(1, Stage.Conceived, 0), (2, Stage.Conceived, 0), (3, Stage.EmbeddedAtOrigin, 1)]);
+        first.NextFromVersion.ShouldBe(4);
+
+        var rest = await GetAsync<ReplayPage>($"/api/innovations/{innovation}/replay?fromVersion=4");
+        rest.Steps.Select(s => s.EventId).ShouldBe(events.Skip(3));
+        rest.Steps[^1].Stage.ShouldBe(Stage.EarlySpread);
+        rest.NextFromVersion.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task History_filters_by_family_type_site_and_dates_and_carries_the_seal()
+    {
+        var (innovation, a, _, events) = await LateRecordedJourneyAsync("Filtered");
+
+        (await api.Client.HistoryAsync(innovation, "?family=site_adoption")).Events.Count.ShouldBe(4);
+        (await api.Client.HistoryAsync(innovation, "?type=service_went_live,innovation_registered")).Events.Select(e => e.Version).ShouldBe([1, 3, 5]);
+        // The registration names site A as its origin, so it is among the events naming A.
+        (await api.Client.HistoryAsync(innovation, $"?siteId={a}")).Events.Select(e => e.Id).ShouldBe([events[0], events[1], events[2]]);
+        (await api.Client.HistoryAsync(innovation, "?occurredFrom=2008-01-01&occurredTo=2009-12-31")).Events.Select(e => e.Id).ShouldBe([events[3], events[4]]);
+        (await api.Client.HistoryAsync(innovation)).Events.ShouldAllBe(e => e.Hash != null && e.Hash.Length == 64);
+
+        (await ApiClient.ProblemAsync(await api.Client.Http.GetAsync($"/api/innovations/{innovation}/events?type=teleported", Ct), HttpStatusCode.BadRequest)).GetProperty("field").GetString().ShouldBe("type");
+        (await ApiClient.ProblemAsync(await api.Client.Http.GetAsync($"/api/innovations/{innovation}/events?family=magic", Ct), HttpStatusCode.BadRequest)).GetProperty("field").GetString().ShouldBe("family");
+    }
+
+    [Fact]
+    public async Task Measures_and_comparisons_are_served_with_their_refusals()
+    {
+        var (one, _, _, _) = await LateRecordedJourneyAsync("Measured one");
+        var (two, _, _, _) = await LateRecordedJourneyAsync("Measured two");
+
+        var measures = await GetAsync<JsonElement>($"/api/innovations/{one}/measures");
+        measures.GetProperty("measures").GetProperty("timeTo").GetProperty("first_adoption_outside_origin").GetProperty("midpointDays").GetInt32().ShouldBe(1247);
+        measures.GetProperty("measures").GetProperty("logistic").GetProperty("notEnoughData").GetString()!.ShouldContain("at least 5");
+
+        var compared = await GetAsync<Comparison>($"/api/evaluation/compare?innovationIds={one},{two}&alignOn=innovation_registered");
+        compared.Journeys.Select(j => j.Measures.Name).ShouldBe(["Measured one", "Measured two"]);
+
+        (await ApiClient.ProblemAsync(await api.Client.Http.GetAsync($"/api/evaluation/compare?innovationIds={one}", Ct), HttpStatusCode.BadRequest)).GetProperty("field").GetString().ShouldBe("innovationIds");
+        (await ApiClient.ProblemAsync(await api.Client.Http.GetAsync($"/api/innovations/{one}/measures?alignOn=lunch", Ct), HttpStatusCode.BadRequest)).GetProperty("field").GetString().ShouldBe("alignOn");
+        await ApiClient.ProblemAsync(await api.Client.Http.GetAsync($"/api/evaluation/compare?innovationIds={one},{Guid.NewGuid()}", Ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Corrections_show_in_history_and_replay_uses_the_corrected_values()
+    {
+        var client = api.Client;
+        var start = await client.StartAsync(new InnovationRegistered { Name = "Corrected", InnovationType = "digital", OccurredAt = D("2005-01-01"), Provenance = Stated });
+        var metric = await client.RecordAsync(start.InnovationId, new AdoptionEvents.Journeys.Measures.MetricObserved { Metric = "sites_live", Value = 10, Unit = "count", OccurredAt = D("2010-01-01"), Provenance = Stated });
+        await client.RecordAsync(start.InnovationId, new AdoptionEvents.Journeys.Corrections.EventCorrected
+        {
+            CorrectedEventId = metric.Events[0].Id, Reason = "the source said 12", OccurredAt = D("2011-01-01"), Provenance = Stated,
+            Changes = new Dictionary<string, JsonElement> { ["value"] = JsonSerializer.SerializeToElement(12) },
+        });
+
+        var history = await client.HistoryAsync(start.InnovationId);
+        history.Events.Select(e => e.Type).ShouldBe(["innovation_registered", "metric_observed", "event_corrected"]);
+        history.Events[1].Data.GetProperty("value").GetDecimal().ShouldBe(10);
+
+        var asOf = await GetAsync<AsOfView>($"/api/innovations/{start.InnovationId}/as-of?occurredBy=2010-06-01");
+        asOf.Summary!.ObservedLiveSites.ShouldBe(12);
+    }
+}
