@@ -1,11 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using AdoptionEvents.Hosting.Database;
 using AdoptionEvents.ReadModels;
 using AdoptionEvents.ReadModels.Admin;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using JasperFx;
-using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Connections;
 using Wolverine.Http;
 
 namespace AdoptionEvents.Hosting;
@@ -22,6 +20,8 @@ public static class Composition
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        // Start-up failures are explained in one line by RunAdoptionEventsAsync; the host would log a stack trace too.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.AddTelemetry();
         var stages = builder.Configuration.GetSection("Stages").Get<StageThresholds>() ?? new StageThresholds();
         builder.Services.Configure<StageThresholds>(builder.Configuration.GetSection("Stages"));
@@ -60,7 +60,7 @@ public static class Composition
 
     /// <summary>
     /// Given a command, the JasperFx command line (help, db-apply, projections, codegen ...). Without, the
-    /// server: the HTTP addresses and the database are checked first, so a configuration problem ends the
+    /// server: a configuration problem (no database, refused credentials, an address in use) ends the
     /// process with one line that names it, not a stack trace.
     /// </summary>
     public static async Task<int> RunAdoptionEventsAsync(this WebApplication app, string[] args)
@@ -72,50 +72,36 @@ public static class Composition
 
         try
         {
-            // Only a socket server can find its address taken (an in-process test server cannot).
-            if (app.Services.GetRequiredService<IServer>().GetType().Name.StartsWith("Kestrel", StringComparison.Ordinal))
-            {
-                EnsureAddressesAreFree(app.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl);
-            }
-
             _ = app.Services.GetRequiredService<ProvisionedDatabase>();
-            await app.RunAsync();
-            return 0;
+            await app.StartAsync();
         }
-        catch (StartupConfigurationException e)
+        catch (Exception e) when (Explain(e) is { } message)
         {
-            await Console.Error.WriteLineAsync($"AdoptionEvents cannot start: {e.Message}");
+            await Console.Error.WriteLineAsync($"AdoptionEvents cannot start: {message}");
             await app.DisposeAsync();
             return 1;
         }
+
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
     }
 
-    private static void EnsureAddressesAreFree(string urls)
+    private static string? Explain(Exception exception)
     {
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        for (var e = exception; e is not null; e = e.InnerException)
         {
-            var address = BindingAddress.Parse(url);
-            var ip = address.Host switch
+            switch (e)
             {
-                "localhost" => IPAddress.Loopback,
-                "*" or "+" or "0.0.0.0" => IPAddress.Any,
-                var host => IPAddress.TryParse(host, out var parsed) ? parsed : null,
-            };
-            if (ip is null || address.Port == 0)
-            {
-                continue;
-            }
-
-            try
-            {
-                using var probe = new TcpListener(ip, address.Port);
-                probe.Start();
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-            {
-                throw new StartupConfigurationException(
-                    $"{url} is already in use: stop what listens there or set ASPNETCORE_URLS to another address.", e);
+                case StartupConfigurationException startup:
+                    return startup.Message;
+                case IOException when e.InnerException is AddressInUseException || e is AddressInUseException:
+                    return $"{e.Message} Stop what listens there or set ASPNETCORE_URLS to another address.";
+                case AggregateException aggregate:
+                    return aggregate.InnerExceptions.Select(Explain).FirstOrDefault(m => m is not null);
             }
         }
+
+        return null;
     }
 }

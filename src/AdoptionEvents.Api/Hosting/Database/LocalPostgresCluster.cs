@@ -91,7 +91,7 @@ public sealed class LocalPostgresCluster(LocalClusterOptions options) : IPostgre
             await InitAsync(bin, ct);
         }
 
-        var port = await StartAsync(bin, ct);
+        var (port, adopted) = await StartAsync(bin, ct);
         var connectionString = new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1", Port = port, Username = "postgres", Database = options.Database,
@@ -99,6 +99,13 @@ public sealed class LocalPostgresCluster(LocalClusterOptions options) : IPostgre
         await EnsureDatabaseAsync(connectionString, ct);
 
         var what = options.Ephemeral ? "a throw-away cluster" : "the private cluster";
+        if (adopted)
+        {
+            // Running already: another instance of the app on this folder, or one that did not stop cleanly. It is not ours to stop.
+            return CandidateResult.Served(new ProvisionedDatabase(connectionString,
+                $"{what} in {options.Directory} on 127.0.0.1:{port}, already running (left running when this process stops)"));
+        }
+
         return CandidateResult.Served(new ProvisionedDatabase(
             connectionString,
             $"{what} in {options.Directory} on 127.0.0.1:{port} (binaries: {bin}){(fresh ? ", created now" : "")}",
@@ -136,14 +143,13 @@ public sealed class LocalPostgresCluster(LocalClusterOptions options) : IPostgre
         await File.AppendAllLinesAsync(Path.Combine(_dataDirectory, "postgresql.conf"), settings, ct);
     }
 
-    private async Task<int> StartAsync(string bin, CancellationToken ct)
+    private async Task<(int Port, bool Adopted)> StartAsync(string bin, CancellationToken ct)
     {
         var pgCtl = Path.Combine(bin, "pg_ctl");
         var status = await RunAsync(pgCtl, ["-D", _dataDirectory, "status"], asPostgres: true, ct);
         if (status.ExitCode == 0 && ReadRunningPort() is { } runningPort)
         {
-            // Left running by an earlier run that did not stop cleanly: adopt it.
-            return runningPort;
+            return (runningPort, true);
         }
 
         var port = ChoosePort();
@@ -156,7 +162,7 @@ public sealed class LocalPostgresCluster(LocalClusterOptions options) : IPostgre
                 $"The local PostgreSQL cluster in {_dataDirectory} did not start on port {port}: {start.Output.Trim()} {log}".Trim());
         }
 
-        return port;
+        return (port, false);
     }
 
     private int ChoosePort()

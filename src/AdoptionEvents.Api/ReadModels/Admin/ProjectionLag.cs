@@ -77,17 +77,24 @@ public sealed class ProjectionLag : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_every, _clock);
-        do
+        try
         {
-            try
+            do
             {
-                await SampleAsync(stoppingToken);
+                try
+                {
+                    await SampleAsync(stoppingToken);
+                }
+                catch (Npgsql.NpgsqlException)
+                {
+                    // The database is away; /health/ready says so through its own check.
+                }
             }
-            catch (Npgsql.NpgsqlException)
-            {
-                // The database is away; /health/ready says so through its own check.
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 }
