@@ -10,7 +10,7 @@ namespace AdoptionEvents.IntegrationTests.Infrastructure;
 /// The API in process (Alba) on the shared test server, in a schema pair of its own
 /// (events and documents, plus "_wolverine"), dropped when the test class ends.
 /// </summary>
-public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
+public class ApiFixture(TestDatabase database) : IAsyncLifetime
 {
     public string Schema { get; } = $"t_{Guid.NewGuid():N}"[..14];
 
@@ -22,12 +22,16 @@ public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
 
     public ApiClient Client => new(Host.Server.CreateClient());
 
+    /// <summary>The demo journeys stay out of test stores unless a fixture asks for them.</summary>
+    protected virtual bool LoadDemoWhenEmpty => false;
+
     public async ValueTask InitializeAsync()
     {
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:AdoptionEvents", database.ConnectionString);
             builder.UseSetting("Database:Schema", Schema);
+            builder.UseSetting("Demo:LoadWhenEmpty", LoadDemoWhenEmpty ? "true" : "false");
             builder.ConfigureServices(services =>
             {
                 services.DisableAllExternalWolverineTransports();
@@ -44,5 +48,6 @@ public sealed class ApiFixture(TestDatabase database) : IAsyncLifetime
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade;", connection);
         await drop.ExecuteNonQueryAsync();
+        GC.SuppressFinalize(this);
     }
 }
