@@ -115,6 +115,7 @@ public static class ImportConsole
         var rate = r.Duration.TotalSeconds > 0 ? r.EventsWritten / r.Duration.TotalSeconds : 0;
         AnsiConsole.MarkupLineInterpolated(
             $"{r.Outcome}: {r.Journeys.Count} journeys, {r.EventsWritten} events written, {r.EventsSkipped} already stored, {r.OrganisationsCreated} organisations registered, {r.Duration.TotalSeconds:F1} s ({rate:F0} events/s){(r.BulkPath ? ", bulk path" : "")}");
+        AnsiConsole.WriteLine($"  phases (s): {string.Join(", ", r.PhaseSeconds.Select(p => $"{p.Key} {p.Value:F1}"))}");
         foreach (var p in r.Problems.Take(50))
         {
             AnsiConsole.WriteLine($"  {p}");
