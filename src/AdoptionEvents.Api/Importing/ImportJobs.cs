@@ -56,7 +56,17 @@ public sealed class ImportJobs(Importer importer, TimeProvider clock, IHostAppli
     private async Task RunAsync(Job job, byte[] content, ImportOptions options)
     {
         var ct = lifetime.ApplicationStopping;
-        await _oneAtATime.WaitAsync(ct);
+        try
+        {
+            await _oneAtATime.WaitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            job.Error = "the API stopped before the import started";
+            job.Status = ImportJobStatus.Failed;
+            return;
+        }
+
         try
         {
             job.Status = ImportJobStatus.Running;

@@ -287,6 +287,8 @@ public static class KingsFundFormat
             return id;
         }
 
+        public string? Address(string source) => _sources.GetValueOrDefault(source) is { Length: > 0 } a ? a : null;
+
         public Provenance Provenance(RawEvent r)
         {
             var basis = r.Provenance switch
@@ -309,7 +311,7 @@ public static class KingsFundFormat
             return new Provenance
             {
                 Basis = basis ?? Basis.Inferred,
-                Sources = [.. r.Sources.Select(s => new SourceReference { Id = s, Address = _sources.GetValueOrDefault(s) is { Length: > 0 } a ? a : null })],
+                Sources = [.. r.Sources.Select(s => new SourceReference { Id = s, Address = Address(s) })],
             };
         }
 
@@ -376,7 +378,7 @@ public static class KingsFundFormat
                 if (i == 0 && !opens)
                 {
                     // A journey starts with a need or a registration; the product refuses anything else first.
-                    AddInferredRegistration(r, "opening", $"Opened by the import: the data set's first {code} event is {r.Type}, and a journey starts with a need or a registration.");
+                    AddInferredRegistration(raw[i], "opening", $"Opened by the import: the data set's first {code} event is {r.Type}, and a journey starts with a need or a registration.");
                     hasRegistration = true;
                 }
 
@@ -398,7 +400,7 @@ public static class KingsFundFormat
                 Name = name,
                 InnovationType = "other",
                 OccurredAt = Date(r),
-                Provenance = new Provenance { Basis = Basis.Inferred, Sources = reader.Provenance(r).Sources },
+                Provenance = new Provenance { Basis = Basis.Inferred, Sources = [.. r.Sources.Select(s => new SourceReference { Id = s, Address = reader.Address(s) })] },
                 Summary = summary,
                 Extra = status is null ? null : new Dictionary<string, JsonElement> { ["kfStatus"] = SourceFields.Element(status) },
             };
@@ -489,6 +491,17 @@ public static class KingsFundFormat
                 nameof(NewNeedRevealed) => [(null, new NewNeedRevealed { Need = f.Text("need") ?? text, OccurredAt = at, Provenance = prov })],
                 nameof(PathwayChanged) => [(null, new PathwayChanged { Pathway = f.Text("pathway") ?? NotStated, Change = f.Text("change") ?? text, OccurredAt = at, Provenance = prov })],
                 nameof(DerivedInnovationLaunched) => [(null, new DerivedInnovationLaunched { Derived = f.Text("derived") ?? text, OccurredAt = at, Provenance = prov })],
+                nameof(FundingEnded) => [(null, new FundingEnded { FundingEventId = Ref(r, f, "ends"), Reason = f.Text("reason"), OccurredAt = at, Provenance = prov })],
+                nameof(TargetMet) => [(null, new TargetMet { TargetEventId = Ref(r, f, "target"), OccurredAt = at, Provenance = prov })],
+                nameof(TargetMissed) => [(null, new TargetMissed { TargetEventId = Ref(r, f, "target"), OccurredAt = at, Provenance = prov })],
+                nameof(SpreadProgrammeEnded) => [(null, new SpreadProgrammeEnded { ProgrammeEventId = Ref(r, f, "programme"), OccurredAt = at, Provenance = prov })],
+                nameof(CausalLinkAsserted) => [(null, new CausalLinkAsserted { CauseEventId = Ref(r, f, "cause"), EffectEventId = Ref(r, f, "effect"), Rationale = f.Text("rationale"), OccurredAt = at, Provenance = prov })],
+                nameof(CausalLinkWithdrawn) => [(null, new CausalLinkWithdrawn { LinkEventId = Ref(r, f, "link"), Reason = f.Text("reason") ?? text, OccurredAt = at, Provenance = prov })],
+                nameof(RoleChanged) => [(null, new RoleChanged
+                {
+                    Who = f.Peek("who")?.Contains("patient", StringComparison.OrdinalIgnoreCase) == true ? RoleHolder.Patient : RoleHolder.Staff,
+                    Role = f.Text("role") ?? f.Text("who") ?? NotStated, Change = f.Text("change") ?? text, OccurredAt = at, Provenance = prov,
+                })],
                 nameof(CoverageMilestoneReached) => [(null, new CoverageMilestoneReached { Milestone = f.Text("milestone") ?? text, Sites = f.Integer("sites"), Share = f.Number("share"), OccurredAt = at, Provenance = prov })],
                 nameof(EligiblePopulationDefined) => [(null, new EligiblePopulationDefined { Population = f.Text("population") ?? text, Size = f.Integer("size") ?? 0, Unit = f.Text("unit") ?? "count", OccurredAt = at, Provenance = prov })],
                 "ReachMeasured" => Reach(f, at, prov, text),
@@ -780,8 +793,20 @@ public static class KingsFundFormat
 
         private List<(string?, JourneyEvent)> Unknown(RawEvent r)
         {
-            reader.Problem(r.Id, "type", "known-type", $"event type '{r.Type}' is not in the data set's mapping (the catalogue's types by CLR name, or ReachMeasured)");
+            reader.Problem(r.Id, "type", "known-type", $"event type '{r.Type}' is not one this format maps (the data set's types, named like the catalogue's events, and ReachMeasured)");
             return [];
+        }
+
+        /// <summary>A field naming another event of the data set by its id.</summary>
+        private Guid Ref(RawEvent r, SourceFields f, string field)
+        {
+            var id = f.Text(field);
+            if (id is null)
+            {
+                reader.Problem(r.Id, $"fields.{field}", "required", $"a {r.Type} names the event it refers to in fields.{field}");
+            }
+
+            return reader.EventId(id ?? "");
         }
 
         private static Money? Gbp(decimal? amount) => amount is { } a ? new Money { Amount = a, Currency = "GBP" } : null;

@@ -61,6 +61,16 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
         (again.EventsWritten, again.EventsSkipped, again.OrganisationsCreated).ShouldBe((0, 185, 0));
         again.Journeys.ShouldAllBe(j => j.Outcome == JourneyOutcome.Unchanged);
         (await api.Client.HistoryAsync(esc, "?limit=1000")).Events.Count.ShouldBe(33);
+
+        // A later edition of the file with one more event extends the journey, decided against its stored state.
+        var refused = await Importer.ImportAsync(Added("""{"id": "ESC-26", "innovation": "ESC", "seq": 26, "type": "SustainmentConfirmed", "occurredAt": "2024", "datePrecision": "year", "summary": "still running", "provenance": "X", "sources": [], "causedBy": ["ESC-24"], "fields": {"site": "Site ESC-X1 (illustrative)"}}"""), new ImportOptions("tester"), null, Ct);
+        refused.Outcome.ShouldBe(ImportOutcome.Refused);
+        refused.Problems.ShouldHaveSingleItem().ShouldSatisfyAllConditions(p => p.Where.ShouldBe("ESC-26"), p => p.Rule.ShouldBe("site-transition"));
+        var extended = await Importer.ImportAsync(Added("""{"id": "ESC-26", "innovation": "ESC", "seq": 26, "type": "AdoptionConsidered", "occurredAt": "2024", "datePrecision": "year", "summary": "reconsidered", "provenance": "X", "sources": [], "causedBy": ["ESC-24"], "fields": {"site": "Powys Teaching Health Board"}}"""), new ImportOptions("tester"), null, Ct);
+        extended.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", extended.Problems));
+        (extended.EventsWritten, extended.EventsSkipped).ShouldBe((1, 185));
+        extended.Journeys.Single(j => j.Key == "kings-fund/ESC").Outcome.ShouldBe(JourneyOutcome.Extended);
+        (await api.Client.HistoryAsync(esc, "?limit=1000")).Events[^1].Id.ShouldBe(DeterministicId.For("kings-fund/ESC-26"));
     }
 
     [Fact]
@@ -225,6 +235,13 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
         var root = JsonNode.Parse(DemoData.Bytes())!;
         change(root["events"]!.AsArray().Single(e => e!["id"]!.GetValue<string>() == id)!.AsObject());
         return root.ToJsonString();
+    }
+
+    private static ImportBatch Added(string json)
+    {
+        var root = JsonNode.Parse(DemoData.Bytes())!;
+        root["events"]!.AsArray().Add(JsonNode.Parse(json));
+        return ExportFormat.ReadAny(new MemoryStream(Encoding.UTF8.GetBytes(root.ToJsonString())));
     }
 
     private static string Unknown_organisation_line() =>
