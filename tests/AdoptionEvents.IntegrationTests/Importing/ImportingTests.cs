@@ -175,12 +175,16 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
             foreach (var journey in batch.Journeys)
             {
                 var expected = journey.Events.Aggregate((Journey?)null, (s, e) => Journey.After(s, e.Id, e.Fact))!;
-                var stored = (await session.LoadAsync<Journey>(journey.InnovationId, Ct))!;
-                stored.Name.ShouldBe(journey.Name);
-                stored.Sites.Count.ShouldBe(expected.Sites.Count);
-                stored.Sites.ShouldAllBe(s => expected.Sites[s.Key] == s.Value);
+                var snapshot = (await session.LoadAsync<Journey>(journey.InnovationId, Ct))!;
+                snapshot.Name.ShouldBe(journey.Name);
+                snapshot.Sites.Count.ShouldBe(expected.Sites.Count);
+                snapshot.Sites.ShouldAllBe(s => expected.Sites[s.Key] == s.Value);
                 (await session.LoadManyAsync<IndexedEvent>(Ct, journey.Events.Select(e => e.Id))).Count.ShouldBe(journey.Events.Count);
                 (await session.Events.FetchStreamStateAsync(journey.InnovationId, Ct))!.Version.ShouldBe(journey.Events.Count);
+                var stored = await session.Events.FetchStreamAsync(journey.InnovationId, token: Ct);
+                stored.Select(e => e.Id).ShouldBe(journey.Events.Select(e => e.Id));
+                stored.Select(e => e.EventTypeName).ShouldBe(journey.Events.Select(e => EventCatalogue.Of(e.Fact).Name));
+                stored.ShouldAllBe(e => e.UserName == "bulk-user");
             }
         }
 
