@@ -61,6 +61,11 @@ public sealed record ImportBatch(
 {
     public int EventCount => Journeys.Sum(j => j.Events.Count);
 
+    /// <summary>The file's own names for event ids it mentions (e.g. "ESC-02"), so reports speak the file's language.</summary>
+    public IReadOnlyDictionary<Guid, string> Names { get; init; } = new Dictionary<Guid, string>();
+
+    public string NameOf(Guid id) => Names.TryGetValue(id, out var name) ? $"{name} ({id})" : id.ToString();
+
     public static ImportBatch Refused(string format, params ImportProblem[] problems) => new(format, [], [], problems);
 }
 

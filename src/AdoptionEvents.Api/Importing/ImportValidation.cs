@@ -52,6 +52,19 @@ public static class ImportValidation
             problems.Add(new ImportProblem(dup.First().Key, "innovationId", "unique-journey", $"journey {dup.Key} appears {dup.Count()} times"));
         }
 
+        foreach (var e in batch.Journeys.SelectMany(j => j.Events))
+        {
+            foreach (var id in e.Fact.ReferencedEvents().Distinct().Where(id => !events.ContainsKey(id)))
+            {
+                problems.Add(new ImportProblem(e.Origin, e.Fact.CausedBy.Contains(id) ? "causedBy" : "reference", "known-event", $"event {batch.NameOf(id)} is neither in the file nor in the store"));
+            }
+
+            foreach (var (field, id) in e.Fact.ReferencedOrganisations().Where(o => !organisations.Contains(o.Id)))
+            {
+                problems.Add(new ImportProblem(e.Origin, field, "known-organisation", $"organisation {id} is neither in the file nor in the store"));
+            }
+        }
+
         problems.AddRange(Order(batch));
         problems.AddRange(Cycles(batch));
         if (problems.Count > 0)
@@ -73,7 +86,7 @@ public static class ImportValidation
                     : JourneyDecider.Decide(state, e.Fact, context, now, user);
                 if (decision.Refused)
                 {
-                    problems.AddRange(decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, r.Detail)));
+                    problems.AddRange(decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, Named(batch, r.Detail))));
                     break;
                 }
 
@@ -83,6 +96,9 @@ public static class ImportValidation
 
         return problems;
     }
+
+    private static string Named(ImportBatch batch, string detail) =>
+        batch.Names.Count == 0 ? detail : batch.Names.Aggregate(detail, (text, n) => text.Contains(n.Key.ToString(), StringComparison.Ordinal) ? text.Replace(n.Key.ToString(), $"{n.Value} ({n.Key})", StringComparison.Ordinal) : text);
 
     /// <summary>A causedBy to an event of the same journey must point to an earlier one.</summary>
     private static IEnumerable<ImportProblem> Order(ImportBatch batch)

@@ -81,11 +81,6 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, ILogger<I
             progress?.Invoke(new ImportProgress(phase, batch.Journeys.Count, done, total, written, skipped));
 
         Report("validating", 0, 0, 0);
-        if (batch.Problems.Count > 0)
-        {
-            return Refused(batch, batch.Problems, watch);
-        }
-
         var (knowledge, stored, existingJourneys, existingOrganisations) = await LoadAsync(batch, ct);
         Phase("load");
         var problems = ImportValidation.Check(batch, knowledge, clock.GetUtcNow(), options.User);

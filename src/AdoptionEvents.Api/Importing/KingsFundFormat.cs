@@ -198,6 +198,7 @@ public static class KingsFundFormat
     {
         private readonly List<ImportProblem> _problems = [];
         private readonly Dictionary<Guid, ImportedOrganisation> _organisations = [];
+        private readonly Dictionary<Guid, string> _names = [];
         private Dictionary<string, string> _sources = [];
 
         public ImportBatch Read(JsonElement root)
@@ -271,12 +272,17 @@ public static class KingsFundFormat
                 journeys.Add(new JourneyMapper(this, group.Key, innovation.Name, innovation.Status).Map([.. group.OrderBy(r => r.Seq)]));
             }
 
-            return new ImportBatch(Format, [.. _organisations.Values], journeys, _problems);
+            return new ImportBatch(Format, [.. _organisations.Values], journeys, _problems) { Names = _names };
         }
 
         public string DataSet => dataSet;
 
-        public Guid EventId(string id) => DeterministicId.For($"{dataSet}/{id}");
+        public Guid EventId(string id)
+        {
+            var guid = DeterministicId.For($"{dataSet}/{id}");
+            _names.TryAdd(guid, id);
+            return guid;
+        }
 
         public void Problem(string where, string field, string rule, string detail) => _problems.Add(new ImportProblem(where, field, rule, detail));
 
