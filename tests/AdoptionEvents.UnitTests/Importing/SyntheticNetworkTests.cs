@@ -1,7 +1,6 @@
 using AdoptionEvents.Importing;
 using AdoptionEvents.Importing.Synthetic;
 using AdoptionEvents.Journeys.Measures;
-using AdoptionEvents.Tests;
 
 namespace AdoptionEvents.UnitTests.Importing;
 

@@ -5,7 +5,7 @@ using AdoptionEvents.Journeys.Measures;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
 
-namespace AdoptionEvents.Tests;
+namespace AdoptionEvents.UnitTests.Importing;
 
 /// <summary>
 /// The network headline figures computed by folding journeys, with the definitions the read side uses:
