@@ -134,10 +134,22 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, ILogger<I
             [.. refused.SelectMany(r => r.Problems)], [.. reports.OrderBy(r => r.Key, StringComparer.Ordinal)]);
     }
 
-    private static ImportReport Refused(ImportBatch batch, IReadOnlyList<ImportProblem> problems, Stopwatch watch) =>
-        new(ImportOutcome.Refused, batch.Format, 0, 0, 0, false, watch.Elapsed, new Dictionary<string, double>(), problems,
-            [.. batch.Journeys.Select(j => new JourneyReport(j.Key, j.InnovationId, j.Name, j.Events.Count, 0, 0, JourneyOutcome.Refused,
-                [.. problems.Where(p => j.Events.Any(e => e.Origin == p.Where))]))]);
+    /// <summary>Nothing written: every journey is refused, each listing the problems found in its events.</summary>
+    private static ImportReport Refused(ImportBatch batch, IReadOnlyList<ImportProblem> problems, Stopwatch watch)
+    {
+        var journeyOf = new Dictionary<string, Guid>();
+        foreach (var j in batch.Journeys)
+        {
+            foreach (var e in j.Events)
+            {
+                journeyOf.TryAdd(e.Origin, j.InnovationId);
+            }
+        }
+
+        var byJourney = problems.Where(p => journeyOf.ContainsKey(p.Where)).ToLookup(p => journeyOf[p.Where]);
+        return new(ImportOutcome.Refused, batch.Format, 0, 0, 0, false, watch.Elapsed, new Dictionary<string, double>(), problems,
+            [.. batch.Journeys.Select(j => new JourneyReport(j.Key, j.InnovationId, j.Name, j.Events.Count, 0, 0, JourneyOutcome.Refused, [.. byJourney[j.InnovationId]]))]);
+    }
 
     private async Task<(StoreKnowledge Knowledge, HashSet<Guid> Stored, HashSet<Guid> Journeys, HashSet<Guid> Organisations)> LoadAsync(ImportBatch batch, CancellationToken ct)
     {
