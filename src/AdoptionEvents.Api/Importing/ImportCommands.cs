@@ -62,6 +62,8 @@ public sealed class GenerateCommand : JasperFxAsyncCommand<GenerateInput>
 {
     public override async Task<bool> Execute(GenerateInput input)
     {
+        // Disposing the host stops a private PostgreSQL cluster that building the application may have started.
+        using var host = input.BuildHost();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var batch = SyntheticNetwork.Generate(input.ScaleFlag, input.SeedFlag);
         AnsiConsole.MarkupLineInterpolated($"Generated {batch.Journeys.Count} journeys, {batch.EventCount} events, {batch.Organisations.Count} organisations in {watch.Elapsed.TotalSeconds:F1} s (scale {input.ScaleFlag}, seed {input.SeedFlag})");
@@ -73,7 +75,6 @@ public sealed class GenerateCommand : JasperFxAsyncCommand<GenerateInput>
             return true;
         }
 
-        using var host = input.BuildHost();
         return await ImportConsole.RunAsync(host.Services, batch, new ImportOptions("generator", input.BulkFlag));
     }
 }
