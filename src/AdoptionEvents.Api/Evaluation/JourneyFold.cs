@@ -54,19 +54,7 @@ public sealed class JourneyFold(StageThresholds thresholds)
             Sites[id] = _sites.Evolve(Sites.GetValueOrDefault(id), id, e)!;
         }
 
-        Index.Add(new IndexedEvent
-        {
-            Id = e.Id, InnovationId = e.StreamId, Type = e.EventTypeName, CausedBy = fact.CausedBy, OccurredAt = fact.OccurredAt, Summary = fact.Summary,
-            Kind = fact switch
-            {
-                DominoChangeObserved d => d.Kind,
-                NewNeedRevealed => "new_need_revealed",
-                RoleChanged r => r.Who == RoleHolder.Patient ? "patient_role_change" : "staff_role_change",
-                PathwayChanged => "pathway_redesign",
-                DerivedInnovationLaunched => "derivative_innovation",
-                _ => null,
-            },
-        });
+        Index.Add(IndexedEvent.Of(e.Id, e.StreamId, fact));
         switch (fact)
         {
             case CausalLinkAsserted link:

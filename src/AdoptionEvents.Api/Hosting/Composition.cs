@@ -39,6 +39,7 @@ public static class Composition
         builder.Services.AddHealth();
         builder.Services.AddOpenApi();
         builder.Services.AddWolverineHttp();
+        Importing.Configuration.AddImporting(builder);
         return builder;
     }
 

@@ -26,12 +26,16 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
     /// <summary>Waits, deterministically, until every async projection has applied every event appended so far.</summary>
     public Task CatchUpAsync() => Host.ForceAllMartenDaemonActivityToCatchUpAsync(TestContext.Current.CancellationToken);
 
+    /// <summary>The demo journeys stay out of test stores unless a fixture asks for them.</summary>
+    protected virtual bool LoadDemoWhenEmpty => false;
+
     public async ValueTask InitializeAsync()
     {
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:AdoptionEvents", database.ConnectionString);
             builder.UseSetting("Database:Schema", Schema);
+            builder.UseSetting("Demo:LoadWhenEmpty", LoadDemoWhenEmpty ? "true" : "false");
             foreach (var (key, value) in Settings)
             {
                 builder.UseSetting(key, value);

@@ -19,7 +19,7 @@ public static class TamperSeal
 
     public static string Compute(string? previous, IEvent e)
     {
-        var data = JsonSerializer.Serialize(e.Data, e.Data.GetType(), Json.Options);
+        var data = Canonical(JsonSerializer.SerializeToElement(e.Data, e.Data.GetType(), Json.Options));
         var text = string.Join('\n', previous ?? "", e.StreamId.ToString("N"), e.Version, e.Id.ToString("N"), e.EventTypeName,
             e.UserName ?? "", e.CorrelationId ?? "", e.CausationId ?? "", data);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
@@ -38,4 +38,45 @@ public static class TamperSeal
     }
 
     public static string? HashOf(IEvent e) => e.GetHeader(Header)?.ToString();
+
+    /// <summary>JSON with object members in ordinal order at every depth: PostgreSQL's jsonb does not keep member order.</summary>
+    public static string Canonical(JsonElement element)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, element);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Write(Utf8JsonWriter writer, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(property.Name);
+                    Write(writer, property.Value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
 }

@@ -22,6 +22,20 @@ public sealed record IndexedEvent
     public string? Summary { get; init; }
 
     public IReadOnlyList<Guid> CausedBy { get; init; } = [];
+
+    public static IndexedEvent Of(Guid id, Guid innovationId, JourneyEvent fact) => new()
+    {
+        Id = id, InnovationId = innovationId, Type = EventCatalogue.Of(fact).Name, CausedBy = fact.CausedBy, OccurredAt = fact.OccurredAt,
+        Summary = fact.Summary, Kind = fact switch
+        {
+            DominoChangeObserved d => d.Kind,
+            NewNeedRevealed => "new_need_revealed",
+            RoleChanged r => r.Who == RoleHolder.Patient ? "patient_role_change" : "staff_role_change",
+            PathwayChanged => "pathway_redesign",
+            DerivedInnovationLaunched => "derivative_innovation",
+            _ => null,
+        },
+    };
 }
 
 /// <summary>A causal link asserted after the fact (deleted when withdrawn).</summary>
@@ -53,19 +67,7 @@ public sealed class EventIndexProjection : IProjection
                 continue;
             }
 
-            operations.Store(new IndexedEvent
-            {
-                Id = e.Id, InnovationId = e.StreamId, Type = e.EventTypeName, CausedBy = fact.CausedBy, OccurredAt = fact.OccurredAt,
-                Summary = fact.Summary, Kind = fact switch
-                {
-                    DominoChangeObserved d => d.Kind,
-                    NewNeedRevealed => "new_need_revealed",
-                    RoleChanged r => r.Who == RoleHolder.Patient ? "patient_role_change" : "staff_role_change",
-                    PathwayChanged => "pathway_redesign",
-                    DerivedInnovationLaunched => "derivative_innovation",
-                    _ => null,
-                },
-            });
+            operations.Store(IndexedEvent.Of(e.Id, e.StreamId, fact));
             switch (fact)
             {
                 case CausalLinkAsserted link:
@@ -83,6 +85,25 @@ public sealed class EventIndexProjection : IProjection
                     break;
             }
         }
+    }
+
+    /// <summary>The causal edges a journey's facts assert, withdrawn ones marked: what this projection stores for them.</summary>
+    public static IEnumerable<CausalEdge> EdgesOf(IEnumerable<(Guid Id, JourneyEvent Fact)> facts)
+    {
+        var edges = new Dictionary<Guid, CausalEdge>();
+        foreach (var (id, fact) in facts)
+        {
+            if (fact is CausalLinkAsserted link)
+            {
+                edges[id] = new CausalEdge { Id = id, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
+            }
+            else if (fact is CausalLinkWithdrawn w && edges.TryGetValue(w.LinkEventId, out var edge))
+            {
+                edges[w.LinkEventId] = edge with { WithdrawnAt = w.OccurredAt };
+            }
+        }
+
+        return edges.Values;
     }
 
     /// <summary>Every event the given one follows from, through causedBy and asserted links, transitively.</summary>

@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AdoptionEvents.Hosting;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Origin;
+using AdoptionEvents.Organisations;
+
+namespace AdoptionEvents.Importing;
+
+/// <summary>
+/// The product's own export format, NDJSON: one JSON object per line, one line per event, streams in
+/// order of version. A journey event's line:
+/// <code>{"innovationId": guid, "eventId": guid, "version": n, "type": stored name, "data": the event JSON as the API shows it,
+///  "occurredAt": {"value", "precision"}, "recordedAt": ISO timestamp, "recordedBy": user}</code>
+/// An organisation's event (reference data the journeys name) has "organisationId" instead of
+/// "innovationId" and an organisation event type (organisation_registered, organisation_renamed,
+/// organisation_membership_started, organisation_membership_ended, organisation_succeeded). Organisation
+/// lines come first. This file is the one reader and writer of the format.
+/// </summary>
+public static class ExportFormat
+{
+    public const string Format = "export-ndjson";
+
+    private static readonly Dictionary<string, Type> OrganisationTypes = new()
+    {
+        ["organisation_registered"] = typeof(OrganisationRegistered),
+        ["organisation_renamed"] = typeof(OrganisationRenamed),
+        ["organisation_membership_started"] = typeof(MembershipStarted),
+        ["organisation_membership_ended"] = typeof(MembershipEnded),
+        ["organisation_succeeded"] = typeof(OrganisationSucceeded),
+    };
+
+    public static ImportBatch Read(TextReader reader)
+    {
+        var problems = new List<ImportProblem>();
+        var journeys = new Dictionary<Guid, List<(long Version, ImportedEvent Event)>>();
+        var organisations = new Dictionary<Guid, List<(long Version, object Event, string Where)>>();
+        var lineNumber = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            var where = $"line {lineNumber}";
+            JsonElement root;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                root = doc.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                problems.Add(new ImportProblem(where, "", "json", $"not valid JSON: {e.Message}"));
+                continue;
+            }
+
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                problems.Add(new ImportProblem(where, "", "json", "every line is one JSON object"));
+                continue;
+            }
+
+            var type = Text(root, "type");
+            var eventId = Id(root, "eventId");
+            var version = root.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) ? n : (long?)null;
+            var hasData = root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object;
+            var missing = new[] { ("type", type is null), ("eventId", eventId is null), ("version", version is null), ("data", !hasData) }
+                .Where(x => x.Item2).Select(x => x.Item1).ToList();
+            foreach (var field in missing)
+            {
+                problems.Add(new ImportProblem(where, field, "required", $"{field} is missing or has the wrong JSON type"));
+            }
+
+            if (missing.Count > 0)
+            {
+                continue;
+            }
+
+            where = $"line {lineNumber} (event {eventId})";
+            if (Id(root, "organisationId") is { } organisationId)
+            {
+                if (!OrganisationTypes.TryGetValue(type!, out var orgType))
+                {
+                    problems.Add(new ImportProblem(where, "type", "known-type", $"'{type}' is not an organisation event type ({string.Join(", ", OrganisationTypes.Keys)})"));
+                    continue;
+                }
+
+                if (Deserialize(data, orgType, where, problems) is { } orgEvent)
+                {
+                    (organisations.TryGetValue(organisationId, out var list) ? list : organisations[organisationId] = []).Add((version!.Value, orgEvent, where));
+                }
+
+                continue;
+            }
+
+            if (Id(root, "innovationId") is not { } innovationId)
+            {
+                problems.Add(new ImportProblem(where, "innovationId", "required", "a line names its stream in innovationId (or organisationId)"));
+                continue;
+            }
+
+            if (EventCatalogue.Find(type!) is not { } entry)
+            {
+                problems.Add(new ImportProblem(where, "type", "known-type", $"'{type}' is not a journey event type (see GET /api/vocabularies)"));
+                continue;
+            }
+
+            if (Deserialize(data, entry.Type, where, problems) is JourneyEvent fact)
+            {
+                var imported = new ImportedEvent(eventId!.Value, fact with { InnovationId = innovationId }, where)
+                {
+                    RecordedAt = root.TryGetProperty("recordedAt", out var ra) && ra.ValueKind == JsonValueKind.String && ra.TryGetDateTimeOffset(out var at) ? at : null,
+                    RecordedBy = Text(root, "recordedBy"),
+                };
+                (journeys.TryGetValue(innovationId, out var list) ? list : journeys[innovationId] = []).Add((version!.Value, imported));
+            }
+        }
+
+        foreach (var (id, events) in journeys)
+        {
+            CheckVersions(id, events.Select(e => (e.Version, e.Event.Origin)), problems);
+        }
+
+        foreach (var (id, events) in organisations)
+        {
+            CheckVersions(id, events.Select(e => (e.Version, e.Where)), problems);
+        }
+
+        return new ImportBatch(
+            Format,
+            [.. organisations.Select(o => Organisation(o.Key, [.. o.Value.OrderBy(e => e.Version)], problems)).OfType<ImportedOrganisation>()],
+            [.. journeys.Select(j =>
+            {
+                var events = j.Value.OrderBy(e => e.Version).Select(e => e.Event).ToList();
+                var name = events.Select(e => e.Fact).OfType<InnovationRegistered>().Select(r => r.Name).FirstOrDefault()
+                    ?? events.Select(e => e.Fact).OfType<NeedIdentified>().Select(r => r.Need).FirstOrDefault() ?? j.Key.ToString();
+                return new ImportedJourney(j.Key, j.Key.ToString(), name, events);
+            })],
+            problems);
+    }
+
+    /// <summary>Writes a batch as the export format: organisations first, then each journey in order.</summary>
+    public static async Task WriteAsync(TextWriter writer, ImportBatch batch, DateTimeOffset recordedAt, string recordedBy, CancellationToken ct)
+    {
+        foreach (var organisation in batch.Organisations)
+        {
+            var version = 0L;
+            foreach (var e in organisation.History())
+            {
+                var type = OrganisationTypes.Single(t => t.Value == e.GetType()).Key;
+                var id = DeterministicId.For($"{organisation.Id}/{++version}");
+                await writer.WriteLineAsync(Line("organisationId", organisation.Id, id, version, type, e, null, recordedAt, recordedBy).AsMemory(), ct);
+            }
+        }
+
+        foreach (var journey in batch.Journeys)
+        {
+            var version = 0L;
+            foreach (var e in journey.Events)
+            {
+                await writer.WriteLineAsync(
+                    Line("innovationId", journey.InnovationId, e.Id, ++version, EventCatalogue.Of(e.Fact).Name, e.Fact, e.Fact.OccurredAt, e.RecordedAt ?? recordedAt, e.RecordedBy ?? recordedBy).AsMemory(), ct);
+            }
+        }
+    }
+
+    private static string Line(string streamField, Guid streamId, Guid eventId, long version, string type, object data, PartialDate? occurredAt, DateTimeOffset recordedAt, string recordedBy)
+    {
+        var line = new JsonObject
+        {
+            [streamField] = streamId,
+            ["eventId"] = eventId,
+            ["version"] = version,
+            ["type"] = type,
+            ["data"] = JsonSerializer.SerializeToNode(data, data.GetType(), Json.Options),
+        };
+        if (occurredAt is not null)
+        {
+            line["occurredAt"] = JsonSerializer.SerializeToNode(occurredAt, Json.Options);
+        }
+
+        line["recordedAt"] = recordedAt.ToString("O", CultureInfo.InvariantCulture);
+        line["recordedBy"] = recordedBy;
+        return line.ToJsonString();
+    }
+
+    private static void CheckVersions(Guid stream, IEnumerable<(long Version, string Where)> events, List<ImportProblem> problems)
+    {
+        var expected = 1L;
+        foreach (var (version, where) in events.OrderBy(e => e.Version))
+        {
+            if (version != expected)
+            {
+                problems.Add(new ImportProblem(where, "version", "contiguous-versions", $"stream {stream} has version {version} where {expected} was expected"));
+                return;
+            }
+
+            expected++;
+        }
+    }
+
+    private static ImportedOrganisation? Organisation(Guid id, List<(long Version, object Event, string Where)> events, List<ImportProblem> problems)
+    {
+        if (events[0].Event is not OrganisationRegistered registered)
+        {
+            problems.Add(new ImportProblem(events[0].Where, "type", "stream-start", $"organisation {id} must start with organisation_registered"));
+            return null;
+        }
+
+        return new ImportedOrganisation(id, registered.Name, registered.Kind, events[0].Where) { Code = registered.Code, Recorded = [.. events.Select(e => e.Event)] };
+    }
+
+    private static object? Deserialize(JsonElement data, Type type, string where, List<ImportProblem> problems)
+    {
+        try
+        {
+            return data.Deserialize(type, Json.Options);
+        }
+        catch (JsonException e)
+        {
+            problems.Add(new ImportProblem(where, "data" + (e.Path is { Length: > 1 } p ? p[1..] : ""), "json", e.Message));
+            return null;
+        }
+    }
+
+    private static string? Text(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static Guid? Id(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && Guid.TryParse(v.GetString(), out var g) ? g : null;
+
+    /// <summary>Reads a file in either format: the King's Fund JSON document, or the export's NDJSON.</summary>
+    public static ImportBatch ReadAny(Stream content)
+    {
+        using var buffer = new MemoryStream();
+        content.CopyTo(buffer);
+        var bytes = buffer.ToArray();
+        if (FirstLineIsObject(bytes))
+        {
+            using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8);
+            return Read(reader);
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes);
+            return KingsFundFormat.Recognises(doc.RootElement)
+                ? KingsFundFormat.Read(doc.RootElement)
+                : ImportBatch.Refused("unknown", new ImportProblem("line 1", "", "format",
+                    "neither format: a King's Fund file is one JSON object with innovations, sources and events; an export is NDJSON, one event object per line"));
+        }
+        catch (JsonException e)
+        {
+            return ImportBatch.Refused("unknown", new ImportProblem($"line {(e.LineNumber ?? 0) + 1}", e.Path ?? "", "json", $"not valid JSON: {e.Message}"));
+        }
+    }
+
+    private static bool FirstLineIsObject(ReadOnlySpan<byte> bytes)
+    {
+        var end = bytes.IndexOf((byte)'\n');
+        var first = end < 0 ? bytes : bytes[..end];
+        try
+        {
+            using var doc = JsonDocument.Parse(first.ToArray());
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("eventId", out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}

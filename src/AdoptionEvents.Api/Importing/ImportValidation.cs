@@ -1,0 +1,207 @@
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Domino;
+using AdoptionEvents.Journeys.Recording;
+
+namespace AdoptionEvents.Importing;
+
+/// <summary>What the store already holds that a file may name: events (by id) and organisations.</summary>
+public sealed record StoreKnowledge(IReadOnlyDictionary<Guid, KnownEvent> Events, IReadOnlySet<Guid> Organisations)
+{
+    public static readonly StoreKnowledge Empty = new(new Dictionary<Guid, KnownEvent>(), new HashSet<Guid>());
+}
+
+/// <summary>
+/// Checks a whole file before anything is written: unique ids, references that resolve (in the file
+/// or in the store), causedBy links that point to earlier events and close no cycle, and every journey
+/// folded through <see cref="JourneyDecider"/> exactly as the API would decide each fact (site
+/// transitions, vocabularies, dates, open barriers ...). Pure: the shell loads <see cref="StoreKnowledge"/>.
+/// </summary>
+public static class ImportValidation
+{
+    public static IReadOnlyList<ImportProblem> Check(ImportBatch batch, StoreKnowledge store, DateTimeOffset now, string user)
+    {
+        var problems = new List<ImportProblem>(batch.Problems);
+        var events = new Dictionary<Guid, KnownEvent>(store.Events);
+        var where = new Dictionary<Guid, string>();
+        foreach (var journey in batch.Journeys)
+        {
+            foreach (var e in journey.Events)
+            {
+                if (!where.TryAdd(e.Id, e.Origin))
+                {
+                    problems.Add(new ImportProblem(e.Origin, "eventId", "unique-id", $"event id {e.Id} is also used by {where[e.Id]}"));
+                    continue;
+                }
+
+                events[e.Id] = new KnownEvent(e.Id, journey.InnovationId, EventCatalogue.Of(e.Fact).Name);
+            }
+        }
+
+        var organisations = new HashSet<Guid>(store.Organisations);
+        organisations.UnionWith(batch.Organisations.Select(o => o.Id));
+        foreach (var o in batch.Organisations)
+        {
+            foreach (var parent in o.References().Where(p => !organisations.Contains(p)))
+            {
+                problems.Add(new ImportProblem(o.Origin, "parentId", "known-organisation", $"organisation {parent} is neither in the file nor in the store"));
+            }
+        }
+
+        foreach (var dup in batch.Journeys.GroupBy(j => j.InnovationId).Where(g => g.Count() > 1))
+        {
+            problems.Add(new ImportProblem(dup.First().Key, "innovationId", "unique-journey", $"journey {dup.Key} appears {dup.Count()} times"));
+        }
+
+        foreach (var e in batch.Journeys.SelectMany(j => j.Events))
+        {
+            foreach (var id in e.Fact.ReferencedEvents().Distinct().Where(id => !events.ContainsKey(id)))
+            {
+                problems.Add(new ImportProblem(e.Origin, e.Fact.CausedBy.Contains(id) ? "causedBy" : "reference", "known-event", $"event {batch.NameOf(id)} is neither in the file nor in the store"));
+            }
+
+            foreach (var (field, id) in e.Fact.ReferencedOrganisations().Where(o => !organisations.Contains(o.Id)))
+            {
+                problems.Add(new ImportProblem(e.Origin, field, "known-organisation", $"organisation {id} is neither in the file nor in the store"));
+            }
+        }
+
+        problems.AddRange(Order(batch));
+        problems.AddRange(Cycles(batch));
+        if (problems.Count > 0)
+        {
+            // Folding journeys with broken references would only repeat the same problems.
+            return problems;
+        }
+
+        var graph = Graph(batch);
+        foreach (var journey in batch.Journeys)
+        {
+            Journey? state = null;
+            foreach (var e in journey.Events)
+            {
+                var ancestors = e.Fact is CausalLinkAsserted link ? Ancestors(graph, link.CauseEventId) : [];
+                var context = new DecisionContext(events, organisations, ancestors);
+                var decision = state is null
+                    ? JourneyDecider.Start(e.Fact, context, now, user)
+                    : JourneyDecider.Decide(state, e.Fact, context, now, user);
+                if (decision.Refused)
+                {
+                    problems.AddRange(decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, Named(batch, r.Detail))));
+                    break;
+                }
+
+                state = Journey.After(state, e.Id, e.Fact);
+            }
+        }
+
+        return problems;
+    }
+
+    private static string Named(ImportBatch batch, string detail) =>
+        batch.Names.Count == 0 ? detail : batch.Names.Aggregate(detail, (text, n) => text.Contains(n.Key.ToString(), StringComparison.Ordinal) ? text.Replace(n.Key.ToString(), $"{n.Value} ({n.Key})", StringComparison.Ordinal) : text);
+
+    /// <summary>A causedBy to an event of the same journey must point to an earlier one.</summary>
+    private static IEnumerable<ImportProblem> Order(ImportBatch batch)
+    {
+        foreach (var journey in batch.Journeys)
+        {
+            var position = new Dictionary<Guid, int>();
+            for (var i = 0; i < journey.Events.Count; i++)
+            {
+                position.TryAdd(journey.Events[i].Id, i);
+            }
+
+            for (var i = 0; i < journey.Events.Count; i++)
+            {
+                var e = journey.Events[i];
+                foreach (var cause in e.Fact.CausedBy.Where(c => position.TryGetValue(c, out var p) && p >= i))
+                {
+                    yield return new ImportProblem(e.Origin, "causedBy", "earlier-event", $"causedBy names {journey.Events[position[cause]].Origin}, which is not earlier in the journey");
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<ImportProblem> Cycles(ImportBatch batch)
+    {
+        var graph = Graph(batch);
+        var origin = batch.Journeys.SelectMany(j => j.Events).GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.First().Origin);
+        var state = new Dictionary<Guid, int>(); // 1 visiting, 2 done
+        var reported = new HashSet<Guid>();
+        foreach (var start in graph.Keys)
+        {
+            if (state.ContainsKey(start))
+            {
+                continue;
+            }
+
+            var stack = new Stack<(Guid Node, IEnumerator<Guid> Causes)>();
+            state[start] = 1;
+            stack.Push((start, graph[start].GetEnumerator()));
+            while (stack.Count > 0)
+            {
+                var (node, causes) = stack.Peek();
+                if (!causes.MoveNext())
+                {
+                    state[node] = 2;
+                    stack.Pop();
+                    continue;
+                }
+
+                var cause = causes.Current;
+                if (!graph.ContainsKey(cause))
+                {
+                    continue;
+                }
+
+                if (!state.TryGetValue(cause, out var s))
+                {
+                    state[cause] = 1;
+                    stack.Push((cause, graph[cause].GetEnumerator()));
+                }
+                else if (s == 1 && reported.Add(cause))
+                {
+                    yield return new ImportProblem(origin[node], "causedBy", "acyclic", $"causedBy of {origin[node]} leads back to itself through {origin[cause]}: the causal log must stay acyclic");
+                }
+            }
+        }
+    }
+
+    /// <summary>Each event of the file to the events it follows from (causedBy, and causal links asserted in the file).</summary>
+    private static Dictionary<Guid, List<Guid>> Graph(ImportBatch batch)
+    {
+        var graph = new Dictionary<Guid, List<Guid>>();
+        foreach (var e in batch.Journeys.SelectMany(j => j.Events))
+        {
+            graph.TryAdd(e.Id, [.. e.Fact.CausedBy]);
+        }
+
+        foreach (var link in batch.Journeys.SelectMany(j => j.Events).Select(e => e.Fact).OfType<CausalLinkAsserted>())
+        {
+            if (graph.TryGetValue(link.EffectEventId, out var causes))
+            {
+                causes.Add(link.CauseEventId);
+            }
+        }
+
+        return graph;
+    }
+
+    private static HashSet<Guid> Ancestors(Dictionary<Guid, List<Guid>> graph, Guid start)
+    {
+        var seen = new HashSet<Guid>();
+        var frontier = new Stack<Guid>([start]);
+        while (frontier.Count > 0)
+        {
+            foreach (var cause in graph.GetValueOrDefault(frontier.Pop()) ?? [])
+            {
+                if (seen.Add(cause))
+                {
+                    frontier.Push(cause);
+                }
+            }
+        }
+
+        return seen;
+    }
+}

@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Audit;
+using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Organisations;
+using JasperFx.Events;
+using Marten;
+using Weasel.Core;
+
+namespace AdoptionEvents.Importing;
+
+public enum BulkMode
+{
+    /// <summary>Bulk for new journeys when the file is large (see <see cref="Importer.BulkThreshold"/>).</summary>
+    Auto,
+    Always,
+    Never,
+}
+
+public sealed record ImportOptions(string User, BulkMode Bulk = BulkMode.Auto, string? CorrelationId = null);
+
+/// <summary>How far an import has got; reported as it goes.</summary>
+public sealed record ImportProgress(string Phase, int JourneysTotal, int JourneysDone, int EventsTotal, int EventsWritten, int EventsSkipped);
+
+public enum JourneyOutcome
+{
+    Written,
+    Extended,
+    Unchanged,
+    Refused,
+}
+
+/// <summary>What the import did with one journey of the file.</summary>
+public sealed record JourneyReport(string Key, Guid InnovationId, string Name, int EventsInFile, int EventsWritten, int EventsSkipped, JourneyOutcome Outcome, IReadOnlyList<ImportProblem> Problems);
+
+public enum ImportOutcome
+{
+    Succeeded,
+    Refused,
+    PartlyWritten,
+}
+
+public sealed record ImportReport(
+    ImportOutcome Outcome,
+    string Format,
+    int OrganisationsCreated,
+    int EventsWritten,
+    int EventsSkipped,
+    bool BulkPath,
+    TimeSpan Duration,
+    IReadOnlyDictionary<string, double> PhaseSeconds,
+    IReadOnlyList<ImportProblem> Problems,
+    IReadOnlyList<JourneyReport> Journeys);
+
+/// <summary>
+/// The shell around <see cref="ImportValidation"/>: loads what the store knows, refuses the whole file
+/// when any problem is found (nothing written), then writes organisations and each journey atomically
+/// (one transaction per journey), skipping events whose id is already stored. New journeys of a large
+/// file go through Marten's bulk COPY, which runs no inline projections: the import then stores the
+/// documents those projections would have made (journey snapshot, event index, causal edges,
+/// organisation snapshots) by folding the same pure functions.
+/// </summary>
+public sealed class Importer(IDocumentStore store, TimeProvider clock, ILogger<Importer> logger)
+{
+    public const int BulkThreshold = 2_000;
+    private const int Chunk = 5_000;
+
+    public async Task<ImportReport> ImportAsync(ImportBatch batch, ImportOptions options, Action<ImportProgress>? progress, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var phases = new Dictionary<string, double>();
+        var lap = TimeSpan.Zero;
+        void Phase(string name)
+        {
+            phases[name] = Math.Round((watch.Elapsed - lap).TotalSeconds, 2);
+            lap = watch.Elapsed;
+        }
+
+        var total = batch.EventCount;
+        void Report(string phase, int done, int written, int skipped) =>
+            progress?.Invoke(new ImportProgress(phase, batch.Journeys.Count, done, total, written, skipped));
+
+        Report("validating", 0, 0, 0);
+        var (knowledge, stored, existingJourneys, existingOrganisations) = await LoadAsync(batch, ct);
+        Phase("load");
+        var problems = ImportValidation.Check(batch, knowledge, clock.GetUtcNow(), options.User);
+        Phase("validate");
+        if (problems.Count > 0)
+        {
+            logger.LogWarning("Import of a {Format} file refused: {Count} problems, first: {First}", batch.Format, problems.Count, problems[0]);
+            return Refused(batch, problems, watch);
+        }
+
+        var newOrganisations = batch.Organisations.Where(o => !existingOrganisations.Contains(o.Id)).ToList();
+        var newJourneys = batch.Journeys.Where(j => !existingJourneys.Contains(j.InnovationId)).ToList();
+        var bulk = options.Bulk == BulkMode.Always
+            || (options.Bulk == BulkMode.Auto && newJourneys.Sum(j => j.Events.Count) >= BulkThreshold);
+        Report("writing", 0, 0, 0);
+
+        await WriteOrganisationsAsync(newOrganisations, bulk, options, ct);
+        Phase("organisations");
+        var reports = new List<JourneyReport>();
+        int written = 0, skipped = 0;
+        if (bulk && newJourneys.Count > 0)
+        {
+            foreach (var chunk in ChunkByEvents(newJourneys))
+            {
+                await BulkWriteAsync(chunk, options, ct);
+                foreach (var j in chunk)
+                {
+                    reports.Add(new JourneyReport(j.Key, j.InnovationId, j.Name, j.Events.Count, j.Events.Count, 0, JourneyOutcome.Written, []));
+                    written += j.Events.Count;
+                }
+
+                Report("writing", reports.Count, written, skipped);
+            }
+        }
+
+        foreach (var journey in bulk ? batch.Journeys.Where(j => existingJourneys.Contains(j.InnovationId)) : batch.Journeys)
+        {
+            var report = await WriteJourneyAsync(journey, stored, knowledge, existingJourneys.Contains(journey.InnovationId), options, ct);
+            reports.Add(report);
+            written += report.EventsWritten;
+            skipped += report.EventsSkipped;
+            Report("writing", reports.Count, written, skipped);
+        }
+
+        Phase("journeys");
+        var refused = reports.Where(r => r.Outcome == JourneyOutcome.Refused).ToList();
+        var outcome = refused.Count == 0 ? ImportOutcome.Succeeded : ImportOutcome.PartlyWritten;
+        logger.LogInformation("Imported a {Format} file: {Journeys} journeys, {Written} events written, {Skipped} already stored, {Organisations} organisations registered, in {Seconds:F1} s{Bulk}",
+            batch.Format, reports.Count, written, skipped, newOrganisations.Count, watch.Elapsed.TotalSeconds, bulk ? " (bulk)" : "");
+        return new ImportReport(outcome, batch.Format, newOrganisations.Count, written, skipped, bulk, watch.Elapsed, phases,
+            [.. refused.SelectMany(r => r.Problems)], [.. reports.OrderBy(r => r.Key, StringComparer.Ordinal)]);
+    }
+
+    /// <summary>Nothing written: every journey is refused, each listing the problems found in its events.</summary>
+    private static ImportReport Refused(ImportBatch batch, IReadOnlyList<ImportProblem> problems, Stopwatch watch)
+    {
+        var journeyOf = new Dictionary<string, Guid>();
+        foreach (var j in batch.Journeys)
+        {
+            foreach (var e in j.Events)
+            {
+                journeyOf.TryAdd(e.Origin, j.InnovationId);
+            }
+        }
+
+        var byJourney = problems.Where(p => journeyOf.ContainsKey(p.Where)).ToLookup(p => journeyOf[p.Where]);
+        return new(ImportOutcome.Refused, batch.Format, 0, 0, 0, false, watch.Elapsed, new Dictionary<string, double>(), problems,
+            [.. batch.Journeys.Select(j => new JourneyReport(j.Key, j.InnovationId, j.Name, j.Events.Count, 0, 0, JourneyOutcome.Refused, [.. byJourney[j.InnovationId]]))]);
+    }
+
+    private async Task<(StoreKnowledge Knowledge, HashSet<Guid> Stored, HashSet<Guid> Journeys, HashSet<Guid> Organisations)> LoadAsync(ImportBatch batch, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var fileIds = batch.Journeys.SelectMany(j => j.Events).Select(e => e.Id).ToHashSet();
+        var referenced = batch.Journeys.SelectMany(j => j.Events).SelectMany(e => e.Fact.ReferencedEvents()).Where(id => !fileIds.Contains(id)).ToHashSet();
+        var indexed = new List<IndexedEvent>();
+        foreach (var ids in fileIds.Concat(referenced).Chunk(Chunk))
+        {
+            indexed.AddRange(await session.LoadManyAsync<IndexedEvent>(ct, ids));
+        }
+
+        var organisationIds = batch.Organisations.Select(o => o.Id)
+            .Concat(batch.Organisations.SelectMany(o => o.References()))
+            .Concat(batch.Journeys.SelectMany(j => j.Events).SelectMany(e => e.Fact.ReferencedOrganisations()).Select(r => r.Id))
+            .ToHashSet();
+        var organisations = new HashSet<Guid>();
+        foreach (var ids in organisationIds.Chunk(Chunk))
+        {
+            organisations.UnionWith((await session.LoadManyAsync<Organisation>(ct, ids)).Select(o => o.Id));
+        }
+
+        var journeys = new HashSet<Guid>();
+        foreach (var ids in batch.Journeys.Select(j => j.InnovationId).Chunk(Chunk))
+        {
+            journeys.UnionWith((await session.LoadManyAsync<Journey>(ct, ids)).Select(j => j.Id));
+        }
+
+        var knowledge = new StoreKnowledge(indexed.ToDictionary(e => e.Id, e => new KnownEvent(e.Id, e.InnovationId, e.Type)), organisations);
+        return (knowledge, indexed.Select(e => e.Id).Where(fileIds.Contains).ToHashSet(), journeys, organisations);
+    }
+
+    private async Task WriteOrganisationsAsync(List<ImportedOrganisation> organisations, bool bulk, ImportOptions options, CancellationToken ct)
+    {
+        if (organisations.Count == 0)
+        {
+            return;
+        }
+
+        await using var session = Session(options);
+        if (bulk)
+        {
+            var actions = organisations.Select(o => StreamAction.Start(o.Id, [.. o.History().Select(e => Stamp(session.Events.BuildEvent(e), options, null, o.Id))])).ToList();
+            await store.BulkInsertEventsAsync(actions, Chunk, ct);
+            var documents = organisations.Select(o => o.History().Skip(1).Aggregate(Organisation.Create((OrganisationRegistered)o.History().First()), Apply)
+                with { Version = o.History().Count() }).ToList();
+            await store.BulkInsertAsync(documents, BulkInsertMode.InsertsOnly, Chunk, ct);
+            return;
+        }
+
+        foreach (var o in organisations)
+        {
+            session.Events.StartStream<Organisation>(o.Id, [.. o.History()]);
+        }
+
+        await session.SaveChangesAsync(ct);
+    }
+
+    private static Organisation Apply(Organisation o, object e) => e switch
+    {
+        OrganisationRenamed r => o.Apply(r),
+        MembershipStarted m => o.Apply(m),
+        MembershipEnded m => o.Apply(m),
+        OrganisationSucceeded s => o.Apply(s),
+        _ => o,
+    };
+
+    private async Task BulkWriteAsync(IReadOnlyList<ImportedJourney> journeys, ImportOptions options, CancellationToken ct)
+    {
+        await using var session = Session(options);
+        var actions = journeys.Select(j => StreamAction.Start(j.InnovationId, [.. Sealed(session, j, j.Events, options, 0, null)])).ToList();
+
+        // Bulk insert skips inline projections: store what JourneyProjection and EventIndexProjection would have.
+        var documents = new List<object>();
+        foreach (var (journey, action) in journeys.Zip(actions))
+        {
+            Journey? state = null;
+            foreach (var e in journey.Events)
+            {
+                state = Journey.After(state, e.Id, e.Fact);
+                documents.Add(IndexedEvent.Of(e.Id, journey.InnovationId, e.Fact));
+            }
+
+            documents.AddRange(EventIndexProjection.EdgesOf(journey.Events.Select(e => (e.Id, e.Fact))));
+            if (state is not null)
+            {
+                documents.Add(state with { LastHash = TamperSeal.HashOf(action.Events[^1]) });
+            }
+        }
+
+        // Events and documents go in side by side: two COPY streams keep both cores busy.
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(
+            store.BulkInsertEventsAsync(actions, Chunk, ct),
+            store.BulkInsertDocumentsAsync(documents, BulkInsertMode.InsertsOnly, Chunk, ct));
+        logger.LogDebug("Bulk COPY of {Events} events and {Documents} documents in {Seconds:F1} s", actions.Sum(a => a.Events.Count), documents.Count, watch.Elapsed.TotalSeconds);
+    }
+
+    private async Task<JourneyReport> WriteJourneyAsync(ImportedJourney journey, HashSet<Guid> stored, StoreKnowledge knowledge, bool exists, ImportOptions options, CancellationToken ct)
+    {
+        var fresh = journey.Events.Where(e => !stored.Contains(e.Id)).ToList();
+        var skipped = journey.Events.Count - fresh.Count;
+        if (fresh.Count == 0)
+        {
+            return new JourneyReport(journey.Key, journey.InnovationId, journey.Name, journey.Events.Count, 0, skipped, JourneyOutcome.Unchanged, []);
+        }
+
+        await using var session = Session(options);
+        if (!exists)
+        {
+            session.Events.StartStream<Journey>(journey.InnovationId, [.. Sealed(session, journey, fresh, options, 0, null)]);
+            await session.SaveChangesAsync(ct);
+            return new JourneyReport(journey.Key, journey.InnovationId, journey.Name, journey.Events.Count, fresh.Count, skipped, JourneyOutcome.Written, []);
+        }
+
+        // The journey has moved on in the store: decide the file's new facts against its current state, under its lock.
+        var stream = await session.Events.FetchForExclusiveWriting<Journey>(journey.InnovationId, ct);
+        var state = stream.Aggregate;
+        var events = new Dictionary<Guid, KnownEvent>(knowledge.Events);
+        foreach (var e in journey.Events)
+        {
+            events.TryAdd(e.Id, new KnownEvent(e.Id, journey.InnovationId, EventCatalogue.Of(e.Fact).Name));
+        }
+
+        var context = new DecisionContext(events, new HashSet<Guid>(knowledge.Organisations.Concat(fresh.SelectMany(e => e.Fact.ReferencedOrganisations()).Select(r => r.Id))), new HashSet<Guid>());
+        foreach (var e in fresh)
+        {
+            var decision = state is null ? JourneyDecider.Start(e.Fact, context, clock.GetUtcNow(), options.User) : JourneyDecider.Decide(state, e.Fact, context, clock.GetUtcNow(), options.User);
+            if (decision.Refused)
+            {
+                return new JourneyReport(journey.Key, journey.InnovationId, journey.Name, journey.Events.Count, 0, skipped, JourneyOutcome.Refused,
+                    [.. decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, r.Detail))]);
+            }
+
+            state = Journey.After(state, e.Id, e.Fact);
+        }
+
+        stream.AppendMany([.. Sealed(session, journey, fresh, options, stream.CurrentVersion ?? 0, stream.Aggregate?.LastHash)]);
+        await session.SaveChangesAsync(ct);
+        return new JourneyReport(journey.Key, journey.InnovationId, journey.Name, journey.Events.Count, fresh.Count, skipped, JourneyOutcome.Extended, []);
+    }
+
+    private IDocumentSession Session(ImportOptions options)
+    {
+        var session = store.LightweightSession();
+        session.LastModifiedBy = options.User;
+        session.CorrelationId = options.CorrelationId;
+        return session;
+    }
+
+    /// <summary>The journey's events as stored, sealed in order after the stream's current version and hash.</summary>
+    private static List<IEvent> Sealed(IDocumentSession session, ImportedJourney journey, IEnumerable<ImportedEvent> events, ImportOptions options, long versionBefore, string? lastHash)
+    {
+        var built = events.Select(e => Stamp(session.Events.BuildEvent(e.Fact), options, e, journey.InnovationId)).ToList();
+        TamperSeal.Seal(built, versionBefore, lastHash);
+        return built;
+    }
+
+    private static IEvent Stamp(IEvent e, ImportOptions options, ImportedEvent? imported, Guid streamId)
+    {
+        e.StreamId = streamId;
+        if (imported is not null)
+        {
+            // Ids come from the file (deterministic), so a re-import recognises what it already wrote.
+            e.Id = imported.Id;
+            if (imported.RecordedAt is { } at)
+            {
+                e.SetHeader("sourceRecordedAt", at);
+            }
+
+            if (imported.RecordedBy is { } by)
+            {
+                e.SetHeader("sourceRecordedBy", by);
+            }
+        }
+
+        // Set explicitly, so Marten does not fill them from the ambient trace after the tamper seal was computed.
+        e.UserName = options.User;
+        e.CorrelationId = options.CorrelationId ?? "import";
+        e.CausationId = "import";
+        return e;
+    }
+
+    private static IEnumerable<List<ImportedJourney>> ChunkByEvents(IEnumerable<ImportedJourney> journeys)
+    {
+        var chunk = new List<ImportedJourney>();
+        var events = 0;
+        foreach (var j in journeys)
+        {
+            chunk.Add(j);
+            events += j.Events.Count;
+            if (events >= 20_000)
+            {
+                yield return chunk;
+                chunk = [];
+                events = 0;
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
+    }
+}

@@ -1,0 +1,287 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AdoptionEvents.Importing;
+using AdoptionEvents.Importing.Synthetic;
+using AdoptionEvents.IntegrationTests.Infrastructure;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Measures;
+using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
+using AdoptionEvents.Organisations;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AdoptionEvents.IntegrationTests.Importing;
+
+public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private Importer Importer => api.Host.Services.GetRequiredService<Importer>();
+
+    private ImportJobs Jobs => api.Host.Services.GetRequiredService<ImportJobs>();
+
+    [Fact]
+    public async Task The_demo_import_writes_eight_journeys_with_their_provenance_and_a_second_import_adds_nothing()
+    {
+        var first = await Importer.ImportAsync(DemoData.Batch(), new ImportOptions("tester"), null, Ct);
+
+        first.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", first.Problems));
+        first.Journeys.Select(j => (j.Name, j.EventsWritten, j.Outcome)).ShouldBe(
+        [
+            ("Atrial fibrillation detection & treatment programme (Innovation Agency, NW Coast)", 20, JourneyOutcome.Written),
+            ("Emergency Department (ED) Safety Checklist", 29, JourneyOutcome.Written),
+            ("ESCAPE-pain", 33, JourneyOutcome.Written),
+            ("Florence (Flo) Simple Telehealth", 25, JourneyOutcome.Written),
+            ("NEWS across the West of England system - STAND-IN", 14, JourneyOutcome.Written),
+            ("PINCER prescribing-safety intervention - STAND-IN", 20, JourneyOutcome.Written),
+            ("Scarred Liver Project (Nottingham community liver pathway)", 25, JourneyOutcome.Written),
+            ("Super Six diabetes model (Portsmouth) - STAND-IN", 19, JourneyOutcome.Written),
+        ]);
+        var esc = DeterministicId.For("kings-fund/ESC");
+        var history = await api.Client.HistoryAsync(esc, "?limit=1000");
+        history.Events.Count.ShouldBe(33);
+        history.Events[0].Id.ShouldBe(DeterministicId.For("kings-fund/ESC-01"));
+        history.Events[0].Data.GetProperty("provenance").GetProperty("basis").GetString().ShouldBe("stated");
+        history.Events[0].Data.GetProperty("provenance").GetProperty("sources")[0].GetProperty("address").GetString()!.ShouldStartWith("https://");
+        history.Events.Count(e => e.Data.GetProperty("provenance").GetProperty("basis").GetString() == "illustrative").ShouldBe(2);
+        history.Events.ShouldAllBe(e => e.RecordedBy == "tester");
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<Journey>(esc, Ct))!.Name.ShouldBe("ESCAPE-pain");
+            (await session.LoadAsync<Organisation>(DeterministicId.Organisation("Powys Teaching Health Board"), Ct))!.Kind.ShouldBe(OrganisationKind.Trust);
+        }
+
+        var again = await Importer.ImportAsync(DemoData.Batch(), new ImportOptions("tester"), null, Ct);
+
+        again.Outcome.ShouldBe(ImportOutcome.Succeeded);
+        (again.EventsWritten, again.EventsSkipped, again.OrganisationsCreated).ShouldBe((0, 185, 0));
+        again.Journeys.ShouldAllBe(j => j.Outcome == JourneyOutcome.Unchanged);
+        (await api.Client.HistoryAsync(esc, "?limit=1000")).Events.Count.ShouldBe(33);
+
+        // A later edition of the file with one more event extends the journey, decided against its stored state.
+        var refused = await Importer.ImportAsync(Added("""{"id": "ESC-26", "innovation": "ESC", "seq": 26, "type": "SustainmentConfirmed", "occurredAt": "2024", "datePrecision": "year", "summary": "still running", "provenance": "X", "sources": [], "causedBy": ["ESC-24"], "fields": {"site": "Site ESC-X1 (illustrative)"}}"""), new ImportOptions("tester"), null, Ct);
+        refused.Outcome.ShouldBe(ImportOutcome.Refused);
+        refused.Problems.ShouldHaveSingleItem().ShouldSatisfyAllConditions(p => p.Where.ShouldBe("ESC-26"), p => p.Rule.ShouldBe("site-transition"));
+        var extended = await Importer.ImportAsync(Added("""{"id": "ESC-26", "innovation": "ESC", "seq": 26, "type": "AdoptionConsidered", "occurredAt": "2024", "datePrecision": "year", "summary": "reconsidered", "provenance": "X", "sources": [], "causedBy": ["ESC-24"], "fields": {"site": "Powys Teaching Health Board"}}"""), new ImportOptions("tester"), null, Ct);
+        extended.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", extended.Problems));
+        (extended.EventsWritten, extended.EventsSkipped).ShouldBe((1, 185));
+        extended.Journeys.Single(j => j.Key == "kings-fund/ESC").Outcome.ShouldBe(JourneyOutcome.Extended);
+        (await api.Client.HistoryAsync(esc, "?limit=1000")).Events[^1].Id.ShouldBe(DeterministicId.For("kings-fund/ESC-26"));
+
+        // Imported events are sealed like recorded ones, the extension chained to the stored journey.
+        var verification = await api.Client.Http.GetFromJsonAsync<AdoptionEvents.Journeys.Audit.VerificationReport>($"/api/innovations/{esc}/verification", ApiClient.JsonOptions, Ct);
+        (verification!.Intact, verification.EventsChecked).ShouldBe((true, 34), verification.FirstBroken?.ToString());
+    }
+
+    [Fact]
+    public async Task An_import_job_over_HTTP_answers_202_with_a_status_resource_that_ends_with_the_report()
+    {
+        var batch = Small(SyntheticNetwork.Generate(seed: 101), journeys: 3);
+        var body = await NdjsonAsync(batch);
+
+        var response = await api.Client.Http.PostAsync("/api/imports", new StringContent(body, Encoding.UTF8, "application/x-ndjson"), Ct);
+
+        await ApiClient.ExpectAsync(response, HttpStatusCode.Accepted);
+        var location = response.Headers.Location!.ToString();
+        location.ShouldStartWith("/api/imports/");
+        var id = location["/api/imports/".Length..];
+        await Jobs.WaitAsync(Guid.Parse(id));
+        var status = await api.Client.Http.GetFromJsonAsync<JsonElement>(location, Ct);
+        status.GetProperty("status").GetString().ShouldBe("succeeded", status.ToString());
+        status.GetProperty("progress").GetProperty("eventsWritten").GetInt32().ShouldBe(batch.EventCount);
+        status.GetProperty("report").GetProperty("journeys").GetArrayLength().ShouldBe(3);
+        status.GetProperty("report").GetProperty("journeys")[0].GetProperty("outcome").GetString().ShouldBe("written");
+        foreach (var journey in batch.Journeys)
+        {
+            (await api.Client.HistoryAsync(journey.InnovationId, "?limit=1000")).Events.Select(e => e.Id).ShouldBe(journey.Events.Select(e => e.Id));
+        }
+
+        var list = await api.Client.Http.GetFromJsonAsync<JsonElement>("/api/imports", Ct);
+        list.EnumerateArray().ShouldContain(j => j.GetProperty("id").GetString() == id);
+        (await api.Client.Http.GetAsync($"/api/imports/{Guid.NewGuid()}", Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    public static TheoryData<string, string> BadFiles => new()
+    {
+        { "not json at all", "json" },
+        { Mutated("ESC-05", e => e["type"] = "NeedInvented"), "known-type" },
+        { Mutated("ESC-05", e => e["causedBy"] = new JsonArray("ESC-99")), "known-event" },
+        { Mutated("ESC-03", e => e["causedBy"] = new JsonArray("ESC-04")), "earlier-event" },
+        { Mutated("ESC-06", e => e["id"] = "ESC-05"), "unique-id" },
+        { Mutated("FLO-16", e => e["type"] = "AdoptionResumed"), "site-transition" },
+        { Unknown_organisation_line(), "known-organisation" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFiles))]
+    public async Task A_bad_file_is_refused_with_its_report_and_the_store_is_unchanged(string content, string rule)
+    {
+        var before = await CountsAsync();
+
+        var response = await api.Client.Http.PostAsync("/api/imports", new StringContent(content, Encoding.UTF8, "application/json"), Ct);
+        await ApiClient.ExpectAsync(response, HttpStatusCode.Accepted);
+        var id = Guid.Parse(response.Headers.Location!.ToString()["/api/imports/".Length..]);
+        await Jobs.WaitAsync(id);
+        var status = await api.Client.Http.GetFromJsonAsync<JsonElement>($"/api/imports/{id}", Ct);
+
+        status.GetProperty("status").GetString().ShouldBe("refused", status.ToString());
+        var problems = status.GetProperty("report").GetProperty("problems").EnumerateArray().ToList();
+        problems.ShouldContain(p => p.GetProperty("rule").GetString() == rule, status.ToString());
+        problems.ShouldAllBe(p => p.GetProperty("where").GetString()!.Length > 0);
+        (await CountsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task The_command_line_path_imports_an_export_file_and_a_second_run_adds_nothing()
+    {
+        var batch = Small(SyntheticNetwork.Generate(seed: 202), journeys: 2);
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllTextAsync(file, await NdjsonAsync(batch), Ct);
+        try
+        {
+            await using var stream = File.OpenRead(file);
+            var read = ExportFormat.ReadAny(stream);
+            (await ImportConsole.RunAsync(api.Host.Services, read, new ImportOptions("cli-user", BulkMode.Never))).ShouldBeTrue();
+            (await ImportConsole.RunAsync(api.Host.Services, read, new ImportOptions("cli-user", BulkMode.Never))).ShouldBeTrue();
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        await using var session = api.Store.QuerySession();
+        foreach (var journey in batch.Journeys)
+        {
+            var events = await session.Events.FetchStreamAsync(journey.InnovationId, token: Ct);
+            events.Select(e => e.Id).ShouldBe(journey.Events.Select(e => e.Id));
+            events[0].UserName.ShouldBe("cli-user");
+            events[0].Headers!["sourceRecordedBy"].ToString().ShouldBe("generator");
+        }
+    }
+
+    [Fact]
+    public async Task The_bulk_path_fills_the_inline_projections_so_the_journeys_take_new_facts_and_a_reimport_adds_nothing()
+    {
+        var batch = Small(SyntheticNetwork.Generate(seed: 303), journeys: 4);
+
+        var report = await Importer.ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
+
+        report.ShouldSatisfyAllConditions(
+            r => r.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", r.Problems)),
+            r => r.BulkPath.ShouldBeTrue(),
+            r => r.EventsWritten.ShouldBe(batch.EventCount));
+        await using (var session = api.Store.QuerySession())
+        {
+            foreach (var journey in batch.Journeys)
+            {
+                var expected = journey.Events.Aggregate((Journey?)null, (s, e) => Journey.After(s, e.Id, e.Fact))!;
+                var snapshot = (await session.LoadAsync<Journey>(journey.InnovationId, Ct))!;
+                snapshot.Name.ShouldBe(journey.Name);
+                snapshot.Sites.Count.ShouldBe(expected.Sites.Count);
+                snapshot.Sites.ShouldAllBe(s => expected.Sites[s.Key] == s.Value);
+                (await session.LoadManyAsync<IndexedEvent>(Ct, journey.Events.Select(e => e.Id))).Count.ShouldBe(journey.Events.Count);
+                (await session.Events.FetchStreamStateAsync(journey.InnovationId, Ct))!.Version.ShouldBe(journey.Events.Count);
+                var stored = await session.Events.FetchStreamAsync(journey.InnovationId, token: Ct);
+                stored.Select(e => e.Id).ShouldBe(journey.Events.Select(e => e.Id));
+                stored.Select(e => e.EventTypeName).ShouldBe(journey.Events.Select(e => EventCatalogue.Of(e.Fact).Name));
+                stored.ShouldAllBe(e => e.UserName == "bulk-user");
+            }
+        }
+
+        // The bulk-written snapshot is what decisions read: a site that went live can be sustained, once.
+        var (target, live, state) = batch.Journeys
+            .SelectMany(j => j.Events.Aggregate((Journey?)null, (s, e) => Journey.After(s, e.Id, e.Fact))!.Sites.Select(s => (Journey: j, Site: s.Key, State: s.Value)))
+            .First(x => x.State is SiteState.Live or SiteState.Sustained);
+        var fact = state == SiteState.Live
+            ? (JourneyEvent)new SustainmentConfirmed { SiteId = live, OccurredAt = SampleJourneyYear("2026"), Provenance = new Provenance { Basis = Basis.Stated } }
+            : new AdoptionSuspended { SiteId = live, Reason = "test", OccurredAt = SampleJourneyYear("2026"), Provenance = new Provenance { Basis = Basis.Stated } };
+        var recorded = await api.Client.RecordAsync(target.InnovationId, fact);
+        recorded.Version.ShouldBe(target.Events.Count + 1);
+        var sealedChain = await api.Client.Http.GetFromJsonAsync<AdoptionEvents.Journeys.Audit.VerificationReport>($"/api/innovations/{target.InnovationId}/verification", ApiClient.JsonOptions, Ct);
+        sealedChain!.Intact.ShouldBeTrue("the bulk path seals events and the snapshot keeps the last hash for the next append");
+
+        var again = await Importer.ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
+        (again.Outcome, again.EventsWritten, again.EventsSkipped).ShouldBe((ImportOutcome.Succeeded, 0, batch.EventCount));
+    }
+
+    private static PartialDate SampleJourneyYear(string year) => new() { Value = year, Precision = DatePrecision.Year };
+
+    private async Task<(int Events, int Streams)> CountsAsync()
+    {
+        await using var session = api.Store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents().CountAsync(Ct);
+        var streams = await session.Query<Organisation>().CountAsync(Ct) + await session.Query<Journey>().CountAsync(Ct);
+        return (events, streams);
+    }
+
+    /// <summary>A few of the smallest generated journeys with a site live at the end, and the organisations they need (with their parents).</summary>
+    private static ImportBatch Small(ImportBatch batch, int journeys)
+    {
+        var picked = batch.Journeys.Where(j => j.Events.Any(e => e.Fact is MetricObserved { Metric: "patients_benefiting" })).OrderBy(j => j.Events.Count).ThenBy(j => j.Key, StringComparer.Ordinal).Take(journeys).ToList();
+        var byId = batch.Organisations.ToDictionary(o => o.Id);
+        var needed = new HashSet<Guid>(picked.SelectMany(j => j.Events).SelectMany(e => e.Fact.ReferencedOrganisations()).Select(r => r.Id));
+        var frontier = needed.ToList();
+        while (frontier.Count > 0)
+        {
+            frontier = [.. frontier.SelectMany(id => byId[id].MemberOf).Where(needed.Add)];
+        }
+
+        return batch with { Journeys = picked, Organisations = [.. batch.Organisations.Where(o => needed.Contains(o.Id))] };
+    }
+
+    private static async Task<string> NdjsonAsync(ImportBatch batch)
+    {
+        await using var writer = new StringWriter();
+        await ExportFormat.WriteAsync(writer, batch, SyntheticNetwork.RecordedAt, "generator", CancellationToken.None);
+        return writer.ToString();
+    }
+
+    private static string Mutated(string id, Action<JsonObject> change)
+    {
+        var root = JsonNode.Parse(DemoData.Bytes())!;
+        change(root["events"]!.AsArray().Single(e => e!["id"]!.GetValue<string>() == id)!.AsObject());
+        return root.ToJsonString();
+    }
+
+    private static ImportBatch Added(string json)
+    {
+        var root = JsonNode.Parse(DemoData.Bytes())!;
+        root["events"]!.AsArray().Add(JsonNode.Parse(json));
+        return ExportFormat.ReadAny(new MemoryStream(Encoding.UTF8.GetBytes(root.ToJsonString())));
+    }
+
+    private static string Unknown_organisation_line() =>
+        JsonSerializer.Serialize(new
+        {
+            innovationId = Guid.NewGuid(), eventId = Guid.NewGuid(), version = 1, type = "need_identified",
+            data = new { need = "a need", organisationId = Guid.NewGuid(), occurredAt = new { value = "2020", precision = "year" }, provenance = new { basis = "stated" } },
+        }) + "\n";
+}
+
+public sealed class DemoApiFixture(TestDatabase database) : ApiFixture(database)
+{
+    protected override bool LoadDemoWhenEmpty => true;
+}
+
+public class DemoLoadingTests(DemoApiFixture api) : IClassFixture<DemoApiFixture>
+{
+    [Fact]
+    public async Task An_empty_store_gets_the_demo_journeys_after_startup_as_an_import_job()
+    {
+        var jobs = api.Host.Services.GetRequiredService<ImportJobs>();
+        var job = jobs.All().ShouldHaveSingleItem();
+        job.Source.ShouldStartWith("demo journeys");
+        await jobs.WaitAsync(job.Id);
+
+        var done = jobs.Find(job.Id)!;
+        done.Status.ShouldBe(ImportJobStatus.Succeeded, done.Error ?? string.Join("; ", done.Report?.Problems ?? []));
+        done.Report!.Journeys.Count.ShouldBe(8);
+        await using var session = api.Store.QuerySession();
+        (await session.Query<Journey>().CountAsync(TestContext.Current.CancellationToken)).ShouldBe(8);
+        (await session.Events.QueryAllRawEvents().Where(e => e.EventTypeName != "organisation_registered").CountAsync(TestContext.Current.CancellationToken)).ShouldBe(185);
+    }
+}
