@@ -26,7 +26,7 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
     /// <summary>Waits, deterministically, until every async projection has applied every event appended so far.</summary>
     public Task CatchUpAsync() => Host.ForceAllMartenDaemonActivityToCatchUpAsync(TestContext.Current.CancellationToken);
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         Host = await AlbaHost.For<Program>(builder =>
         {
@@ -39,7 +39,11 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
 
             builder.ConfigureServices(services =>
             {
-                services.DisableAllExternalWolverineTransports();
+                if (!KeepExternalTransports)
+                {
+                    services.DisableAllExternalWolverineTransports();
+                }
+
                 services.RunWolverineInSoloMode();
             });
         });
@@ -48,7 +52,10 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
     /// <summary>Configuration a test class needs beyond the defaults.</summary>
     protected virtual IEnumerable<(string Key, string Value)> Settings => [];
 
-    public async ValueTask DisposeAsync()
+    /// <summary>True for a fixture that tests a broker (RabbitMQ): the others run without external transports.</summary>
+    protected virtual bool KeepExternalTransports => false;
+
+    public virtual async ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
         await Host.DisposeAsync();
