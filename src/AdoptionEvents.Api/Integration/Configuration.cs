@@ -1,8 +1,6 @@
 using AdoptionEvents.Integration.Webhooks;
 using Marten;
-using Wolverine;
 using Wolverine.Marten;
-using Wolverine.RabbitMQ;
 
 namespace AdoptionEvents.Integration;
 
@@ -32,22 +30,8 @@ public static class Configuration
         });
 
         // The relay runs in the async daemon: strictly ordered, resumed from its stored progress after a restart.
-        services.SubscribeToEvents(new CloudEventRelay(settings, signal));
-
-        if (!string.IsNullOrWhiteSpace(settings.RabbitMq.Uri))
-        {
-            var exchange = settings.RabbitMq.Exchange;
-            services.ConfigureWolverine(options =>
-            {
-                options.UseRabbitMq(new Uri(settings.RabbitMq.Uri))
-                    .AutoProvision()
-                    .DeclareExchange(exchange, e => e.ExchangeType = ExchangeType.Topic);
-
-                // Durable: the message is stored with the relay's progress and sent, with retries, when the broker answers.
-                options.PublishMessagesToRabbitMqExchange<CloudEvent>(exchange, e => e.RoutingKey).UseDurableOutbox();
-            });
-        }
-
+        services.AddSingleton<RabbitMqPublisher>();
+        services.SubscribeToEventsWithServices<CloudEventRelay>(ServiceLifetime.Singleton);
         return builder;
     }
 }

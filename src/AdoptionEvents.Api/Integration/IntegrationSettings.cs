@@ -27,6 +27,11 @@ public sealed record RabbitMqSettings
     public string? Uri { get; init; }
 
     public string Exchange { get; init; } = "adoption-events";
+
+    /// <summary>Wait before publishing again after the broker failed; doubles up to MaxRetryBackoff.</summary>
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MaxRetryBackoff { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed record WebhookSettings
