@@ -9,7 +9,14 @@
 set -euo pipefail
 
 bin=/usr/lib/rabbitmq/bin
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A port nothing answers on (pure bash: no python or iproute2 needed on a fresh machine).
+free_port() {
+  local port
+  while true; do
+    port=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+}
 
 as_rabbit() {
   # shellcheck disable=SC1091
@@ -78,8 +85,13 @@ ENV
       as_rabbit "$bin/rabbitmqctl" stop "$dir/rabbit.pid" >/dev/null 2>&1 || kill "$(cat "$dir/rabbit.pid")" 2>/dev/null || true
     fi
     if [ -f "$dir/epmd-port" ]; then
-      pid=$(ss -Hltnp "sport = :$(cat "$dir/epmd-port")" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
-      if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; fi
+      # epmd outlives the node: stop the one that serves this node's port (it inherited ERL_EPMD_PORT), by PID.
+      port=$(cat "$dir/epmd-port")
+      for proc in /proc/[0-9]*; do
+        if [ "$(cat "$proc/comm" 2>/dev/null)" = epmd ] && tr '\0' '\n' < "$proc/environ" 2>/dev/null | grep -qx "ERL_EPMD_PORT=$port"; then
+          kill "${proc#/proc/}" 2>/dev/null || true
+        fi
+      done
     fi
     ;;
   *)
