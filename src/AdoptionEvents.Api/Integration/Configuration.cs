@@ -24,6 +24,8 @@ public static class Configuration
         services.AddHttpClient(WebhookDispatcher.HttpClientName);
         services.ConfigureMarten(options =>
         {
+            // Subscribers should not wait for the daemon's idle polling (1 s): an append NOTIFYs it at once.
+            options.Events.UseListenNotifyForEventAppends = settings.WakeDaemonOnAppend;
             options.Schema.For<WebhookSubscription>();
             options.Schema.For<WebhookCursor>();
             options.Schema.For<WebhookDelivery>().Index(d => d.SubscriptionId).Index(d => d.Sequence);

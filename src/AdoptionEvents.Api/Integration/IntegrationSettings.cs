@@ -5,6 +5,9 @@ public sealed record IntegrationSettings
 {
     public string Source { get; init; } = CloudEvents.DefaultSource;
 
+    /// <summary>PostgreSQL LISTEN/NOTIFY wakes the async daemon when events are appended, instead of its polling alone.</summary>
+    public bool WakeDaemonOnAppend { get; init; } = true;
+
     public RabbitMqSettings RabbitMq { get; init; } = new();
 
     public WebhookSettings Webhooks { get; init; } = new();
