@@ -56,7 +56,11 @@ public sealed partial class WebhookDispatcher(
     {
         var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(hashtext(current_schema() || ':webhook-dispatcher'))", connection);
+        // One lock per store schema: deployments (or test classes) in other schemas of the database dispatch on their own.
+        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(hashtext($1))", connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = $"{((StoreOptions)store.Options).DatabaseSchemaName}:webhook-dispatcher" } },
+        };
         if (await command.ExecuteScalarAsync(ct) is true)
         {
             // Closing the connection releases the session-level lock.
@@ -210,8 +214,9 @@ public sealed partial class WebhookDispatchLoop(WebhookDispatcher dispatcher, Ev
             {
                 await dispatcher.DispatchAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // Whatever failed (the database away, a bug), the loop must outlive it: an escaping exception stops the host.
                 LogPassFailed(logger, e);
             }
 
