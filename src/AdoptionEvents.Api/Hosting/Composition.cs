@@ -1,4 +1,5 @@
 using AdoptionEvents.Hosting.Database;
+using AdoptionEvents.Integration;
 using AdoptionEvents.ReadModels;
 using AdoptionEvents.ReadModels.Admin;
 using AdoptionEvents.ReadModels.InnovationSummaries;
@@ -29,6 +30,7 @@ public static class Composition
             Journeys.Configuration.ConfigureJourneys,
             Organisations.Configuration.ConfigureOrganisations,
             options => options.ConfigureReadModels(stages));
+        builder.AddIntegration();
         builder.Services.AddSingleton<ProjectionLag>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectionLag>());
         builder.Services.AddSingleton<RebuildJobs>();

@@ -29,7 +29,7 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
     /// <summary>The demo journeys stay out of test stores unless a fixture asks for them.</summary>
     protected virtual bool LoadDemoWhenEmpty => false;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         Host = await AlbaHost.For<Program>(builder =>
         {
@@ -43,7 +43,11 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
 
             builder.ConfigureServices(services =>
             {
-                services.DisableAllExternalWolverineTransports();
+                if (!KeepExternalTransports)
+                {
+                    services.DisableAllExternalWolverineTransports();
+                }
+
                 services.RunWolverineInSoloMode();
             });
         });
@@ -52,7 +56,10 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
     /// <summary>Configuration a test class needs beyond the defaults.</summary>
     protected virtual IEnumerable<(string Key, string Value)> Settings => [];
 
-    public async ValueTask DisposeAsync()
+    /// <summary>True for a fixture that tests a broker (RabbitMQ): the others run without external transports.</summary>
+    protected virtual bool KeepExternalTransports => false;
+
+    public virtual async ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
         await Host.DisposeAsync();

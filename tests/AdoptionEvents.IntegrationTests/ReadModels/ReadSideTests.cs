@@ -249,6 +249,6 @@ public class ReadSideTests(ReadSideWorld world) : IClassFixture<ReadSideWorld>
         var projections = ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "projection-daemon");
         projections.GetProperty("status").GetString().ShouldBe("Healthy");
         projections.GetProperty("data").EnumerateObject().Select(p => p.Name.Split(':')[0])
-            .ShouldBe(["InnovationSummaries", "ObservedMetrics", "SiteRegister"], ignoreOrder: true);
+            .ShouldBe(["InnovationSummaries", "IntegrationRelay", "ObservedMetrics", "SiteRegister"], ignoreOrder: true);
     }
 }

@@ -1,0 +1,39 @@
+using AdoptionEvents.Integration.Webhooks;
+using Marten;
+using Wolverine.Marten;
+
+namespace AdoptionEvents.Integration;
+
+public static class Configuration
+{
+    /// <summary>
+    /// Subscribers: every committed journey event as a CloudEvent, in order, to RabbitMQ (when
+    /// Integration:RabbitMq:Uri or ConnectionStrings:RabbitMq is set), to webhook subscriptions, to a live
+    /// Server-Sent Events stream and through a pollable log.
+    /// </summary>
+    public static WebApplicationBuilder AddIntegration(this WebApplicationBuilder builder)
+    {
+        var settings = IntegrationSettings.Read(builder.Configuration);
+        var signal = new EventSignal();
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(signal);
+        services.AddSingleton<GlobalLog>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService<WebhookDispatchLoop>();
+        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        services.ConfigureMarten(options =>
+        {
+            // Subscribers should not wait for the daemon's idle polling (1 s): an append NOTIFYs it at once.
+            options.Events.UseListenNotifyForEventAppends = settings.WakeDaemonOnAppend;
+            options.Schema.For<WebhookSubscription>();
+            options.Schema.For<WebhookCursor>();
+            options.Schema.For<WebhookDelivery>().Index(d => d.SubscriptionId).Index(d => d.Sequence);
+        });
+
+        // The relay runs in the async daemon: strictly ordered, resumed from its stored progress after a restart.
+        services.AddSingleton<RabbitMqPublisher>();
+        services.SubscribeToEventsWithServices<CloudEventRelay>(ServiceLifetime.Singleton);
+        return builder;
+    }
+}
