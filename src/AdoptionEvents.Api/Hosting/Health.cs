@@ -101,7 +101,7 @@ public static class Health
             var maxLag = configuration.GetValue("Projections:MaxHealthyLag", 10_000L);
             return sample.MaxLag > maxLag
                 ? HealthCheckResult.Degraded($"projections are {sample.MaxLag} events behind (limit {maxLag})", data: data)
-                : HealthCheckResult.Healthy(daemon is null ? "projections distributed by Wolverine" : "async daemon running", data);
+                : HealthCheckResult.Healthy(distribution == DaemonDistribution.Distributed || daemon is null ? "projections distributed by Wolverine" : "async daemon running", data);
         }
     }
 }
