@@ -70,7 +70,10 @@ public static class Composition
     {
         if (args.Length > 0 && !args[0].StartsWith('-'))
         {
-            return await app.RunJasperFxCommands(args);
+            // Disposing stops a private PostgreSQL cluster a command may have started.
+            var code = await app.RunJasperFxCommands(args);
+            await app.DisposeAsync();
+            return code;
         }
 
         try
