@@ -127,6 +127,17 @@ public class JourneyDeciderTests
     }
 
     [Fact]
+    public void A_causal_link_to_an_unknown_event_names_the_end_that_is_missing()
+    {
+        var cause = new KnownEvent(Guid.NewGuid(), InnovationId, "role_changed");
+        var link = new CausalLinkAsserted { CauseEventId = cause.Id, EffectEventId = Guid.NewGuid(), OccurredAt = Day("2020-01-01"), Provenance = Stated };
+
+        var refusal = RefusalOf(Registered(), link, Knowing(events: [cause]));
+
+        (refusal.Status, refusal.Field, refusal.Rule).ShouldBe((422, "effectEventId", "known-event"));
+    }
+
+    [Fact]
     public void An_event_cannot_cause_itself()
     {
         var id = new KnownEvent(Guid.NewGuid(), InnovationId, "role_changed");

@@ -83,7 +83,7 @@ public static class JourneyDecider
 
         foreach (var id in fact.ReferencedEvents().Distinct().Where(id => !context.Events.ContainsKey(id)))
         {
-            yield return Refusal.UnknownReference(fact.CausedBy.Contains(id) ? "causedBy" : ReferenceField(fact), "known-event",
+            yield return Refusal.UnknownReference(fact.CausedBy.Contains(id) ? "causedBy" : ReferenceField(fact, id), "known-event",
                 $"event {id} is not in the store");
         }
     }
@@ -140,8 +140,9 @@ public static class JourneyDecider
         return journey.Retracted.Contains(id) ? Refusal.Conflict(field, "not-retracted", $"event {id} was retracted") : null;
     }
 
-    private static string ReferenceField(JourneyEvent fact) => fact switch
+    private static string ReferenceField(JourneyEvent fact, Guid id) => fact switch
     {
+        CausalLinkAsserted link when link.EffectEventId == id => "effectEventId",
         BarrierResolved => "barrierEventId",
         TargetMet or TargetMissed => "targetEventId",
         FundingEnded => "fundingEventId",
