@@ -62,9 +62,8 @@ public class DatabaseProvisioningTests(TestDatabase database)
     }
 
     [Fact]
-    public async Task Docker_either_serves_a_working_server_or_declines_quickly_with_a_reason()
+    public async Task Docker_either_serves_a_working_server_or_declines_with_a_reason()
     {
-        var started = DateTime.UtcNow;
         var result = await new DockerPostgres(volumeName: null).TryProvisionAsync(Ct);
 
         if (result.Database is { } served)
@@ -78,7 +77,6 @@ public class DatabaseProvisioningTests(TestDatabase database)
         {
             result.WhyNot.ShouldNotBeNullOrWhiteSpace();
             result.WhyNot.ShouldContain("Docker");
-            (DateTime.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(30));
         }
     }
 
