@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -136,6 +137,31 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
             var response = await caller.Http.GetAsync("/api/innovations", TestContext.Current.CancellationToken);
             await ApiClient.ProblemAsync(response, HttpStatusCode.Unauthorized);
         }
+    }
+
+    [Fact]
+    public async Task The_api_in_production_with_a_development_key_stops_with_one_line_naming_the_setting()
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "AdoptionEvents.Api.dll")])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+            Environment =
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+                ["ConnectionStrings__AdoptionEvents"] = api.Database.ConnectionString,
+                ["Authentication__DevelopmentSigningKey"] = ApiFixture.SigningKey,
+            },
+        };
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        process.ExitCode.ShouldBe(1);
+        (await error).ShouldStartWith($"AdoptionEvents cannot start: {DevelopmentTokens.Setting} is set but the environment is Production");
     }
 
     [Fact]
