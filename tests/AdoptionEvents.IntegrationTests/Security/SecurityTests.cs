@@ -4,10 +4,13 @@ using System.Net.Http.Json;
 using System.Text;
 using AdoptionEvents.Hosting.Http;
 using AdoptionEvents.Hosting.Security;
+using AdoptionEvents.Integration.Webhooks;
 using AdoptionEvents.IntegrationTests.Infrastructure;
+using AdoptionEvents.IntegrationTests.Integration;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Organisations;
 using AdoptionEvents.Tests;
+using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -190,6 +193,7 @@ public sealed class StrictApiFixture(TestDatabase database) : ApiFixture(databas
         ("RateLimiting:WindowSeconds", "3600"),
         ("Authentication:AllowAnonymousReads", "true"),
         ("Cors:AllowedOrigins:0", "https://dashboard.example.org"),
+        ("Integration:Webhooks:Dispatch", "false"),
     ];
 }
 
@@ -208,6 +212,34 @@ public class StrictSecurityTests(StrictApiFixture api) : IClassFixture<StrictApi
         var client = api.WithToken(api.Token($"integrator-{Guid.NewGuid():N}", [Roles.Integrator], [], TimeSpan.FromHours(1)));
         var response = await client.Http.PostAsJsonAsync("/api/subscriptions", new { url }, TestContext.Current.CancellationToken);
         (await ApiClient.ProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("rule").GetString().ShouldBe("public-target");
+    }
+
+    [Fact]
+    public async Task A_delivery_to_a_private_address_is_refused_when_it_connects()
+    {
+        // As if the subscription was stored before its host came to resolve inside (or was allowed then).
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var id = Guid.NewGuid();
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(new WebhookSubscription
+            {
+                Id = id, Url = receiver.Url, Secret = "a-secret-of-sixteen-or-more", Status = SubscriptionStatus.Active, CreatedAt = DateTimeOffset.UtcNow,
+            });
+            session.Store(new WebhookCursor { Id = id });
+            await session.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        await api.ClientAs(Roles.Admin).StartAsync(SampleJourney.Steps(Guid.NewGuid(), Guid.NewGuid())[0].Fact(_ => Guid.Empty));
+        await api.CatchUpAsync();
+        var dispatcher = api.Host.Services.GetRequiredService<WebhookDispatcher>();
+        await dispatcher.DispatchAsync(TestContext.Current.CancellationToken);
+
+        await using var query = api.Store.QuerySession();
+        var delivery = (await query.Query<WebhookDelivery>().Where(d => d.SubscriptionId == id).ToListAsync(TestContext.Current.CancellationToken)).ShouldHaveSingleItem();
+        delivery.Status.ShouldNotBe(DeliveryStatus.Delivered);
+        delivery.Log.ShouldHaveSingleItem().Error.ShouldNotBeNull().ShouldContain(WebhookTargets.AllowPrivateSetting);
+        receiver.Received.ShouldBeEmpty();
     }
 
     [Fact]

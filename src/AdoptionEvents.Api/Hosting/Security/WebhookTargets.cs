@@ -6,7 +6,9 @@ namespace AdoptionEvents.Hosting.Security;
 /// <summary>
 /// Where webhooks may be sent: not to this machine, its link-local neighbours or private networks
 /// (a subscription must not turn the API into a way into the internal network), unless
-/// Integration:Webhooks:AllowPrivateTargets is true (tests, a private deployment).
+/// Integration:Webhooks:AllowPrivateTargets is true (tests, a private deployment). Checked when a
+/// subscription is registered, and again on every connection a delivery opens (a host whose DNS later
+/// points inside is refused then).
 /// </summary>
 public sealed class WebhookTargets(IConfiguration configuration)
 {
@@ -47,6 +49,34 @@ public sealed class WebhookTargets(IConfiguration configuration)
             ? Refusal.BadInput("url", "public-target",
                 $"webhooks are not sent to loopback, link-local or private addresses ({found}); set {AllowPrivateSetting} to allow them")
             : null;
+    }
+
+    /// <summary>The handler of the webhook HTTP client: it connects only to addresses this policy allows.</summary>
+    public HttpMessageHandler Handler() => _allowPrivate
+        ? new SocketsHttpHandler()
+        : new SocketsHttpHandler { ConnectCallback = ConnectToPublicAsync };
+
+    private static async ValueTask<Stream> ConnectToPublicAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
+        var allowed = addresses.Where(a => !IsPrivate(a)).ToArray();
+        if (allowed.Length == 0)
+        {
+            throw new HttpRequestException($"{host} is a loopback, link-local or private address: webhooks are not sent there ({AllowPrivateSetting})");
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     public static bool IsPrivate(IPAddress address)
