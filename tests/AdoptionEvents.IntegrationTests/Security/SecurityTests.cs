@@ -83,7 +83,7 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
         else
         {
-            await ApiClient.ProblemAsync(response, HttpStatusCode.Forbidden);
+            (await ApiClient.ProblemAsync(response, HttpStatusCode.Forbidden)).GetProperty("detail").GetString().ShouldNotBeNullOrEmpty();
         }
     }
 
@@ -129,16 +129,17 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         var wrongKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes("another-key-that-is-long-enough-0123456789"));
         var callers = new[]
         {
-            api.Anonymous,
-            api.WithToken(api.Token("late", [Roles.Admin], [], TimeSpan.FromMinutes(-10))),
-            api.WithToken(api.Token("forger", [Roles.Admin], [], TimeSpan.FromHours(1), wrongKey)),
-            api.WithToken("not-a-token"),
+            (api.Anonymous, "required"),
+            (api.WithToken(api.Token("late", [Roles.Admin], [], TimeSpan.FromMinutes(-10))), "expired"),
+            (api.WithToken(api.Token("forger", [Roles.Admin], [], TimeSpan.FromHours(1), wrongKey)), "signature"),
+            (api.WithToken("not-a-token"), "not valid"),
         };
 
-        foreach (var caller in callers)
+        foreach (var (caller, why) in callers)
         {
             var response = await caller.Http.GetAsync("/api/innovations", TestContext.Current.CancellationToken);
-            await ApiClient.ProblemAsync(response, HttpStatusCode.Unauthorized);
+            (await ApiClient.ProblemAsync(response, HttpStatusCode.Unauthorized)).GetProperty("detail").GetString().ShouldNotBeNull().ShouldContain(why);
+            response.Headers.WwwAuthenticate.ShouldNotBeEmpty();
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace AdoptionEvents.Hosting.Security;
 
@@ -31,6 +33,7 @@ public static class SecuritySetup
                 o.TokenValidationParameters.RoleClaimType = Roles.RoleClaim;
                 o.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
                 o.Audience = audience;
+                o.Events = new JwtBearerEvents { OnChallenge = ChallengeAsync, OnForbidden = ForbiddenAsync };
                 if (development.Tokens is { } tokens)
                 {
                     o.TokenValidationParameters.ValidIssuer = DevelopmentTokens.Issuer;
@@ -91,6 +94,40 @@ public static class SecuritySetup
         app.UseAuthorization();
         app.UseRateLimiter();
         return app;
+    }
+
+    /// <summary>401 as ProblemDetails, saying what is wrong with the token (never why it would be accepted).</summary>
+    private static async Task ChallengeAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        var detail = context.AuthenticateFailure switch
+        {
+            null => "a bearer token is required: Authorization: Bearer <token>",
+            SecurityTokenExpiredException => "the token has expired",
+            SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "the token's signature is not valid",
+            SecurityTokenInvalidAudienceException => "the token is for another audience",
+            SecurityTokenInvalidIssuerException => "the token is from another issuer",
+            _ => "the token is not valid",
+        };
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = context.AuthenticateFailure is null ? "Bearer" : "Bearer error=\"invalid_token\"";
+        await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized, "Unauthorized", "authentication", detail);
+    }
+
+    private static Task ForbiddenAsync(ForbiddenContext context)
+    {
+        var roles = context.HttpContext.User.FindAll(Roles.RoleClaim).Select(c => c.Value).ToList();
+        var who = roles.Count == 0 ? "a token without a role" : $"the role {string.Join(", ", roles)}";
+        return WriteProblemAsync(context.HttpContext, StatusCodes.Status403Forbidden, "Forbidden", "role",
+            $"{who} may not {context.Request.Method} {context.Request.Path}");
+    }
+
+    private static async Task WriteProblemAsync(HttpContext http, int status, string title, string rule, string detail)
+    {
+        http.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"urn:adoption-events:problem:{rule}" };
+        problem.Extensions["rule"] = rule;
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
     }
 
     /// <summary>The authenticated user's subject, else the name; else the caller's address.</summary>
