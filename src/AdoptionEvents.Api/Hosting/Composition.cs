@@ -41,7 +41,7 @@ public static class Composition
         builder.Services.ConfigureHttpJsonOptions(o => Json.ConfigureHttp(o.SerializerOptions));
         builder.Services.AddProblemResponses();
         builder.Services.AddHealth();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer(OpenApiBearer.DeclareAsync));
         builder.Services.AddWolverineHttp();
         Importing.Configuration.AddImporting(builder);
         return builder;

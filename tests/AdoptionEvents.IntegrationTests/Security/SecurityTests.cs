@@ -169,12 +169,14 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
-    public async Task Health_and_the_api_reference_answer_anonymous_callers_with_security_headers()
+    public async Task Health_and_the_api_reference_answer_anonymous_callers_the_reference_declares_the_bearer_token_and_answers_carry_security_headers()
     {
         var live = await api.Anonymous.Http.GetAsync("/health/live", TestContext.Current.CancellationToken);
         live.StatusCode.ShouldBe(HttpStatusCode.OK);
         var document = await api.Anonymous.Http.GetAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
         document.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var openApi = await document.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(TestContext.Current.CancellationToken);
+        openApi.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("scheme").GetString().ShouldBe("bearer");
 
         var response = await api.Client.Http.GetAsync("/api/innovations", TestContext.Current.CancellationToken);
         response.Headers.GetValues("X-Content-Type-Options").ShouldBe(["nosniff"]);
