@@ -1,4 +1,5 @@
 using AdoptionEvents.Hosting.Database;
+using AdoptionEvents.Hosting.Security;
 using AdoptionEvents.Integration;
 using AdoptionEvents.ReadModels;
 using AdoptionEvents.ReadModels.Admin;
@@ -24,6 +25,7 @@ public static class Composition
         // Start-up failures are explained in one line by RunAdoptionEventsAsync; the host would log a stack trace too.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.AddTelemetry();
+        builder.AddSecurity();
         var stages = builder.Configuration.GetSection("Stages").Get<StageThresholds>() ?? new StageThresholds();
         builder.Services.Configure<StageThresholds>(builder.Configuration.GetSection("Stages"));
         builder.AddEventStore(
@@ -39,7 +41,7 @@ public static class Composition
         builder.Services.ConfigureHttpJsonOptions(o => Json.ConfigureHttp(o.SerializerOptions));
         builder.Services.AddProblemResponses();
         builder.Services.AddHealth();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer(OpenApiBearer.DeclareAsync));
         builder.Services.AddWolverineHttp();
         Importing.Configuration.AddImporting(builder);
         return builder;
@@ -49,12 +51,14 @@ public static class Composition
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseSecurity();
         app.MapHealth();
         app.MapApiDocumentation();
         app.MapWolverineEndpoints(o =>
         {
             o.RejectUnparseableQueryValues = true;
             o.RejectUnparseableHeaderValues = true;
+            o.ConfigureEndpoints(Policies.Apply);
         });
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("AdoptionEvents is ready on {Urls}", string.Join(", ", app.Urls)));
@@ -78,6 +82,7 @@ public static class Composition
 
         try
         {
+            _ = app.Services.GetRequiredService<DevelopmentTokenSource>();
             _ = app.Services.GetRequiredService<ProvisionedDatabase>();
             await app.StartAsync();
         }

@@ -26,6 +26,7 @@ public static class Problems
             Title = first.Status switch
             {
                 400 => "Invalid input",
+                403 => "Forbidden",
                 404 => "Not found",
                 409 => "Refused by the rules of the journey",
                 412 => "Stale version",

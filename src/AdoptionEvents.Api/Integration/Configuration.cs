@@ -21,7 +21,8 @@ public static class Configuration
         services.AddSingleton<GlobalLog>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService<WebhookDispatchLoop>();
-        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Hosting.Security.WebhookTargets>().Handler());
         services.ConfigureMarten(options =>
         {
             // Subscribers should not wait for the daemon's idle polling (1 s): an append NOTIFYs it at once.

@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using AdoptionEvents.Hosting.Security;
 using Alba;
 using Marten;
 using Marten.Events;
@@ -21,7 +23,31 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
 
     public TestDatabase Database => database;
 
-    public ApiClient Client => new(Host.Server.CreateClient());
+    /// <summary>A client with an administrator's token: every endpoint answers it.</summary>
+    public ApiClient Client => ClientAs(Roles.Admin);
+
+    public const string AdminName = "test-admin";
+
+    /// <summary>The development key every test host accepts (the tests run in the Development environment).</summary>
+    public const string SigningKey = "adoption-events-tests-signing-key-0123456789";
+
+    /// <summary>A client whose token carries this role and these organisations.</summary>
+    public ApiClient ClientAs(string role, params Guid[] organisations) =>
+        WithToken(Token(role == Roles.Admin ? AdminName : $"test-{role}", [role], organisations, TimeSpan.FromHours(1)));
+
+    /// <summary>A client that sends no token.</summary>
+    public ApiClient Anonymous => new(Host.Server.CreateClient());
+
+    public ApiClient WithToken(string token)
+    {
+        var http = Host.Server.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return new ApiClient(http);
+    }
+
+    public string Token(string name, IEnumerable<string> roles, IEnumerable<Guid> organisations, TimeSpan lifetime, Microsoft.IdentityModel.Tokens.SecurityKey? signWith = null) =>
+        Host.Services.GetRequiredService<DevelopmentTokenSource>().Tokens!
+            .Mint(name, roles, organisations, DateTimeOffset.UtcNow, lifetime, signWith);
 
     /// <summary>Waits, deterministically, until every async projection has applied every event appended so far.</summary>
     public Task CatchUpAsync() => Host.ForceAllMartenDaemonActivityToCatchUpAsync(TestContext.Current.CancellationToken);
@@ -36,6 +62,9 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:AdoptionEvents", database.ConnectionString);
             builder.UseSetting("Database:Schema", Schema);
             builder.UseSetting("Demo:LoadWhenEmpty", LoadDemoWhenEmpty ? "true" : "false");
+            builder.UseSetting(DevelopmentTokens.Setting, SigningKey);
+            builder.UseSetting("RateLimiting:PermitLimit", "1000000");
+            builder.UseSetting("Integration:Webhooks:AllowPrivateTargets", "true");
             foreach (var (key, value) in Settings)
             {
                 builder.UseSetting(key, value);

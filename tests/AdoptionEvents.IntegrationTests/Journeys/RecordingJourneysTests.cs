@@ -52,7 +52,7 @@ public class RecordingJourneysTests(ApiFixture api) : IClassFixture<ApiFixture>
         history.Events.Select(e => e.Version).ShouldBe(Enumerable.Range(1, ids.Count).Select(v => (long)v));
         history.Events.Select(e => e.Type).Distinct().ShouldBe(EventCatalogue.Entries.Select(e => e.Name), ignoreOrder: true);
         history.Events.Select(e => e.Family).Distinct().Count().ShouldBe(9);
-        history.Events.ShouldAllBe(e => e.RecordedBy == "development-user");
+        history.Events.ShouldAllBe(e => e.RecordedBy == ApiFixture.AdminName);
 
         var live = history.Events.Single(e => e.Id == ids["live"]);
         (live.CorrelationId, live.CausationId).ShouldBe(("import-42", "step-live"));

@@ -1,21 +1,27 @@
 using System.Diagnostics;
+using AdoptionEvents.Hosting.Security;
 using Marten;
 
 namespace AdoptionEvents.Hosting.Http;
 
 /// <summary>
-/// Who is asking and why, stamped on every event a request appends: the user (authenticated, or the
-/// development identity until authentication is configured), the correlation id (X-Correlation-Id,
-/// else the trace id) and the causation id (X-Causation-Id, else the request id).
+/// Who is asking and why, stamped on every event a request appends: the user (the token's subject, else its
+/// name), the organisations the token speaks for (header "organisation"), the correlation id
+/// (X-Correlation-Id, else the trace id) and the causation id (X-Causation-Id, else the request id).
+/// Nothing else about the person is stored.
 /// </summary>
 public static class RequestAudit
 {
     public const string CorrelationHeader = "X-Correlation-Id";
     public const string CausationHeader = "X-Causation-Id";
-    public const string DevelopmentUser = "development-user";
+    public const string OrganisationHeader = "organisation";
+    public const string Anonymous = "anonymous";
 
     public static string UserOf(HttpContext http) =>
-        http.User.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : DevelopmentUser;
+        http.User.Identity is { IsAuthenticated: true } identity
+        && (http.User.FindFirst(Roles.SubjectClaim)?.Value ?? identity.Name) is { Length: > 0 } user
+            ? user
+            : Anonymous;
 
     public static string Stamp(IDocumentSession session, HttpContext http)
     {
@@ -24,6 +30,11 @@ public static class RequestAudit
         session.CorrelationId = Header(http, CorrelationHeader) ?? Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
         session.CausationId = Header(http, CausationHeader) ?? http.TraceIdentifier;
         session.SetHeader("request", $"{http.Request.Method} {http.Request.Path}");
+        if (Roles.OrganisationsOf(http.User) is { Count: > 0 } organisations)
+        {
+            session.SetHeader(OrganisationHeader, string.Join(",", organisations.Order()));
+        }
+
         return user;
     }
 

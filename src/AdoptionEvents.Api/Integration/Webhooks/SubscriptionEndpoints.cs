@@ -1,4 +1,5 @@
 using AdoptionEvents.Hosting;
+using AdoptionEvents.Hosting.Security;
 using Marten;
 using Wolverine.Http;
 
@@ -12,9 +13,14 @@ public sealed record RedeliveryAccepted(Guid SubscriptionId, IReadOnlyList<Guid>
 public static class SubscriptionEndpoints
 {
     [WolverinePost("/api/subscriptions")]
-    public static async Task<IResult> Create(CreateSubscription body, IDocumentSession session, GlobalLog log, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Create(CreateSubscription body, IDocumentSession session, GlobalLog log, WebhookTargets targets, TimeProvider clock, CancellationToken ct)
     {
         var (kind, position, refusals) = WebhookRules.Check(body);
+        if (refusals.Count == 0 && await targets.CheckAsync(body.Url, ct) is { } target)
+        {
+            refusals.Add(target);
+        }
+
         if (refusals.Count > 0)
         {
             return Problems.For(refusals);

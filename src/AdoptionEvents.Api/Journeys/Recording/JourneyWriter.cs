@@ -1,6 +1,7 @@
 using System.Globalization;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
+using AdoptionEvents.Hosting.Security;
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Domino;
 using AdoptionEvents.Organisations;
@@ -15,7 +16,7 @@ public sealed record RecordedEvent(Guid Id, string Type, long Version);
 public sealed record Recorded(Guid InnovationId, long Version, IReadOnlyList<RecordedEvent> Events);
 
 /// <summary>
-/// The imperative shell around <see cref="JourneyDecider"/>: it stamps audit metadata, answers
+/// The imperative shell around <see cref="JourneyDecider"/>: it checks the caller may record the fact, stamps audit metadata, answers
 /// idempotent retries, takes the journey's stream lock (so concurrent commands on one innovation queue
 /// instead of failing), checks If-Match, loads what the decision needs, decides, and appends.
 /// </summary>
@@ -23,6 +24,11 @@ public static class JourneyWriter
 {
     public static async Task<IResult> StartAsync(JourneyEvent first, HttpContext http, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
+        if (RecordingRights.Check(http.User, first) is { } forbidden)
+        {
+            return Problems.For(forbidden);
+        }
+
         var user = RequestAudit.Stamp(session, http);
         var (key, hash) = IdempotencyOf(http, user, first);
         if (key is not null && await Idempotency.ReplayAsync(session, key, hash, ct) is { } replay)
@@ -55,6 +61,11 @@ public static class JourneyWriter
 
     public static async Task<IResult> AppendAsync(Guid innovationId, JourneyEvent fact, HttpContext http, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
+        if (RecordingRights.Check(http.User, fact) is { } forbidden)
+        {
+            return Problems.For(forbidden);
+        }
+
         var user = RequestAudit.Stamp(session, http);
         var (key, hash) = IdempotencyOf(http, user, fact);
         if (key is not null && await Idempotency.ReplayAsync(session, key, hash, ct) is { } replay)
