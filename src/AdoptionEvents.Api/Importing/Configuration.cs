@@ -7,7 +7,8 @@ public static class Configuration
     {
         builder.Services.AddSingleton<Importer>();
         builder.Services.AddSingleton<ImportJobs>();
-        builder.Services.AddHostedService<DemoLoader>();
+        builder.Services.AddSingleton<DemoLoader>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DemoLoader>());
         return builder;
     }
 }

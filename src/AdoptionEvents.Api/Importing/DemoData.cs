@@ -30,6 +30,9 @@ public static class DemoData
 /// </summary>
 public sealed class DemoLoader(ImportJobs jobs, IDocumentStore store, IConfiguration configuration, IHostApplicationLifetime lifetime, ILogger<DemoLoader> logger) : IHostedService
 {
+    /// <summary>The demo load started after start-up (completed at once when it is off), for callers that must wait for it.</summary>
+    public Task Loaded { get; private set; } = Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (!configuration.GetValue("Demo:LoadWhenEmpty", true))
@@ -38,7 +41,7 @@ public sealed class DemoLoader(ImportJobs jobs, IDocumentStore store, IConfigura
             return Task.CompletedTask;
         }
 
-        lifetime.ApplicationStarted.Register(() => _ = LoadAsync(lifetime.ApplicationStopping));
+        lifetime.ApplicationStarted.Register(() => Loaded = LoadAsync(lifetime.ApplicationStopping));
         return Task.CompletedTask;
     }
 
