@@ -59,6 +59,8 @@ public static class Composition
             o.RejectUnparseableQueryValues = true;
             o.RejectUnparseableHeaderValues = true;
             o.ConfigureEndpoints(Policies.Apply);
+            o.AddMiddleware(typeof(Http.RequestAuditMiddleware), chain =>
+                !chain.HttpMethods.Contains(HttpMethods.Get) && chain.RoutePattern?.RawText?.TrimStart('/').StartsWith("api/organisations/", StringComparison.Ordinal) == true);
         });
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("AdoptionEvents is ready on {Urls}", string.Join(", ", app.Urls)));
