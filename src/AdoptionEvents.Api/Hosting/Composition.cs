@@ -84,7 +84,11 @@ public static class Composition
 
         try
         {
-            _ = app.Services.GetRequiredService<DevelopmentTokenSource>();
+            if (app.Services.GetRequiredService<DevelopmentTokenSource>().Tokens is null && string.IsNullOrWhiteSpace(app.Configuration["Authentication:Authority"]))
+            {
+                app.Logger.LogWarning("Neither Authentication:Authority nor a development signing key is configured: every /api call will be answered 401");
+            }
+
             _ = app.Services.GetRequiredService<ProvisionedDatabase>();
             await app.StartAsync();
         }
