@@ -59,6 +59,8 @@ public static class Composition
             o.RejectUnparseableQueryValues = true;
             o.RejectUnparseableHeaderValues = true;
             o.ConfigureEndpoints(Policies.Apply);
+            o.AddMiddleware(typeof(Http.RequestAuditMiddleware), chain =>
+                !chain.HttpMethods.Contains(HttpMethods.Get) && chain.RoutePattern?.RawText?.TrimStart('/').StartsWith("api/organisations/", StringComparison.Ordinal) == true);
         });
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("AdoptionEvents is ready on {Urls}", string.Join(", ", app.Urls)));
@@ -82,7 +84,11 @@ public static class Composition
 
         try
         {
-            _ = app.Services.GetRequiredService<DevelopmentTokenSource>();
+            if (app.Services.GetRequiredService<DevelopmentTokenSource>().Tokens is null && string.IsNullOrWhiteSpace(app.Configuration["Authentication:Authority"]))
+            {
+                app.Logger.LogWarning("Neither Authentication:Authority nor a development signing key is configured: every /api call will be answered 401");
+            }
+
             _ = app.Services.GetRequiredService<ProvisionedDatabase>();
             await app.StartAsync();
         }

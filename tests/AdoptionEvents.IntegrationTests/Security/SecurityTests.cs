@@ -124,6 +124,21 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_change_to_an_organisation_names_who_made_it()
+    {
+        var lead = api.ClientAs(Roles.ProgrammeLead);
+        var id = await lead.RegisterOrganisationAsync("Renamed Trust");
+        var rename = await lead.Http.PostAsJsonAsync($"/api/organisations/{id}/renames",
+            new RenameOrganisation("Renamed Trust NHS FT", DateOnly.FromDateTime(DateTime.UtcNow)), ApiClient.JsonOptions, TestContext.Current.CancellationToken);
+        ((int)rename.StatusCode).ShouldBeLessThan(300, await rename.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        await using var session = api.Store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(id, token: TestContext.Current.CancellationToken);
+        events.Count.ShouldBe(2);
+        events.ShouldAllBe(e => e.UserName == $"test-{Roles.ProgrammeLead}");
+    }
+
+    [Fact]
     public async Task Missing_expired_and_wrongly_signed_tokens_get_401()
     {
         var wrongKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes("another-key-that-is-long-enough-0123456789"));

@@ -41,3 +41,12 @@ public static class RequestAudit
     private static string? Header(HttpContext http, string name) =>
         http.Request.Headers.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.ToString() : null;
 }
+
+/// <summary>
+/// Stamps the session of endpoints whose events Wolverine appends ([WriteAggregate]), which have no
+/// place of their own to call <see cref="RequestAudit.Stamp"/>. Wolverine calls Before by convention.
+/// </summary>
+public static class RequestAuditMiddleware
+{
+    public static void Before(HttpContext http, IDocumentSession session) => RequestAudit.Stamp(session, http);
+}
