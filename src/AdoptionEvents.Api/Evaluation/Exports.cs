@@ -84,13 +84,7 @@ public static class ExportEndpoints
         }
 
         var events = await session.Events.FetchStreamAsync(innovationId, token: ct);
-        var history = events.Where(e => e.Data is JourneyEvent).Select(e =>
-        {
-            var fact = (JourneyEvent)e.Data;
-            var entry = EventCatalogue.Of(fact);
-            return new HistoryEntry(e.Id, e.Version, e.Sequence, entry.Name, entry.Family, JsonSerializer.SerializeToElement(fact, fact.GetType(), Json.Options),
-                fact.OccurredAt, e.Timestamp, e.UserName, e.CorrelationId, e.CausationId, TamperSeal.HashOf(e), e.Headers);
-        }).ToList();
+        var history = events.Where(e => e.Data is JourneyEvent).Select(HistoryEntry.Of).ToList();
         var sources = events.Select(e => e.Data).OfType<JourneyEvent>().SelectMany(f => f.Provenance.Sources)
             .GroupBy(s => s.Id).Select(g => g.OrderByDescending(s => s.Address is not null).First()).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
         return Results.Ok(new EvaluationPack(clock.GetUtcNow(), innovationId, JourneyFold.Of(events, rules.Value).Summary, measures,

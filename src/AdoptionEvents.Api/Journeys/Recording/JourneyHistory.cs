@@ -21,7 +21,18 @@ public sealed record HistoryEntry(
     string? CorrelationId,
     string? CausationId,
     string? Hash,
-    IReadOnlyDictionary<string, object>? Headers);
+    IReadOnlyDictionary<string, object>? Headers)
+{
+    /// <summary>A stored journey event as history shows it.</summary>
+    public static HistoryEntry Of(IEvent e)
+    {
+        var fact = (JourneyEvent)e.Data;
+        var entry = EventCatalogue.Of(fact);
+        return new HistoryEntry(e.Id, e.Version, e.Sequence, entry.Name, entry.Family,
+            JsonSerializer.SerializeToElement(fact, fact.GetType(), Json.Options), fact.OccurredAt, e.Timestamp,
+            e.UserName, e.CorrelationId, e.CausationId, TamperSeal.HashOf(e), e.Headers);
+    }
+}
 
 public sealed record JourneyHistoryPage(Guid InnovationId, long Version, IReadOnlyList<HistoryEntry> Events, long? NextFromVersion);
 
@@ -78,14 +89,7 @@ public static class JourneyHistoryEndpoint
             from = chunk[^1].Version + 1;
         }
 
-        var entries = found.Take(take).Select(e =>
-        {
-            var fact = (JourneyEvent)e.Data;
-            var entry = EventCatalogue.Of(fact);
-            return new HistoryEntry(e.Id, e.Version, e.Sequence, entry.Name, entry.Family,
-                JsonSerializer.SerializeToElement(fact, fact.GetType(), Json.Options), fact.OccurredAt, e.Timestamp,
-                e.UserName, e.CorrelationId, e.CausationId, TamperSeal.HashOf(e), e.Headers);
-        }).ToList();
+        var entries = found.Take(take).Select(HistoryEntry.Of).ToList();
         return Results.Ok(new JourneyHistoryPage(innovationId, state.Version, entries, found.Count > take ? found[take].Version : null));
     }
 }
