@@ -22,17 +22,7 @@ public class ExportTests(ApiFixture api) : IClassFixture<ApiFixture>
         var client = api.Client;
         var site = await client.RegisterOrganisationAsync($"Export Trust {Guid.NewGuid():N}");
         var other = await client.RegisterOrganisationAsync($"Export Practice {Guid.NewGuid():N}");
-        var ids = new Dictionary<string, Guid>();
-        Guid innovation = default;
-        foreach (var (label, build) in SampleJourney.Steps(site, other))
-        {
-            var fact = build(l => ids[l]);
-            var recorded = innovation == default ? await client.StartAsync(fact) : await client.RecordAsync(innovation, fact);
-            innovation = recorded.InnovationId;
-            ids[label] = recorded.Events[0].Id;
-        }
-
-        return innovation;
+        return (await client.RecordSampleJourneyAsync(site, other)).InnovationId;
     }
 
     private static async Task<string> ProjectionsAsync(IDocumentStore store, Guid innovation)

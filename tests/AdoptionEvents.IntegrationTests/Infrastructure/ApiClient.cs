@@ -45,6 +45,22 @@ public sealed class ApiClient(HttpClient http)
         return (await response.Content.ReadFromJsonAsync<Recorded>(JsonOptions, TestContext.Current.CancellationToken))!;
     }
 
+    /// <summary>Records the sample journey (every event type) step by step; returns the innovation and the event id of each step's label.</summary>
+    public async Task<(Guid InnovationId, Dictionary<string, Guid> Ids)> RecordSampleJourneyAsync(Guid site, Guid otherSite)
+    {
+        var ids = new Dictionary<string, Guid>();
+        Guid innovation = default;
+        foreach (var (label, build) in AdoptionEvents.Tests.SampleJourney.Steps(site, otherSite))
+        {
+            var fact = build(l => ids[l]);
+            var recorded = innovation == default ? await StartAsync(fact) : await RecordAsync(innovation, fact);
+            innovation = recorded.InnovationId;
+            ids[label] = recorded.Events.Single().Id;
+        }
+
+        return (innovation, ids);
+    }
+
     public async Task<Recorded> RecordAsync(Guid innovationId, JourneyEvent fact, params (string Name, string Value)[] headers)
     {
         var response = await PostFactAsync(innovationId, Body(fact), headers);

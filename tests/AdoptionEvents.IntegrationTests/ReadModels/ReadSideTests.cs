@@ -36,7 +36,7 @@ public sealed class ReadSideWorld(TestDatabase database) : IAsyncLifetime
 
     public Guid Flo { get; private set; }
 
-    public Dictionary<string, Guid> EscapeIds { get; } = [];
+    public Dictionary<string, Guid> EscapeIds { get; private set; } = [];
 
     public Guid FloBarrier { get; private set; }
 
@@ -57,13 +57,7 @@ public sealed class ReadSideWorld(TestDatabase database) : IAsyncLifetime
         Lambeth = await client.RegisterOrganisationAsync("Guy's and St Thomas'", OrganisationKind.Trust, [London]);
 
         // ESCAPE-pain: the whole catalogue, origin Lambeth, other site Liverpool; ends retired.
-        foreach (var (label, build) in SampleJourney.Steps(Lambeth, Liverpool))
-        {
-            var fact = build(l => EscapeIds[l]);
-            var recorded = Escape == default ? await client.StartAsync(fact) : await client.RecordAsync(Escape, fact);
-            Escape = recorded.InnovationId;
-            EscapeIds[label] = recorded.Events.Single().Id;
-        }
+        (Escape, EscapeIds) = await client.RecordSampleJourneyAsync(Lambeth, Liverpool);
 
         // Flo: live at Liverpool and Sefton, an open barrier since 2018, observed reach in the North West.
         var flo = await client.StartAsync(new InnovationRegistered

@@ -40,15 +40,7 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         var client = api.Client;
         var site = await client.RegisterOrganisationAsync("Rebuild Trust");
         var other = await client.RegisterOrganisationAsync("Rebuild Practice");
-        var ids = new Dictionary<string, Guid>();
-        Guid innovation = default;
-        foreach (var (label, build) in SampleJourney.Steps(site, other))
-        {
-            var fact = build(l => ids[l]);
-            var recorded = innovation == default ? await client.StartAsync(fact) : await client.RecordAsync(innovation, fact);
-            innovation = recorded.InnovationId;
-            ids[label] = recorded.Events[0].Id;
-        }
+        var (innovation, _) = await client.RecordSampleJourneyAsync(site, other);
 
         await api.CatchUpAsync();
         var before = await DocumentsAsync();
