@@ -185,6 +185,28 @@ public static class Bench
         }
     }
 
+    /// <summary>Waits until every shard in mt_event_progression (projections and subscriptions) has reached the last event.</summary>
+    public static async Task<bool> SubscriptionsCaughtUpAsync(string connectionString, string schema, TimeSpan within, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            $"select coalesce((select max(seq_id) from {schema}.mt_events), 0) - coalesce((select min(last_seq_id) from {schema}.mt_event_progression where name <> 'HighWaterMark'), 0)",
+            connection);
+        var watch = Stopwatch.StartNew();
+        while (Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) > 0)
+        {
+            if (watch.Elapsed > within)
+            {
+                return false;
+            }
+
+            await Task.Delay(250, ct);
+        }
+
+        return true;
+    }
+
     /// <summary>d. Every async projection the API lists, rebuilt one after the other through the admin endpoint.</summary>
     public static async Task<PathResult> RebuildAsync(HttpClient client, TimeSpan box, CancellationToken ct)
     {

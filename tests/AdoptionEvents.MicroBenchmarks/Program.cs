@@ -41,7 +41,7 @@ public static class MicroHarness
 
         var rows = summaries.SelectMany(s => s.Reports).Where(r => r.ResultStatistics is not null).Select(r => new
         {
-            name = r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo,
+            name = r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''),
             meanNs = r.ResultStatistics!.Mean,
             errorNs = r.ResultStatistics.ConfidenceInterval.Margin,
             allocatedBytes = r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase),
