@@ -64,10 +64,11 @@ stop() { if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; wait 
 trap stop INT TERM
 
 if [ $micro = yes ]; then
-  echo "== micro benchmarks (BenchmarkDotNet, short run, in process)"
-  dotnet tests/AdoptionEvents.MicroBenchmarks/bin/Release/net10.0/AdoptionEvents.MicroBenchmarks.dll --out "$out" &
-  child=$!; wait "$child" || echo "micro benchmarks failed (exit $?); the load harness still runs"
+  echo "== micro benchmarks (BenchmarkDotNet, short run, in process; log in $out/micro.log)"
+  dotnet tests/AdoptionEvents.MicroBenchmarks/bin/Release/net10.0/AdoptionEvents.MicroBenchmarks.dll --out "$out" > "$out/micro.log" 2>&1 &
+  child=$!; wait "$child" || echo "micro benchmarks failed (exit $?, see $out/micro.log); the load harness still runs"
   child=
+  tail -n 1 "$out/micro.log"
 fi
 
 echo "== load harness"

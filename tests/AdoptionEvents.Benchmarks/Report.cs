@@ -77,7 +77,11 @@ public sealed record Machine(int Cores, string Memory, string Cpu, string Os, st
 /// <summary>results.md and results.json: the machine, the settings, every path, and the micro benchmarks when they ran.</summary>
 public static class Report
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    // A path with no successful sample has NaN percentiles: written as "NaN" rather than failing the report.
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static async Task WriteAsync(string directory, Machine machine, HarnessOptions options, IReadOnlyList<PathResult> paths, IReadOnlyList<string> notes, TimeSpan wall)
     {
