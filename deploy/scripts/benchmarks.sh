@@ -19,10 +19,10 @@
 #     --sites N --events N    the large journey (default 5000 sites, 50000 events)
 #     --concurrency N         clients of c (default 32)
 #     --command-seconds S     how long c runs (default 30)
-#     --as-of-runs N          timed as-of requests after two warm-ups (default 10)
-#     --lag-commands N --lag-interval-ms MS   paced commands of f (default 200, 50 ms apart)
+#     --as-of-runs N          timed as-of requests after one warm-up (default 10)
+#     --lag-commands N --lag-interval-ms MS   paced commands of f (default 200, 25 ms apart)
 #     --import-box-seconds S --rebuild-box-seconds S --as-of-box-seconds S
-#                             longest wait for b, d, e (defaults 240, 180, 60); a path cut by its box is reported
+#                             longest wait for b, d, e (defaults 210, 150, 30); a path cut by its box is reported
 #                             "incomplete" with the progress it made, so the suite stays under 15 minutes
 #     --out DIR               results folder (default benchmark-results)
 #   The old form `benchmarks.sh [scale] [folder]` still works. Small while developing:

@@ -21,15 +21,15 @@ public sealed record HarnessOptions
 
     public int LagCommands { get; init; } = 200;
 
-    public TimeSpan LagInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan LagInterval { get; init; } = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Longest wait for b (import and catch-up) and d (all rebuilds); past it the path is reported incomplete with its progress.</summary>
-    public TimeSpan ImportBox { get; init; } = TimeSpan.FromSeconds(240);
+    public TimeSpan ImportBox { get; init; } = TimeSpan.FromSeconds(210);
 
-    public TimeSpan RebuildBox { get; init; } = TimeSpan.FromSeconds(180);
+    public TimeSpan RebuildBox { get; init; } = TimeSpan.FromSeconds(150);
 
     /// <summary>Timed as-of requests stop starting after this long (at least one runs).</summary>
-    public TimeSpan AsOfBox { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan AsOfBox { get; init; } = TimeSpan.FromSeconds(30);
 
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>(AllPaths);
 

@@ -151,6 +151,10 @@ public static class LoadHarness
                 results.Add(d);
                 results.Add(MemoryResult("d", peak, memory.HighWaterMarkReset));
                 Console.WriteLine($"   {d.Figure}; peak working set {Report.MiB(peak)}");
+                if (await Bench.ShardsBehindAsync(database.ConnectionString, Schema, TimeSpan.FromMinutes(1), ct) is { } behind)
+                {
+                    notes.Add($"Shards behind the last event when the rebuild process stopped: {behind}; c and f may include their backlog.");
+                }
             }
 
             if (options.Runs("c") || options.Runs("e") || options.Runs("f"))
