@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
+using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
 using JasperFx;
 using Marten;
@@ -88,7 +89,16 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
     private async Task<CommandOutcome[]> DecideAndAppendAsync(Guid innovationId, List<PendingCommand> batch)
     {
         await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchForWriting<Journey>(innovationId);
+
+        // One round trip: the journey and its version, the sites the batch names, the answers to its idempotency keys.
+        var read = session.CreateBatchQuery();
+        var fetching = read.Events.FetchForWriting<Journey>(innovationId);
+        var siteIds = JourneyWriter.SitesNamed(innovationId, batch.Select(c => c.Fact));
+        var loadingSites = siteIds.Length == 0 ? Task.FromResult<IReadOnlyList<SiteStatus>>([]) : read.LoadMany<SiteStatus>().ById(siteIds);
+        var keys = batch.Select(c => c.Idempotency?.Key).OfType<string>().Distinct().ToArray();
+        var loadingAnswers = keys.Length == 0 ? Task.FromResult<IReadOnlyList<IdempotentResponse>>([]) : read.LoadMany<IdempotentResponse>().ById(keys);
+        await read.Execute();
+        var stream = await fetching;
         var outcomes = new CommandOutcome[batch.Count];
         if (stream.Aggregate is not { } journey)
         {
@@ -96,13 +106,9 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
             return outcomes;
         }
 
-        var state = await JourneyWriter.WithSitesInPlayAsync(session, journey, batch.Select(c => c.Fact with { InnovationId = innovationId }), CancellationToken.None);
-
+        var state = JourneyWriter.WithSites(journey, await loadingSites);
         var version = stream.CurrentVersion ?? 0;
-        var keys = batch.Select(c => c.Idempotency?.Key).OfType<string>().Distinct().ToArray();
-        var answered = keys.Length == 0
-            ? []
-            : (await session.LoadManyAsync<IdempotentResponse>(keys)).ToDictionary(r => r.Id);
+        var answered = (await loadingAnswers).ToDictionary(r => r.Id);
         var now = clock.GetUtcNow();
         var appended = new List<IEvent>();
         for (var i = 0; i < batch.Count; i++)

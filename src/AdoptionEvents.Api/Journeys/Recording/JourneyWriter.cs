@@ -91,10 +91,17 @@ public static class JourneyWriter
     /// <summary>The journey with the states of the sites the facts name, read from their <see cref="SiteStatus"/> documents.</summary>
     public static async Task<Journey> WithSitesInPlayAsync(IQuerySession session, Journey journey, IEnumerable<JourneyEvent> facts, CancellationToken ct)
     {
-        var ids = facts.OfType<SiteEvent>().Select(s => SiteStatus.IdFor(journey.Id, s.SiteId)).Distinct().ToArray();
+        var ids = SitesNamed(journey.Id, facts);
         var sites = ids.Length == 0 ? [] : await session.LoadManyAsync<SiteStatus>(ct, ids);
-        return journey with { Sites = sites.ToImmutableDictionary(s => s.SiteId, s => s.State) };
+        return WithSites(journey, sites);
     }
+
+    /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name.</summary>
+    public static Guid[] SitesNamed(Guid innovationId, IEnumerable<JourneyEvent> facts) =>
+        [.. facts.OfType<SiteEvent>().Select(s => SiteStatus.IdFor(innovationId, s.SiteId)).Distinct()];
+
+    public static Journey WithSites(Journey journey, IEnumerable<SiteStatus> sites) =>
+        journey with { Sites = sites.ToImmutableDictionary(s => s.SiteId, s => s.State) };
 
     /// <summary>The events and organisations the fact names, as far as the store knows them.</summary>
     public static async Task<DecisionContext> ContextAsync(IQuerySession session, RegisteredOrganisations registered, JourneyEvent fact, CancellationToken ct)
