@@ -3,6 +3,7 @@ using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Organisations;
+using AdoptionEvents.ReadModels.Building;
 using JasperFx.Events;
 using Marten;
 using Weasel.Core;
@@ -60,7 +61,7 @@ public sealed record ImportReport(
 /// documents those projections would have made (journey snapshot, event index, causal edges,
 /// organisation snapshots) by folding the same pure functions.
 /// </summary>
-public sealed class Importer(IDocumentStore store, TimeProvider clock, ILogger<Importer> logger)
+public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceProvider services, ILogger<Importer> logger)
 {
     public const int BulkThreshold = 2_000;
     private const int Chunk = 5_000;
@@ -126,6 +127,12 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, ILogger<I
         }
 
         Phase("journeys");
+        if (bulk && written > 0)
+        {
+            await AfterBulkAsync(ct);
+            Phase("read models");
+        }
+
         var refused = reports.Where(r => r.Outcome == JourneyOutcome.Refused).ToList();
         var outcome = refused.Count == 0 ? ImportOutcome.Succeeded : ImportOutcome.PartlyWritten;
         logger.LogInformation("Imported a {Format} file: {Journeys} journeys, {Written} events written, {Skipped} already stored, {Organisations} organisations registered, in {Seconds:F1} s{Bulk}",
@@ -246,6 +253,25 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, ILogger<I
             store.BulkInsertEventsAsync(actions, Chunk, ct),
             store.BulkInsertDocumentsAsync(documents, BulkInsertMode.InsertsOnly, Chunk, ct));
         logger.LogDebug("Bulk COPY of {Events} events and {Documents} documents in {Seconds:F1} s", actions.Sum(a => a.Events.Count), documents.Count, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// After COPY the planner's statistics still describe the empty tables, and the daemon's page query
+    /// (seq_id range, join on streams) then reads the whole unread range for every page of 500: analyse
+    /// first. Then the async read models are folded in memory and written by COPY, so the daemon has
+    /// nothing left of the import to apply.
+    /// </summary>
+    private async Task AfterBulkAsync(CancellationToken ct)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using (var connection = store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync(ct);
+            await using var analyse = new Npgsql.NpgsqlCommand($"analyze {schema}.mt_events; analyze {schema}.mt_streams", connection);
+            await analyse.ExecuteNonQueryAsync(ct);
+        }
+
+        await ActivatorUtilities.CreateInstance<ReadModelBuilder>(services).CatchUpAsync(ReadModelBuilder.Projections, null, ct);
     }
 
     private async Task<JourneyReport> WriteJourneyAsync(ImportedJourney journey, HashSet<Guid> stored, StoreKnowledge knowledge, bool exists, ImportOptions options, CancellationToken ct)
