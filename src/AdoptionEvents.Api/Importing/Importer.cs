@@ -98,6 +98,8 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
             || (options.Bulk == BulkMode.Auto && newJourneys.Sum(j => j.Events.Count) >= BulkThreshold);
         Report("writing", 0, 0, 0);
 
+        // The bulk path builds the async read models itself at the end: their daemon shards wait meanwhile instead of competing for the cores.
+        await using var readModels = bulk ? await ActivatorUtilities.CreateInstance<ReadModelBuilder>(services).BeginAsync(ReadModelBuilder.Projections, ct) : null;
         await WriteOrganisationsAsync(newOrganisations, bulk, options, ct);
         Phase("organisations");
         var reports = new List<JourneyReport>();
@@ -107,6 +109,10 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
             foreach (var chunk in ChunkByEvents(newJourneys))
             {
                 await BulkWriteAsync(chunk, options, ct);
+                if (reports.Count == 0)
+                {
+                    await AnalyseAsync(ct);
+                }
                 foreach (var j in chunk)
                 {
                     reports.Add(new JourneyReport(j.Key, j.InnovationId, j.Name, j.Events.Count, j.Events.Count, 0, JourneyOutcome.Written, []));
@@ -129,7 +135,8 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         Phase("journeys");
         if (bulk && written > 0)
         {
-            await AfterBulkAsync(ct);
+            await AnalyseAsync(ct);
+            await readModels!.RunAsync(fromScratch: false, null, ct);
             Phase("read models");
         }
 
@@ -257,21 +264,16 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
     /// <summary>
     /// After COPY the planner's statistics still describe the empty tables, and the daemon's page query
-    /// (seq_id range, join on streams) then reads the whole unread range for every page of 500: analyse
-    /// first. Then the async read models are folded in memory and written by COPY, so the daemon has
-    /// nothing left of the import to apply.
+    /// (a seq_id range joined to the streams) then reads the whole unread range for every page of 500
+    /// (measured: 300 ms a page instead of 1.5 ms). Analysed after the first chunk and at the end.
     /// </summary>
-    private async Task AfterBulkAsync(CancellationToken ct)
+    private async Task AnalyseAsync(CancellationToken ct)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
-        await using (var connection = store.Storage.Database.CreateConnection())
-        {
-            await connection.OpenAsync(ct);
-            await using var analyse = new Npgsql.NpgsqlCommand($"analyze {schema}.mt_events; analyze {schema}.mt_streams", connection);
-            await analyse.ExecuteNonQueryAsync(ct);
-        }
-
-        await ActivatorUtilities.CreateInstance<ReadModelBuilder>(services).CatchUpAsync(ReadModelBuilder.Projections, null, ct);
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var analyse = new Npgsql.NpgsqlCommand($"analyze {schema}.mt_events; analyze {schema}.mt_streams", connection);
+        await analyse.ExecuteNonQueryAsync(ct);
     }
 
     private async Task<JourneyReport> WriteJourneyAsync(ImportedJourney journey, HashSet<Guid> stored, StoreKnowledge knowledge, bool exists, ImportOptions options, CancellationToken ct)

@@ -41,14 +41,19 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     public IProjectionDaemon? LocalDaemon => services.GetService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()?.DaemonForMainDatabase();
 
     /// <summary>Replaces every document of the projections with ones folded from the first event.</summary>
-    public Task<BuildReport> RebuildAsync(IReadOnlyCollection<string> projections, Action<BuildProgress>? progress, CancellationToken ct) =>
-        BuildAsync(projections, fromScratch: true, progress, ct);
+    public async Task<BuildReport> RebuildAsync(IReadOnlyCollection<string> projections, Action<BuildProgress>? progress, CancellationToken ct)
+    {
+        await using var build = await BeginAsync(projections, ct);
+        return await build.RunAsync(fromScratch: true, progress, ct);
+    }
 
-    /// <summary>Folds what the projections have not applied yet (after a bulk import) into their documents.</summary>
-    public Task<BuildReport> CatchUpAsync(IReadOnlyCollection<string> projections, Action<BuildProgress>? progress, CancellationToken ct) =>
-        BuildAsync(projections, fromScratch: false, progress, ct);
-
-    private async Task<BuildReport> BuildAsync(IReadOnlyCollection<string> projections, bool fromScratch, Action<BuildProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// Starts a build: this node's daemon pauses the projections' shards, and a transaction locks their
+    /// document tables against writers (readers go on), so a shard the daemon restarts meanwhile (its
+    /// health check restarts paused agents) waits for the build instead of writing beside it. Run it with
+    /// <see cref="Build.RunAsync"/>; disposing it ends the transaction and resumes the shards.
+    /// </summary>
+    public async Task<Build> BeginAsync(IReadOnlyCollection<string> projections, CancellationToken ct)
     {
         var unknown = projections.Where(p => !CanBuild(p)).ToList();
         if (unknown.Count > 0)
@@ -56,7 +61,6 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             throw new ArgumentException($"the builder folds {string.Join(", ", Projections)}, not {string.Join(", ", unknown)}", nameof(projections));
         }
 
-        var watch = Stopwatch.StartNew();
         var daemon = LocalDaemon is { IsRunning: true } running ? running : null;
         foreach (var p in projections)
         {
@@ -66,37 +70,94 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             }
         }
 
-        try
+        // A daemon batch takes its mark's row and its table in its own order; rather than guess that order, give
+        // way (roll back, wait, try again) whenever a lock does not come at once, until every lock is held.
+        for (var attempt = 1; ; attempt++)
         {
-            return await BuildPausedAsync(projections, fromScratch, progress, watch, ct);
-        }
-        finally
-        {
-            foreach (var p in projections)
+            var connection = store.Storage.Database.CreateConnection();
+            try
             {
-                if (daemon is not null)
-                {
-                    await daemon.StartAgentAsync(new JasperFx.Events.Projections.ShardName(p), CancellationToken.None);
-                }
+                await connection.OpenAsync(ct);
+                var tx = await connection.BeginTransactionAsync(ct);
+                var marks = await LockAsync(connection, projections, ct);
+                return new Build(this, [.. projections], connection, tx, daemon, marks);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 100)
+            {
+                await connection.DisposeAsync();
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Min(attempt, 10)), ct);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                await ResumeAsync(daemon, projections);
+                throw;
             }
         }
     }
 
-    private async Task<BuildReport> BuildPausedAsync(IReadOnlyCollection<string> projections, bool fromScratch, Action<BuildProgress>? progress, Stopwatch watch, CancellationToken ct)
+    /// <summary>Locks the document tables against writers (readers go on) and the projections' marks; returns the marks.</summary>
+    private async Task<Dictionary<string, long>> LockAsync(NpgsqlConnection connection, IReadOnlyCollection<string> projections, CancellationToken ct)
     {
         var options = (StoreOptions)store.Options;
-        var schema = options.Events.DatabaseSchemaName;
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-
-        // Lock each projection's mark: a daemon that still runs the shard (on another node) cannot commit past it meanwhile.
+        await ExecuteAsync(connection, "set local lock_timeout = '500ms'", ct);
+        await ExecuteAsync(connection, $"lock table {string.Join(", ", projections.Select(p => $"{options.DatabaseSchemaName}.{TableOf(p)}"))} in share row exclusive mode", ct);
         var marks = new Dictionary<string, long>();
         foreach (var p in projections)
         {
-            var mark = await MarkAsync(connection, schema, p, ct);
-            marks[p] = fromScratch ? 0 : mark;
+            marks[p] = await MarkAsync(connection, options.Events.DatabaseSchemaName, p, ct);
         }
+
+        await ExecuteAsync(connection, "set local lock_timeout = 0", ct);
+        return marks;
+    }
+
+    private static async Task ResumeAsync(IProjectionDaemon? daemon, IEnumerable<string> projections)
+    {
+        foreach (var p in projections)
+        {
+            if (daemon is not null)
+            {
+                await daemon.StartAgentAsync(new JasperFx.Events.Projections.ShardName(p), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>A build under way: its connection, its transaction (holding the table locks) and the shards it paused.</summary>
+    public sealed class Build(ReadModelBuilder builder, List<string> projections, NpgsqlConnection connection, NpgsqlTransaction tx, IProjectionDaemon? daemon, Dictionary<string, long> marks) : IAsyncDisposable
+    {
+        private bool _done;
+
+        /// <summary>
+        /// Folds from the first event (a rebuild: the documents are replaced) or from each projection's mark
+        /// (catching up after a bulk import), writes the documents and the marks, and commits.
+        /// </summary>
+        public async Task<BuildReport> RunAsync(bool fromScratch, Action<BuildProgress>? progress, CancellationToken ct)
+        {
+            if (_done)
+            {
+                throw new InvalidOperationException("this build has run already");
+            }
+
+            _done = true;
+            var report = await builder.FoldAsync(projections, connection, fromScratch ? projections.ToDictionary(p => p, _ => 0L) : marks, fromScratch, progress, ct);
+            await tx.CommitAsync(ct);
+            return report;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await tx.DisposeAsync();
+            await connection.DisposeAsync();
+            await ResumeAsync(daemon, projections);
+        }
+    }
+
+    private async Task<BuildReport> FoldAsync(List<string> projections, NpgsqlConnection connection, Dictionary<string, long> marks, bool fromScratch, Action<BuildProgress>? progress, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var options = (StoreOptions)store.Options;
+        var schema = options.Events.DatabaseSchemaName;
 
         var from = marks.Values.Min();
         var ceiling = await CeilingAsync(connection, schema, from, ct);
@@ -149,7 +210,6 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             await SetMarkAsync(connection, schema, p, Math.Max(ceiling, marks[p]), ct);
         }
 
-        await tx.CommitAsync(ct);
         logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s",
             string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds);
         return new BuildReport(from, ceiling, folded, documents, watch.Elapsed);
