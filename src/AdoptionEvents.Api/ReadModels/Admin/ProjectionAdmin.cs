@@ -34,7 +34,7 @@ public static class ProjectionAdminEndpoints
         })];
     }
 
-    /// <summary>Rebuilds one async projection from the first event; 202 with the job to poll for progress.</summary>
+    /// <summary>Rebuilds one projection (async, or inline per journey) from the first event; 202 with the job to poll for progress.</summary>
     [WolverinePost("/api/admin/projections/{name}/rebuild")]
     public static IResult Rebuild(string name, IDocumentStore store, RebuildJobs jobs, TimeProvider clock, IHostApplicationLifetime lifetime, ILoggerFactory logs)
     {
@@ -45,9 +45,11 @@ public static class ProjectionAdminEndpoints
                 $"there is no projection '{name}' ({string.Join(", ", ((StoreOptions)store.Options).Projections.All.Select(p => p.Name))})"));
         }
 
-        if (!ReadModelBuilder.CanBuild(name))
+        var builder = ActivatorUtilities.CreateInstance<ReadModelBuilder>(jobs.Services);
+        if (!builder.CanBuild(name))
         {
-            return Problems.For(Refusal.Conflict("name", "async-projection", $"'{name}' is {projection.Lifecycle.ToString().ToLowerInvariant()}: only async projections are rebuilt (inline ones are written with their events)"));
+            return Problems.For(Refusal.Conflict("name", "rebuildable-projection",
+                $"'{name}' is not rebuilt here; these are: {string.Join(", ", builder.All)}"));
         }
 
         if (jobs.Jobs.Values.Any(j => j.Projection == name && j.FinishedAt is null))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.NetworkFigures;
 using AdoptionEvents.ReadModels.SiteRegister;
@@ -35,7 +36,23 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     private const int PageEvents = 20_000;
 
-    public static bool CanBuild(string projection) => Projections.Contains(projection);
+    /// <summary>
+    /// The async projections and the inline ones kept per journey stream (decision state, event index): inline
+    /// ones have no mark; while they are rebuilt, appends wait (the streams table is locked) so none slips between
+    /// reading a stream and writing its documents.
+    /// </summary>
+    public bool CanBuild(string projection) => Projections.Contains(projection) || InlineNames.Contains(projection);
+
+    private string JourneyName => ((StoreOptions)store.Options).Projections.All.OfType<JourneyProjection>().Single().Name;
+
+    // Registered as a plain IProjection, so Marten holds it in a wrapper.
+    private string EventIndexName => ((StoreOptions)store.Options).Projections.All
+        .Single(p => p is JasperFx.Events.Projections.IProjectionWrapper { InnerProjection: EventIndexProjection }).Name;
+
+    private IReadOnlyList<string> InlineNames => [JourneyName, EventIndexName];
+
+    /// <summary>Every projection this builder can rebuild.</summary>
+    public IReadOnlyList<string> All => [.. Projections, .. InlineNames];
 
     /// <summary>The daemon running on this node, if any (none under Wolverine-managed distribution, nor in a CLI command).</summary>
     public IProjectionDaemon? LocalDaemon => services.GetService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()?.DaemonForMainDatabase();
@@ -62,7 +79,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         }
 
         var daemon = LocalDaemon is { IsRunning: true } running ? running : null;
-        foreach (var p in projections)
+        foreach (var p in projections.Where(Projections.Contains))
         {
             if (daemon is not null)
             {
@@ -101,9 +118,19 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         var options = (StoreOptions)store.Options;
         await ExecuteAsync(connection, "set local lock_timeout = '500ms'", ct);
-        await ExecuteAsync(connection, $"lock table {string.Join(", ", projections.Select(p => $"{options.DatabaseSchemaName}.{TableOf(p)}"))} in share row exclusive mode", ct);
+        var tables = projections.Where(Projections.Contains).Select(p => $"{options.DatabaseSchemaName}.{TableOf(p)}").ToList();
+        if (tables.Count > 0)
+        {
+            await ExecuteAsync(connection, $"lock table {string.Join(", ", tables)} in share row exclusive mode", ct);
+        }
+
+        if (projections.Any(InlineNames.Contains))
+        {
+            await ExecuteAsync(connection, $"lock table {options.Events.DatabaseSchemaName}.mt_streams in share mode", ct);
+        }
+
         var marks = new Dictionary<string, long>();
-        foreach (var p in projections)
+        foreach (var p in projections.Where(Projections.Contains))
         {
             marks[p] = await MarkAsync(connection, options.Events.DatabaseSchemaName, p, ct);
         }
@@ -114,7 +141,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     private static async Task ResumeAsync(IProjectionDaemon? daemon, IEnumerable<string> projections)
     {
-        foreach (var p in projections)
+        foreach (var p in projections.Where(Projections.Contains))
         {
             if (daemon is not null)
             {
@@ -140,7 +167,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             }
 
             _done = true;
-            var report = await builder.FoldAsync(projections, connection, fromScratch ? projections.ToDictionary(p => p, _ => 0L) : marks, fromScratch, progress, ct);
+            var report = await builder.FoldAsync(projections, connection, fromScratch ? marks.ToDictionary(m => m.Key, _ => 0L) : marks, fromScratch, progress, ct);
             await tx.CommitAsync(ct);
             return report;
         }
@@ -159,12 +186,14 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var options = (StoreOptions)store.Options;
         var schema = options.Events.DatabaseSchemaName;
 
-        var from = marks.Values.Min();
+        // Inline projections are folded from the first event: their streams are locked, so every event is there.
+        var inline = projections.Where(InlineNames.Contains).ToList();
+        var from = inline.Count > 0 || marks.Count == 0 ? 0 : marks.Values.Min();
         var ceiling = await CeilingAsync(connection, schema, from, ct);
-        var writers = new Writers(connection, options, fromScratch);
+        var writers = new Writers(connection, options);
         if (fromScratch)
         {
-            foreach (var table in projections.Select(TableOf))
+            foreach (var table in projections.Where(Projections.Contains).Select(TableOf))
             {
                 await ExecuteAsync(connection, $"delete from {options.DatabaseSchemaName}.{table}", ct);
             }
@@ -176,38 +205,54 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var documents = projections.ToDictionary(p => p, _ => 0);
         var summaries = options.Projections.All.OfType<InnovationSummaryProjection>().Single();
         var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
+        var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
         progress?.Invoke(new BuildProgress(0, total));
-        foreach (var page in pages)
+
+        // The next page is read and deserialised while this one is folded and written.
+        var next = pages.Count > 0 ? EventsAsync(pages[0].Streams, from, ceiling, ct) : null;
+        for (var i = 0; i < pages.Count; i++)
         {
-            var events = await EventsAsync(page.Streams, from, ceiling, ct);
+            var events = await next!;
+            next = i + 1 < pages.Count ? EventsAsync(pages[i + 1].Streams, from, ceiling, ct) : null;
             folded += events.Count;
+            if (inline.Contains(JourneyName))
+            {
+                documents[JourneyName] += await writers.WriteAsync(FoldJourneys(journeys, events), replace: false, ct);
+            }
+
+            if (inline.Contains(EventIndexName))
+            {
+                var (indexed, edges) = FoldIndex(events);
+                documents[EventIndexName] += await writers.WriteAsync(indexed, replace: false, ct) + await writers.WriteAsync(edges, replace: false, ct);
+            }
+
             if (projections.Contains(Configuration.InnovationSummaries))
             {
                 var applying = events.Where(e => e.Sequence > marks[Configuration.InnovationSummaries]).ToList();
                 var built = await FoldSummariesAsync(summaries, applying, fromScratch, ct);
-                documents[Configuration.InnovationSummaries] += await writers.WriteAsync(built, ct);
+                documents[Configuration.InnovationSummaries] += await writers.WriteAsync(built, fromScratch, ct);
             }
 
             if (projections.Contains(Configuration.SiteRegister))
             {
                 var applying = events.Where(e => e.Sequence > marks[Configuration.SiteRegister]).ToList();
                 var built = await FoldRegisterAsync(register, applying, fromScratch, ct);
-                documents[Configuration.SiteRegister] += await writers.WriteAsync(built, ct);
+                documents[Configuration.SiteRegister] += await writers.WriteAsync(built, fromScratch, ct);
             }
 
             if (projections.Contains(Configuration.ObservedMetrics))
             {
                 var applying = events.Where(e => e.Sequence > marks[Configuration.ObservedMetrics]).ToList();
                 var built = await FoldMetricsAsync(applying, fromScratch, ct);
-                documents[Configuration.ObservedMetrics] += await writers.WriteAsync(built, ct);
+                documents[Configuration.ObservedMetrics] += await writers.WriteAsync(built, fromScratch, ct);
             }
 
             progress?.Invoke(new BuildProgress(folded, total));
         }
 
-        foreach (var p in projections)
+        foreach (var (p, mark) in marks)
         {
-            await SetMarkAsync(connection, schema, p, Math.Max(ceiling, marks[p]), ct);
+            await SetMarkAsync(connection, schema, p, Math.Max(ceiling, mark), ct);
         }
 
         logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s",
@@ -312,6 +357,40 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             .ToListAsync(ct);
     }
 
+    private static List<Built> FoldJourneys(JourneyProjection projection, IReadOnlyList<IEvent> events)
+    {
+        var built = new List<Built>();
+        foreach (var stream in events.GroupBy(e => e.StreamId))
+        {
+            Journey? state = null;
+            foreach (var e in stream)
+            {
+                state = projection.Evolve(state, stream.Key, e);
+            }
+
+            if (state is not null)
+            {
+                built.Add(new Built(stream.Key, state, stream.Last().Version));
+            }
+        }
+
+        return built;
+    }
+
+    private static (List<Built> Indexed, List<Built> Edges) FoldIndex(IReadOnlyList<IEvent> events)
+    {
+        var indexed = new List<Built>();
+        var edges = new List<Built>();
+        foreach (var stream in events.GroupBy(e => e.StreamId))
+        {
+            var facts = stream.Where(e => e.Data is JourneyEvent).Select(e => (e.Id, Fact: (JourneyEvent)e.Data)).ToList();
+            indexed.AddRange(facts.Select(f => new Built(f.Id, IndexedEvent.Of(f.Id, stream.Key, f.Fact), 0)));
+            edges.AddRange(EventIndexProjection.EdgesOf(facts).Select(edge => new Built(edge.Id, edge, 0)));
+        }
+
+        return (indexed, edges);
+    }
+
     private async Task<List<Built>> FoldSummariesAsync(InnovationSummaryProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)
     {
         var byStream = events.GroupBy(e => e.StreamId).ToList();
@@ -404,12 +483,13 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     /// build's transaction: straight into an emptied table for a rebuild, through a temporary table and an
     /// upsert when documents may already exist.
     /// </summary>
-    private sealed class Writers(NpgsqlConnection connection, StoreOptions options, bool fromScratch)
+    private sealed class Writers(NpgsqlConnection connection, StoreOptions options)
     {
         private readonly Dictionary<Type, (string Table, bool GuidVersion)> _tables = [];
         private readonly Marten.ISerializer _serializer = options.Serializer();
 
-        public async Task<int> WriteAsync(IReadOnlyList<Built> documents, CancellationToken ct)
+        /// <summary>Into a table emptied by this build (<paramref name="replace"/>) by COPY; else COPY to a staging table and upsert.</summary>
+        public async Task<int> WriteAsync(IReadOnlyList<Built> documents, bool replace, CancellationToken ct)
         {
             if (documents.Count == 0)
             {
@@ -418,14 +498,14 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
             var type = documents[0].Document.GetType();
             var (table, guidVersion) = await TableAsync(type, ct);
-            var target = fromScratch ? table : "mt_build_staging";
-            if (!fromScratch)
+            var target = replace ? table : "mt_build_staging";
+            if (!replace)
             {
                 await ExecuteAsync(connection,
                     $"create temporary table if not exists mt_build_staging (id uuid, data jsonb, mt_dotnet_type varchar, mt_version_long bigint, mt_version_guid uuid) on commit drop; truncate mt_build_staging", ct);
             }
 
-            var version = fromScratch ? "mt_version" : guidVersion ? "mt_version_guid" : "mt_version_long";
+            var version = replace ? "mt_version" : guidVersion ? "mt_version_guid" : "mt_version_long";
             await using (var copy = await connection.BeginBinaryImportAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary)", ct))
             {
                 foreach (var d in documents)
@@ -447,7 +527,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 await copy.CompleteAsync(ct);
             }
 
-            if (!fromScratch)
+            if (!replace)
             {
                 var source = guidVersion ? "mt_version_guid" : "mt_version_long";
                 await ExecuteAsync(connection,
