@@ -191,15 +191,16 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var from = inline.Count > 0 || marks.Count == 0 ? 0 : marks.Values.Min();
         var ceiling = await CeilingAsync(connection, schema, from, ct);
         var writers = new Writers(connection, options);
-        if (fromScratch)
+
+        // A projection at mark 0 has applied nothing: it is built like a rebuild (emptied, written straight by COPY, nothing to load).
+        var scratch = marks.ToDictionary(m => m.Key, m => fromScratch || m.Value == 0);
+        foreach (var table in scratch.Where(m => m.Value).Select(m => TableOf(m.Key)))
         {
-            foreach (var table in projections.Where(Projections.Contains).Select(TableOf))
-            {
-                await ExecuteAsync(connection, $"delete from {options.DatabaseSchemaName}.{table}", ct);
-            }
+            await ExecuteAsync(connection, $"delete from {options.DatabaseSchemaName}.{table}", ct);
         }
 
-        var pages = await PagesAsync(connection, schema, from, ceiling, ct);
+        // Only journey streams matter to these projections (organisation streams are skipped unread).
+        var pages = await PagesAsync(connection, schema, from, ceiling, [.. EventCatalogue.Entries.Select(e => e.Name)], ct);
         var total = pages.Sum(p => p.Events);
         long folded = 0;
         var documents = projections.ToDictionary(p => p, _ => 0);
@@ -229,22 +230,22 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             if (projections.Contains(Configuration.InnovationSummaries))
             {
                 var applying = events.Where(e => e.Sequence > marks[Configuration.InnovationSummaries]).ToList();
-                var built = await FoldSummariesAsync(summaries, applying, fromScratch, ct);
-                documents[Configuration.InnovationSummaries] += await writers.WriteAsync(built, fromScratch, ct);
+                var built = await FoldSummariesAsync(summaries, applying, scratch[Configuration.InnovationSummaries], ct);
+                documents[Configuration.InnovationSummaries] += await writers.WriteAsync(built, scratch[Configuration.InnovationSummaries], ct);
             }
 
             if (projections.Contains(Configuration.SiteRegister))
             {
                 var applying = events.Where(e => e.Sequence > marks[Configuration.SiteRegister]).ToList();
-                var built = await FoldRegisterAsync(register, applying, fromScratch, ct);
-                documents[Configuration.SiteRegister] += await writers.WriteAsync(built, fromScratch, ct);
+                var built = await FoldRegisterAsync(register, applying, scratch[Configuration.SiteRegister], ct);
+                documents[Configuration.SiteRegister] += await writers.WriteAsync(built, scratch[Configuration.SiteRegister], ct);
             }
 
             if (projections.Contains(Configuration.ObservedMetrics))
             {
                 var applying = events.Where(e => e.Sequence > marks[Configuration.ObservedMetrics]).ToList();
-                var built = await FoldMetricsAsync(applying, fromScratch, ct);
-                documents[Configuration.ObservedMetrics] += await writers.WriteAsync(built, fromScratch, ct);
+                var built = await FoldMetricsAsync(applying, scratch[Configuration.ObservedMetrics], ct);
+                documents[Configuration.ObservedMetrics] += await writers.WriteAsync(built, scratch[Configuration.ObservedMetrics], ct);
             }
 
             progress?.Invoke(new BuildProgress(folded, total));
@@ -319,12 +320,12 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     private sealed record Page(List<Guid> Streams, long Events);
 
     /// <summary>The streams with events in (from, ceiling], in pages of whole streams of about <see cref="PageEvents"/> events.</summary>
-    private static async Task<List<Page>> PagesAsync(NpgsqlConnection connection, string schema, long from, long ceiling, CancellationToken ct)
+    private static async Task<List<Page>> PagesAsync(NpgsqlConnection connection, string schema, long from, long ceiling, string[] types, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            $"select stream_id, count(*) from {schema}.mt_events where seq_id > $1 and seq_id <= $2 group by stream_id order by stream_id", connection)
+            $"select stream_id, count(*) from {schema}.mt_events where seq_id > $1 and seq_id <= $2 and type = any($3) group by stream_id order by stream_id", connection)
         {
-            Parameters = { new() { Value = from }, new() { Value = ceiling } },
+            Parameters = { new() { Value = from }, new() { Value = ceiling }, new() { Value = types } },
         };
         var pages = new List<Page>();
         var current = new Page([], 0);
