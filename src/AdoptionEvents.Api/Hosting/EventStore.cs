@@ -19,6 +19,9 @@ public enum DaemonDistribution
 
     /// <summary>Several nodes; Wolverine spreads the projections among the live nodes.</summary>
     Distributed,
+
+    /// <summary>This node runs no async projection or subscription (a write node): another node, in any mode above, runs them.</summary>
+    None,
 }
 
 public static class EventStore
@@ -59,7 +62,7 @@ public static class EventStore
             });
 
         // Wolverine-managed distribution starts the projection agents itself; a Marten daemon beside it fails startup.
-        if (distribution != DaemonDistribution.Distributed)
+        if (distribution is DaemonDistribution.Solo or DaemonDistribution.HotCold)
         {
             marten.AddAsyncDaemon(distribution == DaemonDistribution.HotCold ? DaemonMode.HotCold : DaemonMode.Solo);
         }

@@ -98,6 +98,11 @@ public static class Health
                 return HealthCheckResult.Degraded("a projection stopped on an event it could not apply (see the log for the event id)", data: data);
             }
 
+            if (distribution == DaemonDistribution.None)
+            {
+                return HealthCheckResult.Healthy("this node runs no projections (Projections:Daemon=None): another node must", data);
+            }
+
             var maxLag = configuration.GetValue("Projections:MaxHealthyLag", 10_000L);
             return sample.MaxLag > maxLag
                 ? HealthCheckResult.Degraded($"projections are {sample.MaxLag} events behind (limit {maxLag})", data: data)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
 using AdoptionEvents.ReadModels.Building;
 using JasperFx.Events;
@@ -237,7 +238,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         await using var session = Session(options);
         var actions = journeys.Select(j => StreamAction.Start(j.InnovationId, [.. Sealed(session, j, j.Events, options, 0, null)])).ToList();
 
-        // Bulk insert skips inline projections: store what JourneyProjection and EventIndexProjection would have.
+        // Bulk insert skips inline projections: store what JourneyProjection, SiteStatusProjection and EventIndexProjection would have.
         var documents = new List<object>();
         foreach (var (journey, action) in journeys.Zip(actions))
         {
@@ -252,6 +253,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
             if (state is not null)
             {
                 documents.Add(state with { LastHash = TamperSeal.HashOf(action.Events[^1]) });
+                documents.AddRange(state.Sites.Select(s => new SiteStatus { Id = SiteStatus.IdFor(state.Id, s.Key), InnovationId = state.Id, SiteId = s.Key, State = s.Value }));
             }
         }
 
@@ -297,7 +299,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
         // The journey has moved on in the store: decide the file's new facts against its current state, under its lock.
         var stream = await session.Events.FetchForExclusiveWriting<Journey>(journey.InnovationId, ct);
-        var state = stream.Aggregate;
+        var state = stream.Aggregate is { } current ? await JourneyWriter.WithSitesInPlayAsync(session, current, fresh.Select(e => e.Fact), ct) : null;
         var events = new Dictionary<Guid, KnownEvent>(knowledge.Events);
         foreach (var e in journey.Events)
         {

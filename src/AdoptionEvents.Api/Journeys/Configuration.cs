@@ -1,5 +1,6 @@
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
@@ -17,6 +18,11 @@ public static class Configuration
         }
 
         options.Projections.Add(new JourneyProjection(), ProjectionLifecycle.Inline);
+
+        // A batch of commands fetches the journey once; the inline projection then applies the batch to that same
+        // instance rather than loading the document again.
+        options.Projections.UseIdentityMapForAggregates = true;
+        options.Projections.Add(new SiteStatusProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new EventIndexProjection(), ProjectionLifecycle.Inline);
         options.Schema.For<IndexedEvent>().Index(e => e.InnovationId);
         options.Schema.For<CausalEdge>().Index(e => e.Effect);
@@ -26,6 +32,9 @@ public static class Configuration
 /// <summary>The decision state of each journey, kept inline so a command reads its own write.</summary>
 public sealed class JourneyProjection : SingleStreamProjection<Journey, Guid>
 {
-    public override Journey? Evolve(Journey? snapshot, Guid id, IEvent e) =>
-        e.Data is JourneyEvent fact ? Journey.After(snapshot, e.Id, fact) is { } next ? next with { LastHash = TamperSeal.HashOf(e) } : null : snapshot;
+    public override Journey? Evolve(Journey? snapshot, Guid id, IEvent e) => Next(snapshot, e);
+
+    /// <summary>The state after one stored event, its seal included: also how a batch of commands sees its own events.</summary>
+    public static Journey? Next(Journey? state, IEvent e) =>
+        e.Data is JourneyEvent fact ? Journey.After(state, e.Id, fact) is { } next ? next with { LastHash = TamperSeal.HashOf(e) } : null : state;
 }

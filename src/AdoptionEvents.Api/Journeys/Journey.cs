@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Domino;
@@ -10,8 +11,10 @@ using AdoptionEvents.Journeys.SiteAdoption;
 namespace AdoptionEvents.Journeys;
 
 /// <summary>
-/// What decisions about one journey need, and nothing more: it stays small for a journey with
-/// thousands of sites (a state per site and the ids of what is still open). Read models live elsewhere.
+/// What decisions about one journey need, and nothing more: the ids of what is still open. It stays small
+/// for a journey with thousands of sites: each site's state is its own <see cref="SiteStatus"/> document,
+/// and <see cref="Sites"/> holds only the sites in play (the ones a batch of commands names, or every site
+/// when a journey is folded in memory). Read models live elsewhere.
 /// </summary>
 public sealed record Journey
 {
@@ -23,6 +26,8 @@ public sealed record Journey
 
     public bool Retired { get; init; }
 
+    /// <summary>The states of the sites in play; never stored with the journey (see <see cref="SiteStatus"/>).</summary>
+    [JsonIgnore]
     public ImmutableDictionary<Guid, SiteState> Sites { get; init; } = ImmutableDictionary<Guid, SiteState>.Empty;
 
     public ImmutableHashSet<Guid> OpenBarriers { get; init; } = [];

@@ -25,7 +25,7 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         async Task<string> Json<T>() where T : notnull =>
             string.Join('\n', (await session.Query<T>().ToListAsync(Ct)).Select(d => JsonSerializer.Serialize(d, ApiClient.JsonOptions)).Order(StringComparer.Ordinal));
         return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SiteAdoption>(), await Json<ObservedMetric>(),
-            await Json<Journey>(), await Json<IndexedEvent>(), await Json<CausalEdge>());
+            await Json<Journey>(), await Json<IndexedEvent>(), await Json<CausalEdge>(), await Json<AdoptionEvents.Journeys.SiteAdoption.SiteStatus>());
     }
 
     private async Task<RebuildJob> RebuildAsync(string projection)
@@ -49,10 +49,10 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         var before = await DocumentsAsync();
         before.ShouldContain(innovation.ToString());
 
-        // Every projection but the organisation snapshot: the async read models and the inline decision state and event index.
+        // Every projection but the organisation snapshot: the async read models and the inline decision state, site states and event index.
         var projections = (await api.Client.Http.GetFromJsonAsync<List<ProjectionStatus>>("/api/admin/projections", ApiClient.JsonOptions, Ct))!
             .Select(p => p.Name).Where(name => !name.Contains("Organisation", StringComparison.Ordinal)).ToList();
-        projections.Count.ShouldBe(5);
+        projections.Count.ShouldBe(6);
         foreach (var projection in projections)
         {
             var job = await RebuildAsync(projection);

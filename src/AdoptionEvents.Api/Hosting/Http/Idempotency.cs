@@ -40,28 +40,25 @@ public static class Idempotency
     }
 
     /// <summary>The stored answer to replay, a 422 for a reused key, or null to go ahead.</summary>
-    public static async Task<IResult?> ReplayAsync(IQuerySession session, string id, string hash, CancellationToken ct)
+    public static async Task<IResult?> ReplayAsync(IQuerySession session, string id, string hash, CancellationToken ct) =>
+        await session.LoadAsync<IdempotentResponse>(id, ct) is { } earlier ? Replay(earlier, hash) : null;
+
+    /// <summary>The earlier answer again, or a 422 when the key came with a different request.</summary>
+    public static IResult Replay(IdempotentResponse earlier, string hash) =>
+        earlier.RequestHash == hash
+            ? new StoredResult(earlier)
+            : Problems.For(new Refusal(422, Header, "idempotency-key-reuse", "this Idempotency-Key was used for a different request; use a new key"));
+
+    /// <summary>Stores the answer in the session, to commit with the events it describes.</summary>
+    public static IdempotentResponse Remember(IDocumentSession session, string id, string hash, int status, object body, string? location, JsonSerializerOptions json, DateTimeOffset now)
     {
-        var earlier = await session.LoadAsync<IdempotentResponse>(id, ct);
-        if (earlier is null)
-        {
-            return null;
-        }
-
-        if (earlier.RequestHash != hash)
-        {
-            return Problems.For(new Refusal(422, Header, "idempotency-key-reuse",
-                "this Idempotency-Key was used for a different request; use a new key"));
-        }
-
-        return new StoredResult(earlier);
-    }
-
-    public static void Remember(IDocumentSession session, string id, string hash, int status, object body, string? location, JsonSerializerOptions json, DateTimeOffset now) =>
-        session.Insert(new IdempotentResponse
+        var answer = new IdempotentResponse
         {
             Id = id, RequestHash = hash, Status = status, Body = JsonSerializer.Serialize(body, body.GetType(), json), Location = location, RecordedAt = now,
-        });
+        };
+        session.Insert(answer);
+        return answer;
+    }
 
     private sealed class StoredResult(IdempotentResponse stored) : IResult
     {

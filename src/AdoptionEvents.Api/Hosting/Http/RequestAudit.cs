@@ -23,23 +23,51 @@ public static class RequestAudit
             ? user
             : Anonymous;
 
-    public static string Stamp(IDocumentSession session, HttpContext http)
+    /// <summary>The request's audit metadata, to stamp on events appended outside its own session.</summary>
+    public static AuditStamp Of(HttpContext http)
     {
-        var user = UserOf(http);
-        session.LastModifiedBy = user;
-        session.CorrelationId = Header(http, CorrelationHeader) ?? Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
-        session.CausationId = Header(http, CausationHeader) ?? http.TraceIdentifier;
-        session.SetHeader("request", $"{http.Request.Method} {http.Request.Path}");
+        var headers = new Dictionary<string, object> { ["request"] = $"{http.Request.Method} {http.Request.Path}" };
         if (Roles.OrganisationsOf(http.User) is { Count: > 0 } organisations)
         {
-            session.SetHeader(OrganisationHeader, string.Join(",", organisations.Order()));
+            headers[OrganisationHeader] = string.Join(",", organisations.Order());
         }
 
-        return user;
+        return new AuditStamp(UserOf(http),
+            Header(http, CorrelationHeader) ?? Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier,
+            Header(http, CausationHeader) ?? http.TraceIdentifier,
+            headers);
+    }
+
+    public static string Stamp(IDocumentSession session, HttpContext http)
+    {
+        var audit = Of(http);
+        session.LastModifiedBy = audit.User;
+        session.CorrelationId = audit.CorrelationId;
+        session.CausationId = audit.CausationId;
+        foreach (var (name, value) in audit.Headers)
+        {
+            session.SetHeader(name, value);
+        }
+
+        return audit.User;
     }
 
     private static string? Header(HttpContext http, string name) =>
         http.Request.Headers.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.ToString() : null;
+}
+
+/// <summary>Who recorded an event, in which correlation and causation, and the request's headers.</summary>
+public sealed record AuditStamp(string User, string CorrelationId, string CausationId, IReadOnlyDictionary<string, object> Headers)
+{
+    /// <summary>Stamps an event about to be appended (before it is sealed: the user and ids are in the seal).</summary>
+    public void Apply(JasperFx.Events.IEvent e)
+    {
+        (e.UserName, e.CorrelationId, e.CausationId) = (User, CorrelationId, CausationId);
+        foreach (var (name, value) in Headers)
+        {
+            e.SetHeader(name, value);
+        }
+    }
 }
 
 /// <summary>

@@ -1,9 +1,11 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
 using AdoptionEvents.Hosting.Security;
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Domino;
+using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
 using JasperFx.Events;
 using Marten;
@@ -16,22 +18,23 @@ public sealed record RecordedEvent(Guid Id, string Type, long Version);
 public sealed record Recorded(Guid InnovationId, long Version, IReadOnlyList<RecordedEvent> Events);
 
 /// <summary>
-/// The imperative shell around <see cref="JourneyDecider"/>: it checks the caller may record the fact, stamps audit metadata, answers
-/// idempotent retries, takes the journey's stream lock (so concurrent commands on one innovation queue
-/// instead of failing), checks If-Match, loads what the decision needs, decides, and appends.
+/// The imperative shell around <see cref="JourneyDecider"/>: it checks the caller may record the fact, reads the
+/// audit metadata, the If-Match and Idempotency-Key headers and what the decision needs from outside the
+/// journey, then hands the command to <see cref="JourneyCommitQueue"/>, which decides and appends it in
+/// turn with the other commands waiting on the same journey.
 /// </summary>
 public static class JourneyWriter
 {
-    public static async Task<IResult> StartAsync(JourneyEvent first, HttpContext http, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> StartAsync(JourneyEvent first, HttpContext http, IDocumentSession session, RegisteredOrganisations registered, TimeProvider clock, CancellationToken ct)
     {
         if (RecordingRights.Check(http.User, first) is { } forbidden)
         {
             return Problems.For(forbidden);
         }
 
-        var user = RequestAudit.Stamp(session, http);
-        var (key, hash) = IdempotencyOf(http, user, first);
-        if (key is not null && await Idempotency.ReplayAsync(session, key, hash, ct) is { } replay)
+        var audit = RequestAudit.Of(http);
+        var claim = IdempotencyOf(http, audit.User, first);
+        if (claim is not null && await Idempotency.ReplayAsync(session, claim.Key, claim.Hash, ct) is { } replay)
         {
             return replay;
         }
@@ -39,19 +42,19 @@ public static class JourneyWriter
         var now = clock.GetUtcNow();
         var innovationId = Guid.CreateVersion7(now);
         var fact = first with { InnovationId = innovationId };
-        var decision = JourneyDecider.Start(fact, await ContextAsync(session, fact, ct), now, user);
+        var decision = JourneyDecider.Start(fact, await ContextAsync(session, registered, fact, ct), now, audit.User);
         if (decision.Refused)
         {
             return Problems.For(decision.Refusals);
         }
 
-        var events = Wrap(session, decision.Events, innovationId, now, 0, null);
+        var events = Wrap(session, decision.Events, innovationId, now, 0, null, audit);
         session.Events.StartStream<Journey>(innovationId, events);
         var recorded = Describe(innovationId, 0, events);
         var location = $"/api/innovations/{innovationId}";
-        if (key is not null)
+        if (claim is not null)
         {
-            Idempotency.Remember(session, key, hash, 201, recorded, location, Json.Options, now);
+            Idempotency.Remember(session, claim.Key, claim.Hash, 201, recorded, location, Json.Options, now);
         }
 
         await session.SaveChangesAsync(ct);
@@ -59,98 +62,83 @@ public static class JourneyWriter
         return Results.Created(location, recorded);
     }
 
-    public static async Task<IResult> AppendAsync(Guid innovationId, JourneyEvent fact, HttpContext http, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> AppendAsync(Guid innovationId, JourneyEvent fact, HttpContext http, IQuerySession session, RegisteredOrganisations registered, JourneyCommitQueue commits, CancellationToken ct)
     {
         if (RecordingRights.Check(http.User, fact) is { } forbidden)
         {
             return Problems.For(forbidden);
         }
 
-        var user = RequestAudit.Stamp(session, http);
-        var (key, hash) = IdempotencyOf(http, user, fact);
-        if (key is not null && await Idempotency.ReplayAsync(session, key, hash, ct) is { } replay)
-        {
-            return replay;
-        }
-
-        if (ExpectedVersion(http) is { Refusal: { } badHeader })
+        var (expected, badHeader) = ExpectedVersion(http);
+        if (badHeader is not null)
         {
             return Problems.For(badHeader);
         }
 
-        var stream = await session.Events.FetchForExclusiveWriting<Journey>(innovationId, ct);
-        if (stream.Aggregate is null)
-        {
-            return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
-        }
-
-        if (ExpectedVersion(http).Version is { } expected && expected != stream.CurrentVersion)
-        {
-            http.Response.Headers.ETag = ETag(stream.CurrentVersion ?? 0);
-            return Problems.For(new Refusal(412, "If-Match", "current-version",
-                $"the journey is at version {stream.CurrentVersion}, not {expected}: read it again, then retry with If-Match: \"{stream.CurrentVersion}\""));
-        }
-
-        var now = clock.GetUtcNow();
+        var audit = RequestAudit.Of(http);
+        var claim = IdempotencyOf(http, audit.User, fact);
         fact = fact with { InnovationId = innovationId };
-        var decision = JourneyDecider.Decide(stream.Aggregate, fact, await ContextAsync(session, fact, ct), now, user);
-        if (decision.Refused)
+        var context = await ContextAsync(session, registered, fact, ct);
+        var outcome = await commits.SubmitAsync(innovationId, new PendingCommand(fact, context, audit, expected, claim));
+        if (outcome.Version is { } version)
         {
-            return Problems.For(decision.Refusals);
+            http.Response.Headers.ETag = ETag(version);
         }
 
-        var events = Wrap(session, decision.Events, innovationId, now, stream.CurrentVersion ?? 0, stream.Aggregate.LastHash);
-        var recorded = Describe(innovationId, stream.CurrentVersion ?? 0, events);
-        stream.AppendMany(events);
-        if (key is not null)
-        {
-            Idempotency.Remember(session, key, hash, 200, recorded, null, Json.Options, now);
-        }
-
-        await session.SaveChangesAsync(ct);
-        http.Response.Headers.ETag = ETag(recorded.Version);
-        return Results.Ok(recorded);
+        return outcome.Result;
     }
 
+    /// <summary>The journey with the states of the sites the facts name, read from their <see cref="SiteStatus"/> documents.</summary>
+    public static async Task<Journey> WithSitesInPlayAsync(IQuerySession session, Journey journey, IEnumerable<JourneyEvent> facts, CancellationToken ct)
+    {
+        var ids = SitesNamed(journey.Id, facts);
+        var sites = ids.Length == 0 ? [] : await session.LoadManyAsync<SiteStatus>(ct, ids);
+        return WithSites(journey, sites);
+    }
+
+    /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name.</summary>
+    public static Guid[] SitesNamed(Guid innovationId, IEnumerable<JourneyEvent> facts) =>
+        [.. facts.OfType<SiteEvent>().Select(s => SiteStatus.IdFor(innovationId, s.SiteId)).Distinct()];
+
+    public static Journey WithSites(Journey journey, IEnumerable<SiteStatus> sites) =>
+        journey with { Sites = sites.ToImmutableDictionary(s => s.SiteId, s => s.State) };
+
     /// <summary>The events and organisations the fact names, as far as the store knows them.</summary>
-    public static async Task<DecisionContext> ContextAsync(IQuerySession session, JourneyEvent fact, CancellationToken ct)
+    public static async Task<DecisionContext> ContextAsync(IQuerySession session, RegisteredOrganisations registered, JourneyEvent fact, CancellationToken ct)
     {
         var eventIds = fact.ReferencedEvents().Distinct().ToArray();
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
         var events = eventIds.Length == 0 ? [] : await session.LoadManyAsync<IndexedEvent>(ct, eventIds);
-        var organisations = organisationIds.Length == 0 ? [] : await session.LoadManyAsync<Organisation>(ct, organisationIds);
+        var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);
         var ancestors = fact is CausalLinkAsserted link
             ? await EventIndexProjection.AncestorsAsync(session, link.CauseEventId, ct)
             : [];
-        return new DecisionContext(
-            events.ToDictionary(e => e.Id, e => new KnownEvent(e.Id, e.InnovationId, e.Type)),
-            organisations.Select(o => o.Id).ToHashSet(),
-            ancestors);
+        return new DecisionContext(events.ToDictionary(e => e.Id, e => new KnownEvent(e.Id, e.InnovationId, e.Type)), organisations, ancestors);
     }
 
     /// <summary>
     /// The events as Marten will store them: ids chosen here (so the response can name them for later
     /// causedBy links), audit metadata, and the tamper seal chained to the stream's last hash.
     /// </summary>
-    private static object[] Wrap(IDocumentSession session, IReadOnlyList<JourneyEvent> facts, Guid innovationId, DateTimeOffset now, long versionBefore, string? lastHash)
+    public static List<IEvent> Wrap(IDocumentSession session, IReadOnlyList<JourneyEvent> facts, Guid innovationId, DateTimeOffset now, long versionBefore, string? lastHash, AuditStamp audit)
     {
         var events = facts.Select(f =>
         {
             var e = session.Events.BuildEvent(f with { InnovationId = innovationId });
             (e.Id, e.StreamId) = (Guid.CreateVersion7(now), innovationId);
-            (e.UserName, e.CorrelationId, e.CausationId) = (session.LastModifiedBy, session.CorrelationId, session.CausationId);
+            audit.Apply(e);
             return e;
         }).ToList();
         TamperSeal.Seal(events, versionBefore, lastHash);
-        return [.. events];
+        return events;
     }
 
-    private static Recorded Describe(Guid innovationId, long versionBefore, object[] events) =>
-        new(innovationId, versionBefore + events.Length,
-            [.. events.Cast<IEvent>().Select((e, i) => new RecordedEvent(e.Id, EventCatalogue.NameOf(e.EventType), versionBefore + i + 1))]);
+    public static Recorded Describe(Guid innovationId, long versionBefore, IReadOnlyList<IEvent> events) =>
+        new(innovationId, versionBefore + events.Count,
+            [.. events.Select((e, i) => new RecordedEvent(e.Id, EventCatalogue.NameOf(e.EventType), versionBefore + i + 1))]);
 
-    private static (string? Key, string Hash) IdempotencyOf(HttpContext http, string user, JourneyEvent body) =>
-        Idempotency.KeyOf(http) is { } key ? ($"{user}|{key}", Idempotency.Hash(http, body, Json.Options)) : (null, "");
+    private static IdempotencyClaim? IdempotencyOf(HttpContext http, string user, JourneyEvent body) =>
+        Idempotency.KeyOf(http) is { } key ? new IdempotencyClaim($"{user}|{key}", Idempotency.Hash(http, body, Json.Options)) : null;
 
     private static (long? Version, Refusal? Refusal) ExpectedVersion(HttpContext http)
     {

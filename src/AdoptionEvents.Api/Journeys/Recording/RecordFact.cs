@@ -1,5 +1,6 @@
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
+using AdoptionEvents.Organisations;
 using Marten;
 using Wolverine.Http;
 
@@ -12,11 +13,11 @@ namespace AdoptionEvents.Journeys.Recording;
 public static class StartJourneyEndpoint
 {
     [WolverinePost("/api/innovations")]
-    public static async Task<IResult> Post(HttpContext http, JsonBody body, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+    public static async Task<IResult> Post(HttpContext http, JsonBody body, IDocumentSession session, RegisteredOrganisations registered, TimeProvider clock, CancellationToken ct) =>
         await body.ReadAsync<JourneyEvent>(http.Request, ct) switch
         {
             (_, { } refusal) => Problems.For(refusal),
-            (var first, _) => await JourneyWriter.StartAsync(first!, http, session, clock, ct),
+            (var first, _) => await JourneyWriter.StartAsync(first!, http, session, registered, clock, ct),
         };
 }
 
@@ -28,10 +29,10 @@ public static class StartJourneyEndpoint
 public static class RecordFactEndpoint
 {
     [WolverinePost("/api/innovations/{innovationId}/events")]
-    public static async Task<IResult> Post(Guid innovationId, HttpContext http, JsonBody body, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+    public static async Task<IResult> Post(Guid innovationId, HttpContext http, JsonBody body, IQuerySession session, RegisteredOrganisations registered, JourneyCommitQueue commits, CancellationToken ct) =>
         await body.ReadAsync<JourneyEvent>(http.Request, ct) switch
         {
             (_, { } refusal) => Problems.For(refusal),
-            (var fact, _) => await JourneyWriter.AppendAsync(innovationId, fact!, http, session, clock, ct),
+            (var fact, _) => await JourneyWriter.AppendAsync(innovationId, fact!, http, session, registered, commits, ct),
         };
 }

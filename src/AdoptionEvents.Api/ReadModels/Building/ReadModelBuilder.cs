@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.NetworkFigures;
 using AdoptionEvents.ReadModels.SiteRegister;
@@ -49,7 +50,9 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     private string EventIndexName => ((StoreOptions)store.Options).Projections.All
         .Single(p => p is JasperFx.Events.Projections.IProjectionWrapper { InnerProjection: EventIndexProjection }).Name;
 
-    private IReadOnlyList<string> InlineNames => [JourneyName, EventIndexName];
+    private string SiteStatusName => ((StoreOptions)store.Options).Projections.All.OfType<SiteStatusProjection>().Single().Name;
+
+    private IReadOnlyList<string> InlineNames => [JourneyName, EventIndexName, SiteStatusName];
 
     /// <summary>Every projection this builder can rebuild.</summary>
     public IReadOnlyList<string> All => [.. Projections, .. InlineNames];
@@ -207,6 +210,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var summaries = options.Projections.All.OfType<InnovationSummaryProjection>().Single();
         var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
         var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
+        var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
         progress?.Invoke(new BuildProgress(0, total));
 
         // The next page is read and deserialised while this one is folded and written.
@@ -219,6 +223,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             if (inline.Contains(JourneyName))
             {
                 documents[JourneyName] += await writers.WriteAsync(FoldJourneys(journeys, events), replace: false, ct);
+            }
+
+            if (inline.Contains(SiteStatusName))
+            {
+                documents[SiteStatusName] += await writers.WriteAsync(FoldSiteStatus(siteStatuses, events), replace: false, ct);
             }
 
             if (inline.Contains(EventIndexName))
@@ -376,6 +385,19 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         }
 
         return built;
+    }
+
+    private static List<Built> FoldSiteStatus(SiteStatusProjection projection, IReadOnlyList<IEvent> events)
+    {
+        var documents = new Dictionary<Guid, (SiteStatus? Document, long Sequence)>();
+        foreach (var e in events.Where(e => e.Data is SiteEvent))
+        {
+            var fact = (SiteEvent)e.Data;
+            var id = SiteStatus.IdFor(fact.InnovationId, fact.SiteId);
+            documents[id] = (projection.Evolve(documents.TryGetValue(id, out var known) ? known.Document : null, id, e), e.Sequence);
+        }
+
+        return [.. documents.Where(d => d.Value.Document is not null).Select(d => new Built(d.Key, d.Value.Document!, d.Value.Sequence))];
     }
 
     private static (List<Built> Indexed, List<Built> Edges) FoldIndex(IReadOnlyList<IEvent> events)

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
@@ -35,18 +34,8 @@ public sealed class SiteAdoption
 
     public List<Guid> SharedWith { get; set; } = [];
 
-    /// <summary>A stable id per (innovation, site), so a rebuild writes the same documents.</summary>
-    public static Guid IdFor(Guid innovationId, Guid siteId)
-    {
-        Span<byte> bytes = stackalloc byte[32];
-        innovationId.TryWriteBytes(bytes);
-        siteId.TryWriteBytes(bytes[16..]);
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(bytes, hash);
-        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash[..16]);
-    }
+    /// <summary>A stable id per (innovation, site), the same as the site's decision status, so a rebuild writes the same documents.</summary>
+    public static Guid IdFor(Guid innovationId, Guid siteId) => SiteStatus.IdFor(innovationId, siteId);
 }
 
 /// <summary>The site adoption register: one document per innovation and organisation, async across streams.</summary>

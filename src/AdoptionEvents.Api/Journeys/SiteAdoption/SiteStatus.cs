@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using JasperFx.Events;
+using Marten.Events.Projections;
+
+namespace AdoptionEvents.Journeys.SiteAdoption;
+
+/// <summary>
+/// Where one site stands on one journey, as decisions need it. Kept as a document per site rather than
+/// inside <see cref="Journey"/>, so recording a fact about one site reads and writes that site only,
+/// whether the journey has ten sites or ten thousand.
+/// </summary>
+public sealed record SiteStatus
+{
+    public Guid Id { get; init; }
+
+    public Guid InnovationId { get; init; }
+
+    public Guid SiteId { get; init; }
+
+    public SiteState State { get; init; }
+
+    /// <summary>A stable id per (innovation, site), so a rebuild writes the same documents.</summary>
+    public static Guid IdFor(Guid innovationId, Guid siteId)
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        innovationId.TryWriteBytes(bytes);
+        siteId.TryWriteBytes(bytes[16..]);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(bytes, hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash[..16]);
+    }
+
+    /// <summary>The status after one more event: the same transition rule <see cref="Journey.After"/> applies.</summary>
+    public static SiteStatus? After(SiteStatus? status, SiteEvent e) =>
+        SiteTransitions.Next(status?.State, e) is ({ } next, null)
+            ? (status ?? new SiteStatus { Id = IdFor(e.InnovationId, e.SiteId), InnovationId = e.InnovationId, SiteId = e.SiteId }) with { State = next }
+            : status;
+}
+
+/// <summary>Inline, so the next command on a site sees the state the last one left.</summary>
+public sealed class SiteStatusProjection : MultiStreamProjection<SiteStatus, Guid>
+{
+    public SiteStatusProjection()
+    {
+        Identity<SiteEvent>(e => SiteStatus.IdFor(e.InnovationId, e.SiteId));
+    }
+
+    public override SiteStatus? Evolve(SiteStatus? snapshot, Guid id, IEvent e) =>
+        e.Data is SiteEvent fact ? SiteStatus.After(snapshot, fact) : snapshot;
+}

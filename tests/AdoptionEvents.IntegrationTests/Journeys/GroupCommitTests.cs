@@ -1,0 +1,152 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using AdoptionEvents.Hosting.Http;
+using AdoptionEvents.IntegrationTests.Infrastructure;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Audit;
+using AdoptionEvents.Journeys.Origin;
+using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
+using AdoptionEvents.Organisations;
+using AdoptionEvents.Tests;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AdoptionEvents.IntegrationTests.Journeys;
+
+/// <summary>Commands waiting on one journey are decided in turn and committed together (JourneyCommitQueue).</summary>
+public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly Provenance Stated = new() { Basis = Basis.Stated };
+
+    private static readonly AuditStamp Tester = new("group-commit-tester", "correlation-1", "causation-1", new Dictionary<string, object> { ["request"] = "test" });
+
+    private JourneyCommitQueue Queue => api.Host.Services.GetRequiredService<JourneyCommitQueue>();
+
+    private static PendingCommand Command(JourneyEvent fact, Guid site, long? ifMatch = null) =>
+        new(fact, new DecisionContext(new Dictionary<Guid, KnownEvent>(), new HashSet<Guid> { site }, new HashSet<Guid>()), Tester, ifMatch, null);
+
+    private static AdoptionDecided Adopt(Guid site) => new() { SiteId = site, Outcome = AdoptionOutcome.Adopt, OccurredAt = SampleJourney.Year("2010"), Provenance = Stated };
+
+    private static ImplementationStarted Implement(Guid site) => new() { SiteId = site, OccurredAt = SampleJourney.Year("2011"), Provenance = Stated };
+
+    private static ServiceWentLive GoLive(Guid site) => new() { SiteId = site, OccurredAt = SampleJourney.Year("2012"), Provenance = Stated };
+
+    private async Task<(Guid InnovationId, Guid Site, Guid Other)> StartAsync()
+    {
+        var site = await api.Client.RegisterOrganisationAsync("Airedale NHS Foundation Trust");
+        var other = await api.Client.RegisterOrganisationAsync("Bradford Teaching Hospitals");
+        var start = await api.Client.StartAsync(new InnovationRegistered
+        {
+            Name = $"Telehealth hub {Guid.NewGuid():N}", InnovationType = "digital", OccurredAt = SampleJourney.Year("2009"), Provenance = Stated,
+        });
+        return (start.InnovationId, site, other);
+    }
+
+    private static Recorded Accepted(CommandOutcome outcome) =>
+        outcome.Result.ShouldBeOfType<Ok<Recorded>>().Value!;
+
+    private static int StatusOf(CommandOutcome outcome) => ((IStatusCodeHttpResult)outcome.Result).StatusCode ?? 200;
+
+    [Fact]
+    public async Task Commands_queued_together_are_decided_in_order_each_seeing_the_state_the_one_before_left()
+    {
+        var (innovation, site, other) = await StartAsync();
+
+        // Submitted without waiting, so they queue behind one another on the journey's lane.
+        var outcomes = await Task.WhenAll(
+            Queue.SubmitAsync(innovation, Command(Adopt(site), site)),
+            Queue.SubmitAsync(innovation, Command(Implement(site), site)),
+            Queue.SubmitAsync(innovation, Command(GoLive(other), other)),
+            Queue.SubmitAsync(innovation, Command(GoLive(site), site)));
+
+        Accepted(outcomes[0]).Version.ShouldBe(2);
+        Accepted(outcomes[1]).Version.ShouldBe(3);
+        StatusOf(outcomes[2]).ShouldBe(409, "the other site never decided to adopt");
+        Accepted(outcomes[3]).Version.ShouldBe(4);
+        (outcomes[0].Version, outcomes[1].Version, outcomes[3].Version).ShouldBe((2, 3, 4));
+
+        await using var session = api.Store.QuerySession();
+        (await session.LoadAsync<SiteStatus>(SiteStatus.IdFor(innovation, site), Ct))!.State.ShouldBe(SiteState.Live);
+        (await session.LoadAsync<SiteStatus>(SiteStatus.IdFor(innovation, other), Ct)).ShouldBeNull();
+        var events = await session.Events.FetchStreamAsync(innovation, token: Ct);
+        events.Select(e => e.Version).ShouldBe([1, 2, 3, 4]);
+        events.Skip(1).ShouldAllBe(e => e.UserName == Tester.User && e.CorrelationId == Tester.CorrelationId && e.CausationId == Tester.CausationId);
+        (await Verification.VerifyAsync(session, [innovation], Ct)).Intact.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Two_commands_carrying_the_same_If_Match_get_one_success_and_one_412()
+    {
+        var (innovation, site, other) = await StartAsync();
+
+        var outcomes = await Task.WhenAll(
+            Queue.SubmitAsync(innovation, Command(Adopt(site), site, ifMatch: 1)),
+            Queue.SubmitAsync(innovation, Command(Adopt(other), other, ifMatch: 1)));
+
+        Accepted(outcomes[0]).Version.ShouldBe(2);
+        StatusOf(outcomes[1]).ShouldBe(412);
+        outcomes[1].Version.ShouldBe(2, "the 412 carries the version the client should read");
+        await using var session = api.Store.QuerySession();
+        (await session.Events.FetchStreamStateAsync(innovation, Ct))!.Version.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Concurrent_retries_with_one_Idempotency_Key_append_once_and_all_get_the_first_answer()
+    {
+        var (innovation, site, _) = await StartAsync();
+        var body = System.Text.Json.JsonSerializer.Serialize<JourneyEvent>(Adopt(site), ApiClient.JsonOptions);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            api.Client.PostFactAsync(innovation, ApiClient.Body(body), ("Idempotency-Key", "adopt-airedale"))));
+
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.OK);
+        var answers = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync(Ct)));
+        answers.Distinct().Count().ShouldBe(1, "every retry gets the first answer, event ids included");
+        responses.Count(r => r.Headers.Contains("Idempotent-Replayed")).ShouldBe(7);
+        await using var session = api.Store.QuerySession();
+        (await session.Events.FetchStreamStateAsync(innovation, Ct))!.Version.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Two_nodes_writing_one_journey_race_on_its_version_and_lose_nothing()
+    {
+        var (innovation, _, _) = await StartAsync();
+        var sites = new List<Guid>();
+        for (var i = 0; i < 16; i++)
+        {
+            sites.Add(await api.Client.RegisterOrganisationAsync($"Practice {i}", OrganisationKind.GpPractice));
+        }
+
+        // A second queue over the same store plays another node: neither knows what the other is about to append.
+        var otherNode = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, api.Host.Services.GetRequiredService<IMeterFactory>());
+        var outcomes = await Task.WhenAll(sites.Select((site, i) => (i % 2 == 0 ? Queue : otherNode).SubmitAsync(innovation, Command(Adopt(site), site))));
+
+        outcomes.Select(o => Accepted(o).Version).Order().ShouldBe(Enumerable.Range(2, sites.Count).Select(v => (long)v));
+        await using var session = api.Store.QuerySession();
+        var stored = await session.LoadManyAsync<SiteStatus>(Ct, sites.Select(s => SiteStatus.IdFor(innovation, s)));
+        stored.Count.ShouldBe(sites.Count);
+        stored.ShouldAllBe(s => s.State == SiteState.Adopting);
+        (await Verification.VerifyAsync(session, [innovation], Ct)).Intact.ShouldBeTrue("each retry seals after the other node's last hash");
+    }
+
+    [Fact]
+    public async Task The_journey_document_holds_no_site_states_which_live_in_a_document_per_site()
+    {
+        var (innovation, site, other) = await StartAsync();
+        await api.Client.RecordAsync(innovation, Adopt(site));
+        await api.Client.RecordAsync(innovation, Adopt(other));
+        await api.Client.RecordAsync(innovation, GoLive(site));
+
+        await using var session = api.Store.QuerySession();
+        var json = await session.Json.FindByIdAsync<Journey>(innovation, Ct);
+        json.ShouldNotBeNull();
+        json.ShouldNotContain("sites", Case.Insensitive);
+        var statuses = await session.LoadManyAsync<SiteStatus>(Ct, SiteStatus.IdFor(innovation, site), SiteStatus.IdFor(innovation, other));
+        statuses.Select(s => (s.SiteId, s.State)).ShouldBe([(site, SiteState.Live), (other, SiteState.Adopting)], ignoreOrder: true);
+    }
+}
