@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using AdoptionEvents.Hosting;
-using JasperFx.Events.Daemon;
-using JasperFx.Events.Projections;
+using AdoptionEvents.ReadModels.Building;
 using Marten;
 using Wolverine.Http;
 
@@ -14,13 +13,12 @@ public sealed record ProjectionStatus(string Name, string Lifecycle, long? Seque
 /// <summary>Rebuild jobs started from the API, kept in memory for their status resource.</summary>
 public sealed class RebuildJobs(IServiceProvider services)
 {
+    public IServiceProvider Services => services;
+
     public ConcurrentDictionary<Guid, RebuildJob> Jobs { get; } = new();
 
     /// <summary>The running work of each job, so a caller in process (a test, the CLI) can await it.</summary>
     public ConcurrentDictionary<Guid, Task> Work { get; } = new();
-
-    /// <summary>The daemon running on this node, if this node runs one (none under Wolverine-managed distribution).</summary>
-    public IProjectionDaemon? LocalDaemon => services.GetService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()?.DaemonForMainDatabase();
 }
 
 public static class ProjectionAdminEndpoints
@@ -36,7 +34,7 @@ public static class ProjectionAdminEndpoints
         })];
     }
 
-    /// <summary>Rebuilds one async projection from the first event; 202 with the job to poll for progress.</summary>
+    /// <summary>Rebuilds one projection (async, or inline per journey) from the first event; 202 with the job to poll for progress.</summary>
     [WolverinePost("/api/admin/projections/{name}/rebuild")]
     public static IResult Rebuild(string name, IDocumentStore store, RebuildJobs jobs, TimeProvider clock, IHostApplicationLifetime lifetime, ILoggerFactory logs)
     {
@@ -47,9 +45,11 @@ public static class ProjectionAdminEndpoints
                 $"there is no projection '{name}' ({string.Join(", ", ((StoreOptions)store.Options).Projections.All.Select(p => p.Name))})"));
         }
 
-        if (projection.Lifecycle != ProjectionLifecycle.Async)
+        var builder = ActivatorUtilities.CreateInstance<ReadModelBuilder>(jobs.Services);
+        if (!builder.CanBuild(name))
         {
-            return Problems.For(Refusal.Conflict("name", "async-projection", $"'{name}' is {projection.Lifecycle.ToString().ToLowerInvariant()}: only async projections are rebuilt (inline ones are written with their events)"));
+            return Problems.For(Refusal.Conflict("name", "rebuildable-projection",
+                $"'{name}' is not rebuilt here; these are: {string.Join(", ", builder.All)}"));
         }
 
         if (jobs.Jobs.Values.Any(j => j.Projection == name && j.FinishedAt is null))
@@ -60,7 +60,7 @@ public static class ProjectionAdminEndpoints
         var job = new RebuildJob(Guid.CreateVersion7(clock.GetUtcNow()), name, "running", 0, 0, 0, clock.GetUtcNow(), null, null);
         jobs.Jobs[job.Id] = job;
         var log = logs.CreateLogger("AdoptionEvents.Rebuild");
-        jobs.Work[job.Id] = Task.Run(() => RunAsync(job, store, jobs, clock, log, lifetime.ApplicationStopping));
+        jobs.Work[job.Id] = Task.Run(() => RunAsync(job, jobs.Services, jobs, clock, log, lifetime.ApplicationStopping));
         return Results.Accepted($"/api/admin/rebuilds/{job.Id}", job);
     }
 
@@ -68,24 +68,16 @@ public static class ProjectionAdminEndpoints
     public static IResult Status(Guid id, RebuildJobs jobs) =>
         jobs.Jobs.TryGetValue(id, out var job) ? Results.Ok(job) : Problems.For(new Refusal(404, "id", "known-rebuild", $"there is no rebuild {id}"));
 
-    private static async Task RunAsync(RebuildJob job, IDocumentStore store, RebuildJobs jobs, TimeProvider clock, ILogger log, CancellationToken ct)
+    private static async Task RunAsync(RebuildJob job, IServiceProvider services, RebuildJobs jobs, TimeProvider clock, ILogger log, CancellationToken ct)
     {
         try
         {
-            var target = (await store.Storage.Database.FetchEventStoreStatistics(ct)).EventSequenceNumber;
-            jobs.Jobs[job.Id] = job = job with { Target = target };
-            using var progress = new PeriodicTimer(TimeSpan.FromMilliseconds(500), clock);
-            var running = RebuildAsync(job.Projection, store, jobs.LocalDaemon, ct);
-            while (!running.IsCompleted && await progress.WaitForNextTickAsync(ct))
+            await RebuildAsync([job.Projection], services, p => jobs.Jobs[job.Id] = job = job with
             {
-                var shards = await store.Advanced.AllProjectionProgress(token: ct);
-                var applied = shards.Where(s => s.ShardName.StartsWith(job.Projection + ":", StringComparison.Ordinal)).Select(s => s.Sequence).DefaultIfEmpty(0).Min();
-                jobs.Jobs[job.Id] = job = job with { Applied = applied, Progress = target == 0 ? 1 : Math.Min(1, applied / (double)target) };
-            }
-
-            await running;
-            jobs.Jobs[job.Id] = job with { Status = "completed", Applied = target, Progress = 1, FinishedAt = clock.GetUtcNow() };
-            log.LogInformation("Rebuilt {Projection} up to event {Sequence}", job.Projection, target);
+                Target = p.Total, Applied = p.Folded, Progress = p.Total == 0 ? 0 : Math.Min(1, p.Folded / (double)p.Total),
+            }, ct);
+            jobs.Jobs[job.Id] = job with { Status = "completed", Applied = job.Target, Progress = 1, FinishedAt = clock.GetUtcNow() };
+            log.LogInformation("Rebuilt {Projection}: {Events} events folded", job.Projection, job.Target);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -94,16 +86,10 @@ public static class ProjectionAdminEndpoints
         }
     }
 
-    /// <summary>On a node that runs the daemon, the running daemon rebuilds (pausing the shard); elsewhere a daemon of its own.</summary>
-    public static async Task RebuildAsync(string projection, IDocumentStore store, IProjectionDaemon? local, CancellationToken ct)
-    {
-        if (local is { IsRunning: true } running)
-        {
-            await running.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(30), ct);
-            return;
-        }
-
-        using var daemon = await store.BuildProjectionDaemonAsync();
-        await daemon.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(30), ct);
-    }
+    /// <summary>
+    /// Rebuilds the projections in one pass over the events (<see cref="ReadModelBuilder"/>): their shards on
+    /// this node's daemon pause meanwhile and resume from the mark the rebuild stored.
+    /// </summary>
+    public static Task<BuildReport> RebuildAsync(IReadOnlyCollection<string> projections, IServiceProvider services, Action<BuildProgress>? progress, CancellationToken ct) =>
+        ActivatorUtilities.CreateInstance<ReadModelBuilder>(services).RebuildAsync(projections, progress, ct);
 }

@@ -41,32 +41,50 @@ public sealed class ObservedMetricProjection : IProjection
         var batch = new Dictionary<Guid, ObservedMetric>();
         foreach (var e in events)
         {
-            switch (e.Data)
+            if (Target(e) is { } id && id != e.Id && !batch.ContainsKey(id) && await operations.LoadAsync<ObservedMetric>(id, cancellation) is { } stored)
             {
-                case MetricObserved m:
-                    batch[e.Id] = new ObservedMetric
-                    {
-                        Id = e.Id, InnovationId = e.StreamId, Metric = m.Metric, Value = m.Value, Unit = m.Unit, Cumulative = m.Cumulative,
-                        Scope = m.Scope, ScopeOrganisationId = m.ScopeOrganisationId, OccurredAt = m.OccurredAt, Midpoint = m.OccurredAt.Midpoint,
-                    };
-                    operations.Store(batch[e.Id]);
-                    break;
-                case EventCorrected c when c.Changes.TryGetValue("value", out var v) && v.TryGetDecimal(out var value):
-                    await UpdateAsync(operations, batch, c.CorrectedEventId, o => o with { Value = value }, cancellation);
-                    break;
-                case EventRetracted r:
-                    await UpdateAsync(operations, batch, r.RetractedEventId, o => o with { Retracted = true }, cancellation);
-                    break;
+                batch[id] = stored;
+            }
+
+            if (Apply(batch, e) is { } changed)
+            {
+                operations.Store(changed);
             }
         }
     }
 
-    private static async Task UpdateAsync(IDocumentOperations operations, Dictionary<Guid, ObservedMetric> batch, Guid id, Func<ObservedMetric, ObservedMetric> change, CancellationToken ct)
+    /// <summary>The observation an event creates or changes (its own id for a new one), if any.</summary>
+    public static Guid? Target(IEvent e) => e.Data switch
     {
-        if ((batch.GetValueOrDefault(id) ?? await operations.LoadAsync<ObservedMetric>(id, ct)) is { } found)
+        MetricObserved => e.Id,
+        EventCorrected c when Corrected(c) is not null => c.CorrectedEventId,
+        EventRetracted r => r.RetractedEventId,
+        _ => null,
+    };
+
+    /// <summary>
+    /// One event applied to the observations known so far (those it targets must be in <paramref name="known"/>
+    /// when stored); returns the observation it created or changed. Shared by the daemon and the read-model builder.
+    /// </summary>
+    public static ObservedMetric? Apply(Dictionary<Guid, ObservedMetric> known, IEvent e)
+    {
+        switch (e.Data)
         {
-            batch[id] = change(found);
-            operations.Store(batch[id]);
+            case MetricObserved m:
+                return known[e.Id] = new ObservedMetric
+                {
+                    Id = e.Id, InnovationId = e.StreamId, Metric = m.Metric, Value = m.Value, Unit = m.Unit, Cumulative = m.Cumulative,
+                    Scope = m.Scope, ScopeOrganisationId = m.ScopeOrganisationId, OccurredAt = m.OccurredAt, Midpoint = m.OccurredAt.Midpoint,
+                };
+            case EventCorrected c when Corrected(c) is { } value && known.TryGetValue(c.CorrectedEventId, out var found):
+                return known[found.Id] = found with { Value = value };
+            case EventRetracted r when known.TryGetValue(r.RetractedEventId, out var found):
+                return known[found.Id] = found with { Retracted = true };
+            default:
+                return null;
         }
     }
+
+    private static decimal? Corrected(EventCorrected c) =>
+        c.Changes.TryGetValue("value", out var v) && v.TryGetDecimal(out var value) ? value : null;
 }

@@ -43,8 +43,11 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
 {
     public SiteAdoptionProjection()
     {
-        Identity<SiteEvent>(e => SiteAdoption.IdFor(e.InnovationId, e.SiteId));
+        Identity<SiteEvent>(IdentityOf);
     }
+
+    /// <summary>The document a site event belongs to; shared by the daemon's slicing and the read-model builder.</summary>
+    public static Guid IdentityOf(SiteEvent e) => SiteAdoption.IdFor(e.InnovationId, e.SiteId);
 
     public override SiteAdoption? Evolve(SiteAdoption? snapshot, Guid id, IEvent e)
     {

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using AdoptionEvents.Importing;
+using AdoptionEvents.Importing.Synthetic;
+using AdoptionEvents.IntegrationTests.Infrastructure;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Measures;
+using ReadModelConfiguration = AdoptionEvents.ReadModels.Configuration;
+using AdoptionEvents.ReadModels.Admin;
+using AdoptionEvents.ReadModels.Building;
+using AdoptionEvents.ReadModels.InnovationSummaries;
+using AdoptionEvents.ReadModels.NetworkFigures;
+using AdoptionEvents.ReadModels.SiteRegister;
+using JasperFx.Events.Projections;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AdoptionEvents.IntegrationTests.ReadModels;
+
+public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<string> DocumentsAsync()
+    {
+        await using var session = api.Store.QuerySession();
+        async Task<string> Json<T>() where T : notnull =>
+            string.Join('\n', (await session.Query<T>().ToListAsync(Ct)).Select(d => JsonSerializer.Serialize(d, ApiClient.JsonOptions)).Order(StringComparer.Ordinal));
+        return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SiteAdoption>(), await Json<ObservedMetric>());
+    }
+
+    private async Task<Dictionary<string, long>> MarksAsync() =>
+        (await api.Store.Advanced.AllProjectionProgress(token: Ct)).ToDictionary(p => p.ShardName, p => p.Sequence);
+
+    private async Task<long> NewestEventAsync() => (await api.Store.Storage.Database.FetchEventStoreStatistics(Ct)).EventSequenceNumber;
+
+    /// <summary>The daemon's own rebuild (Marten's replay through the shard), the reference the builder must match.</summary>
+    private async Task DaemonRebuildAsync()
+    {
+        var daemon = ActivatorUtilities.CreateInstance<ReadModelBuilder>(api.Host.Services).LocalDaemon!;
+        foreach (var projection in ReadModelBuilder.Projections)
+        {
+            await daemon.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(5), Ct);
+        }
+
+        await api.CatchUpAsync();
+    }
+
+    [Fact]
+    public async Task A_bulk_import_leaves_the_read_models_the_daemon_builds_from_the_same_events_with_every_mark_at_the_last_event()
+    {
+        var full = SyntheticNetwork.Generate(seed: 404);
+        var journeys = full.Journeys.OrderBy(j => j.Events.Count).ThenBy(j => j.Key, StringComparer.Ordinal).Take(8).ToList();
+        var batch = full with { Journeys = journeys };
+
+        var report = await api.Host.Services.GetRequiredService<Importer>().ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
+        (report.Outcome, report.BulkPath).ShouldBe((ImportOutcome.Succeeded, true), string.Join("; ", report.Problems));
+
+        // Before the daemon has had any say: the import folded every event into the read models and says so in the marks.
+        var newest = await NewestEventAsync();
+        var marks = await MarksAsync();
+        foreach (var projection in ReadModelBuilder.Projections)
+        {
+            marks[new ShardName(projection).Identity].ShouldBe(newest, projection);
+        }
+
+        var imported = await DocumentsAsync();
+        foreach (var journey in batch.Journeys)
+        {
+            imported.ShouldContain(journey.InnovationId.ToString());
+        }
+
+        await api.CatchUpAsync();
+        (await DocumentsAsync()).ShouldBe(imported, "the daemon found nothing left to apply");
+        await DaemonRebuildAsync();
+        (await DocumentsAsync()).ShouldBe(imported);
+    }
+
+    [Fact]
+    public async Task A_rebuild_while_events_are_appended_loses_none_and_applies_none_twice()
+    {
+        var client = api.Client;
+        var innovation = (await client.StartAsync(new AdoptionEvents.Journeys.Origin.InnovationRegistered
+        {
+            Name = "Raced", InnovationType = "digital", OccurredAt = new PartialDate { Value = "2019", Precision = DatePrecision.Year },
+            Provenance = new Provenance { Basis = Basis.Stated },
+        })).InnovationId;
+        await api.CatchUpAsync();
+
+        // Appends race the rebuild: whichever side of its ceiling each lands, it must reach every read model once.
+        var rebuild = ProjectionAdminEndpoints.RebuildAsync(ReadModelBuilder.Projections, api.Host.Services, null, Ct);
+        var appended = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            await client.RecordAsync(innovation, new MetricObserved
+            {
+                Metric = "patients_benefiting", Value = 100 + i, Unit = "patients", Cumulative = true, Definition = "patients seen",
+                ReportedBy = "HIN", OccurredAt = new PartialDate { Value = "2020", Precision = DatePrecision.Year }, Provenance = new Provenance { Basis = Basis.Stated },
+            });
+            appended++;
+        }
+
+        var built = await rebuild;
+        await api.CatchUpAsync();
+
+        await using (var session = api.Store.QuerySession())
+        {
+            var state = (await session.Events.FetchStreamStateAsync(innovation, Ct))!;
+            var summary = (await session.LoadAsync<InnovationSummary>(innovation, Ct))!;
+            summary.EventCount.ShouldBe((int)state.Version);
+            summary.LastEvent!.Version.ShouldBe(state.Version);
+            summary.Metrics["patients_benefiting"].Count.ShouldBe(appended);
+            var observed = await session.Query<ObservedMetric>().Where(m => m.InnovationId == innovation && m.Metric == "patients_benefiting").ToListAsync(Ct);
+            observed.Count.ShouldBe(appended);
+        }
+
+        var marks = await MarksAsync();
+        foreach (var projection in ReadModelBuilder.Projections)
+        {
+            marks[new ShardName(projection).Identity].ShouldBeGreaterThanOrEqualTo(built.Ceiling);
+        }
+
+        var afterRace = await DocumentsAsync();
+        await DaemonRebuildAsync();
+        (await DocumentsAsync()).ShouldBe(afterRace);
+    }
+
+    [Fact]
+    public async Task A_rebuild_stores_its_ceiling_as_every_mark_and_the_daemon_resumes_from_it()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("Mark Trust");
+        var other = await client.RegisterOrganisationAsync("Mark Practice");
+        await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+
+        var report = await ProjectionAdminEndpoints.RebuildAsync([ReadModelConfiguration.SiteRegister, ReadModelConfiguration.ObservedMetrics], api.Host.Services, null, Ct);
+
+        report.Ceiling.ShouldBe(await NewestEventAsync());
+        report.Documents.Keys.ShouldBe([ReadModelConfiguration.SiteRegister, ReadModelConfiguration.ObservedMetrics], ignoreOrder: true);
+        var marks = await MarksAsync();
+        marks[new ShardName(ReadModelConfiguration.SiteRegister).Identity].ShouldBe(report.Ceiling);
+        marks[new ShardName(ReadModelConfiguration.ObservedMetrics).Identity].ShouldBe(report.Ceiling);
+
+        // The shards paused for the build run again: a new event reaches them.
+        var (innovation, _) = await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        await using var session = api.Store.QuerySession();
+        (await session.Query<SiteAdoption>().Where(s => s.InnovationId == innovation).CountAsync(Ct)).ShouldBeGreaterThan(0);
+        (await session.Query<ObservedMetric>().Where(s => s.InnovationId == innovation).CountAsync(Ct)).ShouldBeGreaterThan(0);
+    }
+}
