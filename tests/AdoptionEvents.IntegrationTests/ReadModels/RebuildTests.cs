@@ -30,7 +30,7 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
 
     private async Task<RebuildJob> RebuildAsync(string projection)
     {
-        var response = await api.Client.Http.PostAsync($"/api/admin/projections/{projection}/rebuild", null, Ct);
+        var response = await api.Client.Http.PostAsync(projection == ProjectionAdminEndpoints.All ? "/api/admin/projections/rebuild" : $"/api/admin/projections/{projection}/rebuild", null, Ct);
         await ApiClient.ExpectAsync(response, HttpStatusCode.Accepted);
         var job = (await response.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
         await api.Host.Services.GetRequiredService<RebuildJobs>().Work[job.Id];
@@ -59,6 +59,34 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
             (job.Status, job.Progress, job.Error).ShouldBe(("completed", 1.0, null), projection);
         }
 
+        (await DocumentsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task Every_projection_rebuilt_in_one_pass_reproduces_identical_documents_and_a_second_pass_waits_its_turn()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("One Pass Trust");
+        var other = await client.RegisterOrganisationAsync("One Pass Practice");
+        await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        var before = await DocumentsAsync();
+
+        var first = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
+        await ApiClient.ExpectAsync(first, HttpStatusCode.Accepted);
+        var started = (await first.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
+        started.Projection.ShouldBe(ProjectionAdminEndpoints.All);
+        var work = api.Host.Services.GetRequiredService<RebuildJobs>().Work[started.Id];
+        if (!work.IsCompleted)
+        {
+            var second = await api.Client.Http.PostAsync("/api/admin/projections/InnovationSummaries/rebuild", null, Ct);
+            (await ApiClient.ProblemAsync(second, HttpStatusCode.Conflict)).GetProperty("rule").GetString().ShouldBe("one-rebuild-at-a-time");
+        }
+
+        await work;
+        var job = (await api.Client.Http.GetFromJsonAsync<RebuildJob>(first.Headers.Location, ApiClient.JsonOptions, Ct))!;
+        (job.Status, job.Progress, job.Error).ShouldBe(("completed", 1.0, null));
+        job.Target.ShouldBeGreaterThan(0);
         (await DocumentsAsync()).ShouldBe(before);
     }
 

@@ -52,15 +52,31 @@ public static class ProjectionAdminEndpoints
                 $"'{name}' is not rebuilt here; these are: {string.Join(", ", builder.All)}"));
         }
 
-        if (jobs.Jobs.Values.Any(j => j.Projection == name && j.FinishedAt is null))
+        return Start(name, [name], jobs, clock, lifetime, logs);
+    }
+
+    /// <summary>
+    /// Rebuilds every projection this node can rebuild (the async read models and the inline decision state and
+    /// event index) in one pass over the events: what to run after a change to projection code. 202 with the job.
+    /// </summary>
+    [WolverinePost("/api/admin/projections/rebuild")]
+    public static IResult RebuildAll(RebuildJobs jobs, TimeProvider clock, IHostApplicationLifetime lifetime, ILoggerFactory logs) =>
+        Start(All, ActivatorUtilities.CreateInstance<ReadModelBuilder>(jobs.Services).All, jobs, clock, lifetime, logs);
+
+    /// <summary>The label of a job that rebuilds every projection.</summary>
+    public const string All = "all";
+
+    private static IResult Start(string label, IReadOnlyList<string> projections, RebuildJobs jobs, TimeProvider clock, IHostApplicationLifetime lifetime, ILoggerFactory logs)
+    {
+        if (jobs.Jobs.Values.FirstOrDefault(j => j.FinishedAt is null && (j.Projection == All || label == All || j.Projection == label)) is { } running)
         {
-            return Problems.For(Refusal.Conflict("name", "one-rebuild-at-a-time", $"'{name}' is being rebuilt already"));
+            return Problems.For(Refusal.Conflict("name", "one-rebuild-at-a-time", $"'{running.Projection}' is being rebuilt already (job {running.Id})"));
         }
 
-        var job = new RebuildJob(Guid.CreateVersion7(clock.GetUtcNow()), name, "running", 0, 0, 0, clock.GetUtcNow(), null, null);
+        var job = new RebuildJob(Guid.CreateVersion7(clock.GetUtcNow()), label, "running", 0, 0, 0, clock.GetUtcNow(), null, null);
         jobs.Jobs[job.Id] = job;
         var log = logs.CreateLogger("AdoptionEvents.Rebuild");
-        jobs.Work[job.Id] = Task.Run(() => RunAsync(job, jobs.Services, jobs, clock, log, lifetime.ApplicationStopping));
+        jobs.Work[job.Id] = Task.Run(() => RunAsync(job, projections, jobs.Services, jobs, clock, log, lifetime.ApplicationStopping));
         return Results.Accepted($"/api/admin/rebuilds/{job.Id}", job);
     }
 
@@ -68,11 +84,11 @@ public static class ProjectionAdminEndpoints
     public static IResult Status(Guid id, RebuildJobs jobs) =>
         jobs.Jobs.TryGetValue(id, out var job) ? Results.Ok(job) : Problems.For(new Refusal(404, "id", "known-rebuild", $"there is no rebuild {id}"));
 
-    private static async Task RunAsync(RebuildJob job, IServiceProvider services, RebuildJobs jobs, TimeProvider clock, ILogger log, CancellationToken ct)
+    private static async Task RunAsync(RebuildJob job, IReadOnlyList<string> projections, IServiceProvider services, RebuildJobs jobs, TimeProvider clock, ILogger log, CancellationToken ct)
     {
         try
         {
-            await RebuildAsync([job.Projection], services, p => jobs.Jobs[job.Id] = job = job with
+            await RebuildAsync(projections, services, p => jobs.Jobs[job.Id] = job = job with
             {
                 Target = p.Total, Applied = p.Folded, Progress = p.Total == 0 ? 0 : Math.Min(1, p.Folded / (double)p.Total),
             }, ct);
