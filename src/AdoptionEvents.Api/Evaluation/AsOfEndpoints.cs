@@ -26,10 +26,10 @@ public static class AsOfEndpoints
     /// occurredBy (what had happened by D) and recordedBy (what the record showed at K).
     /// </summary>
     [WolverineGet("/api/innovations/{innovationId}/as-of")]
-    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, TimeProvider clock,
+    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, TimeProvider clock,
         DateOnly? occurredBy, DateTimeOffset? recordedBy, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(innovationId, token: ct);
+        var events = await journeys.ReadAsync(session, innovationId, ct);
         if (events.Count == 0)
         {
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
@@ -47,9 +47,9 @@ public static class AsOfEndpoints
 
     /// <summary>Steps through a journey event by event with the state after each step, a page at a time.</summary>
     [WolverineGet("/api/innovations/{innovationId}/replay")]
-    public static async Task<IResult> Replay(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, long? fromVersion, int? limit, CancellationToken ct)
+    public static async Task<IResult> Replay(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, long? fromVersion, int? limit, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(innovationId, token: ct);
+        var events = await journeys.ReadAsync(session, innovationId, ct);
         if (events.Count == 0)
         {
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
