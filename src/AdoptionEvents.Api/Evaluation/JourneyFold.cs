@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Corrections;
@@ -67,7 +68,7 @@ public sealed class JourneyFold(StageThresholds thresholds)
         if (fact is SiteEvent site)
         {
             ref var adoption = ref CollectionsMarshal.GetValueRefOrAddDefault(_bySite, site.SiteId, out var known);
-            var id = known ? adoption!.Id : SiteAdoption.IdFor(e.StreamId, site.SiteId);
+            var id = known ? adoption!.Id : RegisterId(e.StreamId, site.SiteId);
             var next = _sites.Evolve(adoption, id, e)!;
             if (!ReferenceEquals(next, adoption))
             {
@@ -130,6 +131,26 @@ public sealed class JourneyFold(StageThresholds thresholds)
         }
 
         return [.. found.Values];
+    }
+
+    // The register's ids are a hash of (journey, site): remembered, so replaying a journey of thousands of sites does not hash them again.
+    private const int RememberedIds = 200_000;
+    private static readonly ConcurrentDictionary<(Guid Journey, Guid Site), Guid> RegisterIds = new();
+
+    private static Guid RegisterId(Guid journey, Guid site)
+    {
+        if (RegisterIds.TryGetValue((journey, site), out var id))
+        {
+            return id;
+        }
+
+        id = SiteAdoption.IdFor(journey, site);
+        if (RegisterIds.Count < RememberedIds)
+        {
+            RegisterIds.TryAdd((journey, site), id);
+        }
+
+        return id;
     }
 
     private IndexedEvent Indexed(int at) => IndexedEvent.Of(_facts[at].Id, _facts[at].StreamId, _facts[at].Fact);
