@@ -140,7 +140,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : Si
     private static void ApplySite(InnovationSummary s, SiteEvent e)
     {
         var before = s.Sites.TryGetValue(e.SiteId, out var b) ? b : (SiteState?)null;
-        if (SiteTransitions.Next(before, e) is not ({ } after, null) || after == before)
+        if (SiteSteps.After(before, e) is not { } after || after == before)
         {
             if (e is CommissioningSecured)
             {
