@@ -3,6 +3,7 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
+using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
@@ -35,14 +36,20 @@ public static class AsOfEndpoints
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
         }
 
+        return Results.Ok(View(innovationId, events, rules.Value, occurredBy, recordedBy, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)));
+    }
+
+    /// <summary>The as-of view of a journey from its events in stream order.</summary>
+    public static AsOfView View(Guid innovationId, IReadOnlyList<IEvent> events, StageThresholds rules, DateOnly? occurredBy, DateTimeOffset? recordedBy, DateOnly now)
+    {
         var axes = new TimeAxes(occurredBy, recordedBy);
-        var fold = JourneyFold.Of(events, rules.Value, axes);
-        var today = axes.Today(DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
-        return Results.Ok(new AsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, fold.Summary,
-            fold.Summary is null ? [] : InnovationEndpoints.OverlaysOn(fold.Summary, today, rules.Value),
+        var fold = JourneyFold.Of(events, rules, axes);
+        var today = axes.Today(now);
+        return new AsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, fold.Summary,
+            fold.Summary is null ? [] : InnovationEndpoints.OverlaysOn(fold.Summary, today, rules),
             [.. fold.Sites.Values.OrderBy(s => s.SiteId)],
             ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, occurredBy),
-            rules.Value));
+            rules);
     }
 
     /// <summary>Steps through a journey event by event with the state after each step, a page at a time.</summary>
@@ -55,9 +62,15 @@ public static class AsOfEndpoints
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
         }
 
+        return Results.Ok(ReplayOf(innovationId, events, rules.Value, fromVersion, limit));
+    }
+
+    /// <summary>A page of the replay of a journey from its events in stream order.</summary>
+    public static ReplayPage ReplayOf(Guid innovationId, IReadOnlyList<IEvent> events, StageThresholds rules, long? fromVersion, int? limit)
+    {
         var from = Math.Max(fromVersion ?? 1, 1);
         var take = Math.Clamp(limit ?? 100, 1, 1000);
-        var fold = new JourneyFold(rules.Value);
+        var fold = new JourneyFold(rules);
         var steps = new List<ReplayStep>();
         foreach (var e in events.TakeWhile(e => e.Version < from + take))
         {
@@ -70,6 +83,6 @@ public static class AsOfEndpoints
         }
 
         var last = events[^1].Version;
-        return Results.Ok(new ReplayPage(innovationId, steps, from + take <= last ? from + take : null, rules.Value));
+        return new ReplayPage(innovationId, steps, from + take <= last ? from + take : null, rules);
     }
 }
