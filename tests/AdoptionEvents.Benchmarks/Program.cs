@@ -1,94 +1,283 @@
-using AdoptionEvents.Hosting.Database;
-using AdoptionEvents.Hosting.Security;
-using AdoptionEvents.Importing.Synthetic;
-using AdoptionEvents.Importing;
-using Alba;
-using Marten;
-using Marten.Events;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using AdoptionEvents.Hosting.Database;
+using AdoptionEvents.Importing;
+using AdoptionEvents.Importing.Synthetic;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.SiteAdoption;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace AdoptionEvents.Benchmarks;
 
-/// <summary>The load harness: end-to-end paths measured side by side on one database, results as markdown and JSON.</summary>
+/// <summary>
+/// The load harness of issue 9: every end-to-end path measured side by side on one machine and one
+/// database, the API run as a child process the way it is deployed (configured by environment
+/// variables, commands over Kestrel), results as markdown and JSON. Options: deploy/scripts/benchmarks.sh.
+/// </summary>
 public static class LoadHarness
 {
-    public static async Task Main(string[] args)
+    private const string Schema = "bench";
+
+    public static async Task<int> Main(string[] args)
     {
-        var scale = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1;
-        var output = args.Length > 1 ? args[1] : "benchmark-results";
+        var options = HarnessOptions.Parse(args);
+        var output = Path.GetFullPath(options.Output);
         Directory.CreateDirectory(output);
-        var results = new List<Result>();
+        using var stop = new CancellationTokenSource();
+        // Ctrl+C or SIGTERM cancels the run; the finally blocks stop the API process, the broker and the cluster.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 
-        var directory = Path.Combine(Path.GetTempPath(), $"adoption-events-bench-{Guid.NewGuid():N}");
-        IPostgresCandidate[] candidates =
-        [
-            new ConfiguredConnectionString(Environment.GetEnvironmentVariable("ADOPTIONEVENTS_BENCH_CONNECTION_STRING"), "ADOPTIONEVENTS_BENCH_CONNECTION_STRING"),
-            new LocalPostgresCluster(new LocalClusterOptions { Directory = directory, Ephemeral = true }),
-        ];
-        await using var database = await PostgresProvisioner.ProvisionAsync(candidates, NullLogger.Instance, CancellationToken.None);
-        // The in-process host needs the API's content root; this harness is not a test project, so say where it is.
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !Directory.Exists(Path.Combine(root.FullName, "src", "AdoptionEvents.Api")))
+        var wall = Stopwatch.StartNew();
+        var machine = Machine.Describe(options.Commit);
+        var results = new List<PathResult>();
+        var notes = new List<string>();
+        var exit = 0;
+        try
         {
-            root = root.Parent;
+            await RunAsync(options, output, machine, results, notes, stop.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || stop.IsCancellationRequested)
+        {
+            notes.Add(stop.IsCancellationRequested ? "The run was interrupted." : $"The run stopped: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine(e);
+            exit = 1;
         }
 
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_ADOPTIONEVENTS_API", Path.Combine(root!.FullName, "src", "AdoptionEvents.Api"));
-        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        await using var host = await AlbaHost.For<global::Program>(builder =>
+        foreach (var id in HarnessOptions.AllPaths.Where(p => results.All(r => r.Id != p)))
         {
-            builder.UseSetting("ConnectionStrings:AdoptionEvents", database.ConnectionString);
-            builder.UseSetting("Database:Schema", "bench");
-            builder.UseSetting("Demo:LoadWhenEmpty", "false");
-            builder.UseSetting("Authentication:DevelopmentSigningKey", key);
-            builder.UseSetting("RateLimiting:PermitLimit", "100000000");
-            builder.UseEnvironment("Development");
-        });
-        var store = host.Services.GetRequiredService<IDocumentStore>();
-        var batch = SyntheticNetwork.Generate(scale);
-        var events = batch.EventCount;
-        Console.WriteLine($"Synthetic network x{scale}: {batch.Journeys.Count} journeys, {events} events");
-
-        // a. The ceiling: raw binary COPY of the same event rows into a table shaped like mt_events.
-        results.Add(await Bench.RawCopyAsync(database.ConnectionString, batch));
-
-        // b. Bulk import through the product, every projection built (inline documents written, async ones caught up).
-        var watch = Stopwatch.StartNew();
-        var report = await host.Services.GetRequiredService<Importer>().ImportAsync(batch, new ImportOptions("bench", BulkMode.Always), null, CancellationToken.None);
-        if (report.Outcome != ImportOutcome.Succeeded)
-        {
-            throw new InvalidOperationException(string.Join("; ", report.Problems.Take(3)));
+            results.Add(PathResult.NotRun(id, id, options.Runs(id) ? "not reached (see notes)" : "not selected (--only)"));
         }
 
-        await host.ForceAllMartenDaemonActivityToCatchUpAsync(CancellationToken.None);
-        results.Add(new Result("b. bulk import through the product, all projections built", events, watch.Elapsed, events / watch.Elapsed.TotalSeconds, "events/s"));
+        var ordered = results.OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
+        await Report.WriteAsync(output, machine, options, ordered, notes, wall.Elapsed);
+        Console.WriteLine($"Wrote {Path.Combine(output, "results.md")} and results.json in {wall.Elapsed.TotalSeconds:F0} s");
+        return exit;
+    }
 
-        // d. Full rebuild of every async projection.
-        watch.Restart();
-        foreach (var projection in new[] { "InnovationSummaries", "SiteRegister", "ObservedMetrics" })
+    private static async Task RunAsync(HarnessOptions options, string output, Machine machine, List<PathResult> results, List<string> notes, CancellationToken ct)
+    {
+        if (!HarnessOptions.AllPaths.Any(options.Runs))
         {
-            await AdoptionEvents.ReadModels.Admin.ProjectionAdminEndpoints.RebuildAsync(projection, store, null, CancellationToken.None);
+            return;
         }
 
-        results.Add(new Result("d. rebuild of the 3 async projections (events read per projection, summed)", events * 3, watch.Elapsed, events * 3 / watch.Elapsed.TotalSeconds, "events/s"));
-
-        // e and c: the largest journey.
-        var largest = batch.Journeys.MaxBy(j => j.Events.Count)!;
-        var token = host.Services.GetRequiredService<DevelopmentTokenSource>().Tokens!.Mint("bench", [Roles.Admin], [], DateTimeOffset.UtcNow, TimeSpan.FromHours(2));
-        var client = host.Server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        results.Add(await Bench.AsOfAsync(client, largest.InnovationId, largest.Events.Count));
-        results.Add(await Bench.CommandsAsync(client, largest, concurrency: 8, commands: 800));
-
-        await Bench.WriteAsync(output, scale, results);
-        foreach (var r in results)
+        var root = RepositoryRoot();
+        var script = Path.Combine(root, "deploy", "scripts", "local-rabbitmq.sh");
+        var brokerStart = options.Runs("c") || options.Runs("f") ? Broker.StartAsync(script, ct) : null;
+        Broker? broker = null;
+        var cluster = Path.Combine(Path.GetTempPath(), $"adoption-events-harness-{Guid.NewGuid():N}");
+        string[] files = [cluster + "-journey.ndjson", cluster + "-network.ndjson"];
+        try
         {
-            Console.WriteLine(r);
+            IPostgresCandidate[] candidates =
+            [
+                new ConfiguredConnectionString(Environment.GetEnvironmentVariable("ADOPTIONEVENTS_BENCH_CONNECTION_STRING"), "ADOPTIONEVENTS_BENCH_CONNECTION_STRING"),
+                new LocalPostgresCluster(new LocalClusterOptions { Directory = cluster, Ephemeral = true }),
+            ];
+            await using var database = await PostgresProvisioner.ProvisionAsync(candidates, NullLogger.Instance, ct);
+            machine.PostgreSql = await ServerVersionAsync(database.ConnectionString, ct);
+
+            var watch = Stopwatch.StartNew();
+            var large = LargeJourney.Generate(options.Sites, options.Events);
+            var network = options.NeedsNetwork ? SyntheticNetwork.Generate(options.Scale) : null;
+            var batch = network is null ? large : new ImportBatch(
+                "synthetic", [.. network.Organisations.Concat(large.Organisations).DistinctBy(o => o.Id)], [.. network.Journeys, .. large.Journeys], []);
+            var journey = large.Journeys[0];
+            Console.WriteLine($"Generated {batch.Journeys.Count:N0} journeys, {batch.EventCount:N0} events (network x{(network is null ? 0 : options.Scale)} and one journey of {options.Sites:N0} sites / {journey.Events.Count:N0} events) in {watch.Elapsed.TotalSeconds:F1} s");
+            notes.Add($"Data: {(network is null ? "" : $"synthetic network x{options.Scale} ({network.Journeys.Count:N0} journeys, {network.EventCount:N0} events) + ")}the large journey ({options.Sites:N0} sites, {journey.Events.Count:N0} events): {batch.EventCount:N0} journey events and {batch.Organisations.Count:N0} organisations.");
+
+            PathResult? a = null;
+            if (options.Runs("a"))
+            {
+                Console.WriteLine("a. raw COPY ceiling");
+                a = await Bench.RawCopyAsync(database.ConnectionString, batch, ct);
+                results.Add(a);
+                Console.WriteLine($"   {a.Figure}");
+            }
+
+            if (!options.NeedsApi)
+            {
+                return;
+            }
+
+            // The large journey first, so c, e and f have it even when the network's import is cut by b's box.
+            ImportBatch[] parts = network is null ? [large] : [large, network];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                await using var writer = new StreamWriter(files[i]);
+                await ExportFormat.WriteAsync(writer, parts[i], SyntheticNetwork.RecordedAt, "benchmark", ct);
+            }
+
+            var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            var settings = new ApiSettings(ApiSettings.FindDll(options.ApiDll), database.ConnectionString, Schema, key, null, output);
+            var token = await ApiProcess.CommandAsync(settings, ["token", "--role", "admin", "--name", "benchmark", "--hours", "6"], ct);
+
+            // b: one API process imports; every async projection catches up before the next process starts.
+            await using (var api = await ApiProcess.StartAsync(settings, "import", ct))
+            using (var client = api.Client(token))
+            {
+                Console.WriteLine($"b. import of {batch.EventCount:N0} events through POST /api/imports");
+                var b = await Bench.ImportAsync(client, files[..parts.Length], batch.EventCount, options.Runs("b") ? options.ImportBox : TimeSpan.FromHours(1), ct);
+                Console.WriteLine($"   {b.Figure}");
+                if (options.Runs("b"))
+                {
+                    results.Add(WithRatio(b, a, "eventsPerSecond", 0.5));
+                }
+
+                // Untimed: the integration relay (a subscription, not a projection) passes the imported events here, with
+                // no broker configured, so the process of c and f does not start by publishing the whole import.
+                if (b.Status != "measured")
+                {
+                    notes.Add("b was cut by its time box: the import process stopped with its work unfinished, so d, c, e and f ran on what it had written and the next process's daemon went on catching up meanwhile.");
+                }
+                else if (await Bench.ShardsBehindAsync(database.ConnectionString, Schema, TimeSpan.FromMinutes(1), ct) is { } behind)
+                {
+                    notes.Add($"Shards behind the last imported event when the import process stopped: {behind}; c and f may include their backlog.");
+                }
+            }
+
+            if (options.Runs("d"))
+            {
+                await using var api = await ApiProcess.StartAsync(settings, "rebuild", ct);
+                using var client = api.Client(token);
+                Console.WriteLine("d. rebuild of every async projection");
+                await using var memory = new MemorySampler(api.Pid);
+                var d = await Bench.RebuildAsync(client, options.RebuildBox, ct);
+                var peak = await memory.PeakAsync();
+                d = WithRatio(d, a, "storeEventsPerSecond", null);
+                d = d with { Pass = d.Status == "measured" && d.Figures["storeEventsPerSecond"] >= 30_000 };
+                results.Add(d);
+                results.Add(MemoryResult("d", peak, memory.HighWaterMarkReset));
+                Console.WriteLine($"   {d.Figure}; peak working set {Report.MiB(peak)}");
+                if (await Bench.ShardsBehindAsync(database.ConnectionString, Schema, TimeSpan.FromMinutes(1), ct) is { } behind)
+                {
+                    notes.Add($"Shards behind the last event when the rebuild process stopped: {behind}; c and f may include their backlog.");
+                }
+            }
+
+            if (options.Runs("c") || options.Runs("e") || options.Runs("f"))
+            {
+                string? whyNoBroker = null;
+                if (brokerStart is not null)
+                {
+                    (broker, whyNoBroker) = await brokerStart;
+                    brokerStart = null;
+                }
+
+                if (whyNoBroker is not null)
+                {
+                    notes.Add($"The command process ran without a broker: {whyNoBroker}.");
+                }
+
+                await using var api = await ApiProcess.StartAsync(settings with { RabbitMqUri = broker?.Uri }, "commands", ct);
+                using var client = api.Client(token, options.Concurrency * 2);
+                await using var consumer = broker is null ? null : await LagConsumer.OpenAsync(broker.Uri, ApiSettings.Exchange, ct);
+                if (options.Runs("e"))
+                {
+                    Console.WriteLine("e. as-of replay");
+                    var e = await Bench.AsOfAsync(client, journey.InnovationId, journey.Events.Count, options.AsOfRuns, options.AsOfBox, ct);
+                    results.Add(e);
+                    Console.WriteLine($"   {e.Figure}");
+                }
+
+                var sites = CommittedSites(journey);
+                var commits = new List<(Guid EventId, DateTimeOffset At)>();
+                if (options.Runs("c"))
+                {
+                    Console.WriteLine($"c. commands from {options.Concurrency} clients for {options.CommandDuration.TotalSeconds:F0} s");
+                    await using var memory = new MemorySampler(api.Pid);
+                    var (c, committed) = await Bench.CommandsAsync(client, journey.InnovationId, sites, journey.Events.Count, options.Concurrency, options.CommandDuration, ct);
+                    var peak = await memory.PeakAsync();
+                    commits = committed;
+                    results.Add(c);
+                    results.Add(MemoryResult("c", peak, memory.HighWaterMarkReset));
+                    Console.WriteLine($"   {c.Figure}; peak working set {Report.MiB(peak)}");
+                }
+
+                if (options.Runs("f"))
+                {
+                    if (consumer is null)
+                    {
+                        results.Add(PathResult.NotRun("f", "subscription lag from commit to a RabbitMQ consumer", whyNoBroker ?? "no broker"));
+                    }
+                    else
+                    {
+                        Console.WriteLine($"f. lag of {options.LagCommands} paced commands to the RabbitMQ consumer");
+                        var f = await Bench.LagAsync(client, consumer, journey.InnovationId, sites, options.LagCommands, options.LagInterval, commits, ct);
+                        results.Add(f);
+                        Console.WriteLine($"   {f.Figure}");
+                    }
+                }
+            }
         }
+        finally
+        {
+            foreach (var file in files)
+            {
+                File.Delete(file);
+            }
+
+            if (brokerStart is not null)
+            {
+                (broker, _) = await brokerStart;
+            }
+
+            if (broker is not null)
+            {
+                await broker.DisposeAsync();
+            }
+        }
+    }
+
+    private static PathResult WithRatio(PathResult path, PathResult? a, string figure, double? passAt)
+    {
+        if (a is null || !path.Figures.TryGetValue(figure, out var value))
+        {
+            return path;
+        }
+
+        var ratio = value / a.Figures["eventsPerSecond"];
+        return path with { RatioToA = ratio, Pass = passAt is { } p ? path.Status == "measured" && ratio >= p : path.Pass };
+    }
+
+    private static PathResult MemoryResult(string under, long peak, bool hwm) => new()
+    {
+        Id = $"{under}.mem", Name = $"peak working set of the API process under {under}",
+        Figure = Report.MiB(peak), Figures = new() { ["peakBytes"] = peak },
+        Target = "< 1 GiB", Pass = peak < 1L << 30,
+        Method = hwm
+            ? $"/proc/<pid>/status of the API process: VmHWM reset through /proc/<pid>/clear_refs when {under} starts and read when it ends, and VmRSS sampled every 100 ms; the larger."
+            : $"/proc/<pid>/status of the API process: VmRSS sampled every 100 ms during {under} (the kernel's peak could not be reset here).",
+    };
+
+    /// <summary>Sites where staff_trained is legal at the journey's end.</summary>
+    private static List<Guid> CommittedSites(ImportedJourney journey)
+    {
+        var state = journey.Events.Aggregate((Journey?)null, (s, e) => Journey.After(s, e.Id, e.Fact))!;
+        var probe = new StaffTrained { OccurredAt = new PartialDate { Value = "2025", Precision = DatePrecision.Year }, Provenance = new Provenance { Basis = Basis.Illustrative }, SiteId = Guid.Empty, Count = 1 };
+        return [.. state.Sites.Where(s => SiteTransitions.Next(s.Value, probe).Refusal is null).Select(s => s.Key).Order()];
+    }
+
+    private static async Task<string> ServerVersionAsync(string connectionString, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand("show server_version", connection);
+        return $"PostgreSQL {await command.ExecuteScalarAsync(ct)}";
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "deploy", "scripts", "local-rabbitmq.sh")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("the repository root (deploy/scripts) was not found above the harness");
     }
 }

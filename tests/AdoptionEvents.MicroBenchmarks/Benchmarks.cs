@@ -1,0 +1,149 @@
+using AdoptionEvents.Importing;
+using AdoptionEvents.Importing.Synthetic;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Audit;
+using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
+using AdoptionEvents.ReadModels.InnovationSummaries;
+using AdoptionEvents.ReadModels.SiteRegister;
+using BenchmarkDotNet.Attributes;
+using JasperFx.Events;
+
+namespace AdoptionEvents.MicroBenchmarks;
+
+/// <summary>The large journey of issue 9 (5,000 sites, 50,000 events), generated once per process and shared by every benchmark.</summary>
+public sealed class LargeJourneyFixture
+{
+    private static readonly Lazy<LargeJourneyFixture> Shared = new(() => new LargeJourneyFixture(LargeJourney.Generate()));
+
+    public static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+
+    private LargeJourneyFixture(ImportBatch batch)
+    {
+        Journey = batch.Journeys[0];
+        State = Journey.Events.Aggregate((Journey?)null, (s, e) => Journeys.Journey.After(s, e.Id, e.Fact))!;
+        Events = [.. Journey.Events.Select((e, i) => Wrap(e.Fact, i + 1, e.Id))];
+        var site = State.Sites.First(s => s.Value == SiteState.Live).Key;
+        Command = new StaffTrained
+        {
+            InnovationId = Journey.InnovationId, SiteId = site, Count = 3, Role = "practice nurse",
+            OccurredAt = new PartialDate { Value = "2025-11", Precision = DatePrecision.Month }, Provenance = new Provenance { Basis = Basis.Illustrative },
+        };
+        Context = new DecisionContext(new Dictionary<Guid, KnownEvent>(), batch.Organisations.Select(o => o.Id).ToHashSet(), new HashSet<Guid>());
+        CommandEvent = Wrap(Command, Events.Count + 1, Guid.CreateVersion7(Now));
+    }
+
+    public static LargeJourneyFixture Instance => Shared.Value;
+
+    public ImportedJourney Journey { get; }
+
+    /// <summary>The decision state after every event: 5,000 sites.</summary>
+    public Journey State { get; }
+
+    /// <summary>The events as the daemon hands them to projections.</summary>
+    public IReadOnlyList<IEvent> Events { get; }
+
+    /// <summary>staff_trained at a live site: the command of the load harness's path c.</summary>
+    public StaffTrained Command { get; }
+
+    public IEvent CommandEvent { get; }
+
+    public DecisionContext Context { get; }
+
+    public static IEvent Wrap(JourneyEvent fact, long version, Guid id)
+    {
+        var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(fact.GetType()), fact)!;
+        e.Id = id;
+        e.Version = version;
+        e.Sequence = version;
+        e.StreamId = fact.InnovationId;
+        e.Timestamp = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(version);
+        e.EventTypeName = EventCatalogue.Of(fact).Name;
+        e.UserName = "benchmark";
+        return e;
+    }
+}
+
+/// <summary>The write side's pure steps on the 5,000-site journey.</summary>
+[MemoryDiagnoser]
+public class DecisionBenchmarks
+{
+    private LargeJourneyFixture _data = null!;
+
+    [GlobalSetup]
+    public void Setup() => _data = LargeJourneyFixture.Instance;
+
+    [Benchmark(Description = "JourneyDecider.Decide staff_trained, 5,000-site journey")]
+    public Decision Decide() => JourneyDecider.Decide(_data.State, _data.Command, _data.Context, LargeJourneyFixture.Now, "benchmark");
+
+    [Benchmark(Description = "Journey.After one site event, 5,000-site journey")]
+    public Journey? After() => Journey.After(_data.State, _data.CommandEvent.Id, _data.Command);
+
+    [Benchmark(Description = "Journey.After fold of all 50,000 events")]
+    public Journey? FoldDecisionState()
+    {
+        Journey? state = null;
+        foreach (var e in _data.Journey.Events)
+        {
+            state = Journey.After(state, e.Id, e.Fact);
+        }
+
+        return state;
+    }
+}
+
+/// <summary>The read side's steps: one event applied to a built document, and a whole-journey fold (a rebuild's work per journey).</summary>
+[MemoryDiagnoser]
+public class ProjectionBenchmarks
+{
+    private readonly InnovationSummaryProjection _summaries = new(new StageThresholds());
+    private readonly SiteAdoptionProjection _sites = new();
+    private LargeJourneyFixture _data = null!;
+    private InnovationSummary _summary = null!;
+    private SiteAdoption _site = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _data = LargeJourneyFixture.Instance;
+        _summary = FoldSummary()!;
+        var siteId = SiteAdoption.IdFor(_data.Journey.InnovationId, _data.Command.SiteId);
+        _site = _data.Events.Where(e => e.Data is SiteEvent s && s.SiteId == _data.Command.SiteId).Aggregate((SiteAdoption?)null, (s, e) => _sites.Evolve(s, siteId, e))!;
+    }
+
+    [Benchmark(Description = "InnovationSummaryProjection.Evolve one staff_trained, 5,000-site summary")]
+    public InnovationSummary? SummaryStep() => _summaries.Evolve(_summary, _data.Journey.InnovationId, _data.CommandEvent);
+
+    [Benchmark(Description = "InnovationSummaryProjection.Evolve fold of all 50,000 events")]
+    public InnovationSummary? FoldSummary()
+    {
+        InnovationSummary? s = null;
+        foreach (var e in _data.Events)
+        {
+            s = _summaries.Evolve(s, _data.Journey.InnovationId, e);
+        }
+
+        return s;
+    }
+
+    [Benchmark(Description = "SiteAdoptionProjection.Evolve one staff_trained")]
+    public SiteAdoption? SiteStep() => _sites.Evolve(_site, _site.Id, _data.CommandEvent);
+}
+
+/// <summary>The tamper seal every appended event gets.</summary>
+[MemoryDiagnoser]
+public class SealBenchmarks
+{
+    private IEvent _event = null!;
+    private string _previous = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _event = LargeJourneyFixture.Instance.CommandEvent;
+        _previous = new string('a', 64);
+    }
+
+    [Benchmark(Description = "TamperSeal.Compute one staff_trained")]
+    public string Compute() => TamperSeal.Compute(_previous, _event);
+}
