@@ -3,6 +3,7 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
+using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
@@ -26,38 +27,50 @@ public static class AsOfEndpoints
     /// occurredBy (what had happened by D) and recordedBy (what the record showed at K).
     /// </summary>
     [WolverineGet("/api/innovations/{innovationId}/as-of")]
-    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, TimeProvider clock,
+    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, TimeProvider clock,
         DateOnly? occurredBy, DateTimeOffset? recordedBy, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(innovationId, token: ct);
+        var events = await journeys.ReadAsync(session, innovationId, ct);
         if (events.Count == 0)
         {
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
         }
 
+        return Results.Ok(View(innovationId, events, rules.Value, occurredBy, recordedBy, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)));
+    }
+
+    /// <summary>The as-of view of a journey from its events in stream order.</summary>
+    public static AsOfView View(Guid innovationId, IReadOnlyList<IEvent> events, StageThresholds rules, DateOnly? occurredBy, DateTimeOffset? recordedBy, DateOnly now)
+    {
         var axes = new TimeAxes(occurredBy, recordedBy);
-        var fold = JourneyFold.Of(events, rules.Value, axes);
-        var today = axes.Today(DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
-        return Results.Ok(new AsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, fold.Summary,
-            fold.Summary is null ? [] : InnovationEndpoints.OverlaysOn(fold.Summary, today, rules.Value),
+        var fold = JourneyFold.Of(events, rules, axes);
+        var today = axes.Today(now);
+        return new AsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, fold.Summary,
+            fold.Summary is null ? [] : InnovationEndpoints.OverlaysOn(fold.Summary, today, rules),
             [.. fold.Sites.Values.OrderBy(s => s.SiteId)],
             ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, occurredBy),
-            rules.Value));
+            rules);
     }
 
     /// <summary>Steps through a journey event by event with the state after each step, a page at a time.</summary>
     [WolverineGet("/api/innovations/{innovationId}/replay")]
-    public static async Task<IResult> Replay(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, long? fromVersion, int? limit, CancellationToken ct)
+    public static async Task<IResult> Replay(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, long? fromVersion, int? limit, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(innovationId, token: ct);
+        var events = await journeys.ReadAsync(session, innovationId, ct);
         if (events.Count == 0)
         {
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
         }
 
+        return Results.Ok(ReplayOf(innovationId, events, rules.Value, fromVersion, limit));
+    }
+
+    /// <summary>A page of the replay of a journey from its events in stream order.</summary>
+    public static ReplayPage ReplayOf(Guid innovationId, IReadOnlyList<IEvent> events, StageThresholds rules, long? fromVersion, int? limit)
+    {
         var from = Math.Max(fromVersion ?? 1, 1);
         var take = Math.Clamp(limit ?? 100, 1, 1000);
-        var fold = new JourneyFold(rules.Value);
+        var fold = new JourneyFold(rules);
         var steps = new List<ReplayStep>();
         foreach (var e in events.TakeWhile(e => e.Version < from + take))
         {
@@ -70,6 +83,6 @@ public static class AsOfEndpoints
         }
 
         var last = events[^1].Version;
-        return Results.Ok(new ReplayPage(innovationId, steps, from + take <= last ? from + take : null, rules.Value));
+        return new ReplayPage(innovationId, steps, from + take <= last ? from + take : null, rules);
     }
 }

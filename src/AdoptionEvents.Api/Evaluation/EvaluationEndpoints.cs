@@ -17,20 +17,20 @@ public static class EvaluationEndpoints
 {
     /// <summary>Every evaluation measure of one journey (see README: Audit and replay).</summary>
     [WolverineGet("/api/innovations/{innovationId}/measures")]
-    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, TimeProvider clock, string? alignOn, CancellationToken ct)
+    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, TimeProvider clock, string? alignOn, CancellationToken ct)
     {
         if (Unknown(alignOn) is { } bad)
         {
             return Problems.For(bad);
         }
 
-        var view = await MeasureAsync(session, innovationId, rules.Value, clock, alignOn ?? "first_event", ct);
+        var view = await MeasureAsync(session, journeys, innovationId, rules.Value, clock, alignOn ?? "first_event", ct);
         return view is null ? Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}")) : Results.Ok(view);
     }
 
     /// <summary>Journeys side by side, each timed from the chosen start (an event type or a key date: first_event, innovation_registered, first_live ...).</summary>
     [WolverineGet("/api/evaluation/compare")]
-    public static async Task<IResult> Compare(IQuerySession session, IOptions<StageThresholds> rules, TimeProvider clock, string? innovationIds, string? alignOn, CancellationToken ct)
+    public static async Task<IResult> Compare(IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, TimeProvider clock, string? innovationIds, string? alignOn, CancellationToken ct)
     {
         var ids = (innovationIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (ids.Length is < 2 or > 20 || ids.Any(i => !Guid.TryParse(i, out _)))
@@ -46,7 +46,7 @@ public static class EvaluationEndpoints
         var views = new List<EvaluationView>();
         foreach (var id in ids.Select(Guid.Parse))
         {
-            if (await MeasureAsync(session, id, rules.Value, clock, alignOn ?? "first_event", ct) is not { } view)
+            if (await MeasureAsync(session, journeys, id, rules.Value, clock, alignOn ?? "first_event", ct) is not { } view)
             {
                 return Problems.For(new Refusal(404, "innovationIds", "known-innovation", $"there is no innovation {id}"));
             }
@@ -57,16 +57,17 @@ public static class EvaluationEndpoints
         return Results.Ok(new Comparison(alignOn ?? "first_event", views));
     }
 
-    public static async Task<EvaluationView?> MeasureAsync(IQuerySession session, Guid id, StageThresholds rules, TimeProvider clock, string alignOn, CancellationToken ct)
+    public static async Task<EvaluationView?> MeasureAsync(IQuerySession session, JourneyEvents journeys, Guid id, StageThresholds rules, TimeProvider clock, string alignOn, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        var events = await journeys.ReadAsync(session, id, ct);
         if (events.Count == 0)
         {
             return null;
         }
 
-        var measures = Measures.Compute(events, rules, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), alignOn);
-        var live = JourneyFold.Of(events, rules).Summary!.Sites.Where(s => s.Value is Journeys.SiteAdoption.SiteState.Live or Journeys.SiteAdoption.SiteState.Sustained).Select(s => s.Key);
+        var fold = JourneyFold.Of(events, rules);
+        var measures = Measures.Compute(fold, events, rules, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), alignOn);
+        var live = fold.Summary!.Sites.Where(s => s.Value is Journeys.SiteAdoption.SiteState.Live or Journeys.SiteAdoption.SiteState.Sustained).Select(s => s.Key);
         var tree = await OrganisationTree.WithParentsAsync(session, live, ct);
         var regions = tree.Values.Where(o => o.Kind is OrganisationKind.NhsRegion).Select(o => o.Name).Order(StringComparer.Ordinal).ToList();
         return new EvaluationView(measures, new RegionCoverage(regions.Count, regions));

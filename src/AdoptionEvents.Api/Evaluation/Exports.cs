@@ -75,9 +75,9 @@ public static class ExportEndpoints
 
     /// <summary>Everything an evaluator takes away about one journey: summary, measures, full history, sources, the tamper check.</summary>
     [WolverineGet("/api/innovations/{innovationId}/evaluation-pack")]
-    public static async Task<IResult> Pack(Guid innovationId, IQuerySession session, IOptions<StageThresholds> rules, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Pack(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, TimeProvider clock, CancellationToken ct)
     {
-        var measures = await EvaluationEndpoints.MeasureAsync(session, innovationId, rules.Value, clock, "first_event", ct);
+        var measures = await EvaluationEndpoints.MeasureAsync(session, journeys, innovationId, rules.Value, clock, "first_event", ct);
         if (measures is null)
         {
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));

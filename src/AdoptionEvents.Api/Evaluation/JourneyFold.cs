@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Domino;
 using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
 using JasperFx.Events;
@@ -17,7 +20,7 @@ public sealed record TimeAxes(DateOnly? OccurredBy, DateTimeOffset? RecordedBy)
     /// </summary>
     public bool Includes(IEvent e) =>
         (RecordedBy is null || e.Timestamp <= RecordedBy)
-        && (OccurredBy is null || e.Data is EventCorrected or EventRetracted || (e.Data is JourneyEvent f && f.OccurredAt.Midpoint <= OccurredBy));
+        && (OccurredBy is null || e.Data is EventCorrected or EventRetracted || (e.Data is JourneyEvent f && Midpoints.Of(f.OccurredAt) <= OccurredBy));
 
     /// <summary>The date to judge time-dependent overlays (Stalled) against.</summary>
     public DateOnly Today(DateOnly now) =>
@@ -30,13 +33,22 @@ public sealed class JourneyFold(StageThresholds thresholds)
     private readonly InnovationSummaryProjection _summary = new(thresholds);
     private readonly SiteAdoptionProjection _sites = new();
 
+    // The register's document of each site by site id, so its id (a hash) is computed once per site, not per event.
+    private readonly Dictionary<Guid, SiteAdoption> _bySite = [];
+
+    // Every applied fact in order; the change log needs only the domino events and their causes, so index entries are made on demand.
+    private readonly List<(Guid Id, Guid StreamId, JourneyEvent Fact)> _facts = [];
+    private readonly List<int> _domino = [];
+
     public InnovationSummary? Summary { get; private set; }
 
+    /// <summary>The site register of the journey, by document id (<see cref="SiteAdoption.IdFor"/>).</summary>
     public Dictionary<Guid, SiteAdoption> Sites { get; } = [];
 
-    public List<IndexedEvent> Index { get; } = [];
-
     public Dictionary<Guid, CausalEdge> Links { get; } = [];
+
+    /// <summary>Each funding secured, with the stage the journey had reached just before it.</summary>
+    public List<(FundingSecured Funding, Stage StageBefore)> Funding { get; } = [];
 
     public int Applied { get; private set; }
 
@@ -47,14 +59,30 @@ public sealed class JourneyFold(StageThresholds thresholds)
             return;
         }
 
+        if (fact is FundingSecured funding)
+        {
+            Funding.Add((funding, Summary?.Stage ?? Stage.Need));
+        }
+
         Summary = _summary.Evolve(Summary, e.StreamId, e);
         if (fact is SiteEvent site)
         {
-            var id = SiteAdoption.IdFor(e.StreamId, site.SiteId);
-            Sites[id] = _sites.Evolve(Sites.GetValueOrDefault(id), id, e)!;
+            ref var adoption = ref CollectionsMarshal.GetValueRefOrAddDefault(_bySite, site.SiteId, out var known);
+            var id = known ? adoption!.Id : RegisterId(e.StreamId, site.SiteId);
+            var next = _sites.Evolve(adoption, id, e)!;
+            if (!ReferenceEquals(next, adoption))
+            {
+                adoption = next;
+                Sites[id] = next;
+            }
         }
 
-        Index.Add(IndexedEvent.Of(e.Id, e.StreamId, fact));
+        if (IsDomino(fact))
+        {
+            _domino.Add(_facts.Count);
+        }
+
+        _facts.Add((e.Id, e.StreamId, fact));
         switch (fact)
         {
             case CausalLinkAsserted link:
@@ -68,23 +96,34 @@ public sealed class JourneyFold(StageThresholds thresholds)
         Applied++;
     }
 
+    /// <summary>The index entries of the domino events applied, in stream order.</summary>
+    public List<IndexedEvent> DominoNodes() => [.. _domino.Select(Indexed)];
+
     /// <summary>The domino events of the journey and every event of it they follow from.</summary>
     public List<IndexedEvent> DominoNodesAndCauses()
     {
-        var byId = Index.ToDictionary(i => i.Id);
+        var position = new Dictionary<Guid, int>(_facts.Count);
+        for (var i = 0; i < _facts.Count; i++)
+        {
+            // As ToDictionary did: an id seen twice is an error, not a silent overwrite.
+            position.Add(_facts[i].Id, i);
+        }
+
         var linkedCauses = Links.Values.Where(l => l.WithdrawnAt is null).ToLookup(l => l.Effect, l => l.Cause);
         var found = new Dictionary<Guid, IndexedEvent>();
-        var frontier = new Stack<IndexedEvent>(Index.Where(i => i.Kind is not null));
-        while (frontier.TryPop(out var node))
+        var frontier = new Stack<int>(_domino);
+        while (frontier.TryPop(out var at))
         {
-            if (!found.TryAdd(node.Id, node))
+            var (id, _, fact) = _facts[at];
+            if (found.ContainsKey(id))
             {
                 continue;
             }
 
-            foreach (var cause in node.CausedBy.Concat(linkedCauses[node.Id]))
+            found.Add(id, Indexed(at));
+            foreach (var cause in fact.CausedBy.Concat(linkedCauses[id]))
             {
-                if (byId.TryGetValue(cause, out var c))
+                if (position.TryGetValue(cause, out var c))
                 {
                     frontier.Push(c);
                 }
@@ -94,12 +133,40 @@ public sealed class JourneyFold(StageThresholds thresholds)
         return [.. found.Values];
     }
 
+    // The register's ids are a hash of (journey, site): remembered, so replaying a journey of thousands of sites does not hash them again.
+    private const int RememberedIds = 200_000;
+    private static readonly ConcurrentDictionary<(Guid Journey, Guid Site), Guid> RegisterIds = new();
+
+    private static Guid RegisterId(Guid journey, Guid site)
+    {
+        if (RegisterIds.TryGetValue((journey, site), out var id))
+        {
+            return id;
+        }
+
+        id = SiteAdoption.IdFor(journey, site);
+        if (RegisterIds.Count < RememberedIds)
+        {
+            RegisterIds.TryAdd((journey, site), id);
+        }
+
+        return id;
+    }
+
+    private IndexedEvent Indexed(int at) => IndexedEvent.Of(_facts[at].Id, _facts[at].StreamId, _facts[at].Fact);
+
+    /// <summary>The facts <see cref="IndexedEvent.Of"/> gives a domino kind.</summary>
+    private static bool IsDomino(JourneyEvent fact) => fact is DominoChangeObserved { Kind: not null } or NewNeedRevealed or RoleChanged or PathwayChanged or DerivedInnovationLaunched;
+
     public static JourneyFold Of(IEnumerable<IEvent> events, StageThresholds thresholds, TimeAxes? axes = null)
     {
         var fold = new JourneyFold(thresholds);
-        foreach (var e in events.Where(e => axes is null || axes.Includes(e)))
+        foreach (var e in events)
         {
-            fold.Apply(e);
+            if (axes is null || axes.Includes(e))
+            {
+                fold.Apply(e);
+            }
         }
 
         return fold;

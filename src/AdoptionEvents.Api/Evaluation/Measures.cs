@@ -1,7 +1,6 @@
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Levers;
-using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
@@ -58,9 +57,12 @@ public sealed record MeasureSet(
 /// </summary>
 public static class Measures
 {
-    public static MeasureSet Compute(IReadOnlyList<IEvent> events, StageThresholds t, DateOnly today, string startEvent = "first_event")
+    public static MeasureSet Compute(IReadOnlyList<IEvent> events, StageThresholds t, DateOnly today, string startEvent = "first_event") =>
+        Compute(JourneyFold.Of(events, t), events, t, today, startEvent);
+
+    /// <summary>The measures from a fold of every event of the journey (no time axes), made once by the caller.</summary>
+    public static MeasureSet Compute(JourneyFold fold, IReadOnlyList<IEvent> events, StageThresholds t, DateOnly today, string startEvent = "first_event")
     {
-        var fold = JourneyFold.Of(events, t);
         var s = fold.Summary ?? throw new InvalidOperationException("a journey has at least one event");
         var retracted = Retracted(events);
         var facts = events.Where(e => e.Data is JourneyEvent && !retracted.Contains(e.Id)).Select(e => (Event: e, Fact: (JourneyEvent)e.Data)).ToList();
@@ -75,11 +77,11 @@ public static class Measures
         };
 
         var wentLive = facts.Where(x => x.Fact is ServiceWentLive).Select(x => (Site: ((ServiceWentLive)x.Fact).SiteId, x.Fact.OccurredAt))
-            .GroupBy(x => x.Site).Select(g => g.OrderBy(x => x.OccurredAt.Midpoint).First()).OrderBy(x => x.OccurredAt.Midpoint).ThenBy(x => x.Site).ToList();
+            .GroupBy(x => x.Site).Select(g => g.OrderBy(x => Midpoints.Of(x.OccurredAt)).First()).OrderBy(x => Midpoints.Of(x.OccurredAt)).ThenBy(x => x.Site).ToList();
         var curve = Curve(fold, s);
         return new MeasureSet(
             s.Id, s.Name, start, startEvent, timeTo, curve,
-            [.. wentLive.GroupBy(x => Quarter(x.OccurredAt.Midpoint)).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new QuarterCount(g.Key, g.Count()))],
+            [.. wentLive.GroupBy(x => Quarter(Midpoints.Of(x.OccurredAt))).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new QuarterCount(g.Key, g.Count()))],
             Fit(curve.FromSiteEvents.Count >= curve.FromObservations.Count ? curve.FromSiteEvents : curve.FromObservations),
             Categories(wentLive, s.EligiblePopulation),
             FunnelOf(fold),
@@ -87,10 +89,10 @@ public static class Measures
             new Maintenance(s.EverLive, s.SiteEventLiveCount, s.SitesByState.GetValueOrDefault(SiteState.Discontinued), s.SitesByState.GetValueOrDefault(SiteState.Suspended),
                 s.EverLive == 0 ? null : Math.Round(s.SitesByState.GetValueOrDefault(SiteState.Discontinued) / (decimal)s.EverLive, 4)),
             s.LatestReach(),
-            fold.Index.Where(i => i.Kind is not null).GroupBy(i => i.Kind!).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            fold.DominoNodes().GroupBy(i => i.Kind!).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             s.Barriers.GroupBy(b => b.Theme).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             s.Barriers.GroupBy(b => InnovationSummaryProjection.Key(b.StageWhenEncountered)).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
-            FundingByStage(events, t),
+            FundingByStage(fold),
             Targets(facts, s),
             t);
     }
@@ -100,13 +102,13 @@ public static class Measures
 
     private static PartialDate? StartOf(List<(IEvent Event, JourneyEvent Fact)> facts, InnovationSummary s, string startEvent) => startEvent switch
     {
-        "first_event" => facts.Select(x => x.Fact.OccurredAt).MinBy(d => d.Midpoint),
-        _ when EventCatalogue.Find(startEvent) is { } type => facts.Where(x => x.Fact.GetType() == type.Type).Select(x => x.Fact.OccurredAt).MinBy(d => d.Midpoint),
+        "first_event" => facts.Select(x => x.Fact.OccurredAt).MinBy(Midpoints.Of),
+        _ when EventCatalogue.Find(startEvent) is { } type => facts.Where(x => x.Fact.GetType() == type.Type).Select(x => x.Fact.OccurredAt).MinBy(Midpoints.Of),
         _ => s.KeyDates.GetValueOrDefault(startEvent),
     };
 
     private static PartialDate? SecondLive(List<(IEvent Event, JourneyEvent Fact)> facts) =>
-        facts.Where(x => x.Fact is ServiceWentLive).Select(x => x.Fact.OccurredAt).OrderBy(d => d.Midpoint).Skip(1).FirstOrDefault();
+        facts.Where(x => x.Fact is ServiceWentLive).Select(x => x.Fact.OccurredAt).OrderBy(Midpoints.Of).Skip(1).FirstOrDefault();
 
     private static Lag? Between(PartialDate? start, PartialDate? end) => ChangeLogGraph.LagBetween(start, end);
 
@@ -116,7 +118,7 @@ public static class Measures
     {
         // Cumulative live sites after each dated site transition (live or sustained counts as live).
         var changes = fold.Sites.Values.SelectMany(site => site.Transitions.Select((tr, i) =>
-            (Date: tr.OccurredAt.Midpoint, Delta: (IsLive(tr.State) ? 1 : 0) - (i > 0 && IsLive(site.Transitions[i - 1].State) ? 1 : 0))))
+            (Date: Midpoints.Of(tr.OccurredAt), Delta: (IsLive(tr.State) ? 1 : 0) - (i > 0 && IsLive(site.Transitions[i - 1].State) ? 1 : 0))))
             .Where(c => c.Delta != 0).GroupBy(c => c.Date).OrderBy(g => g.Key).ToList();
         var running = 0;
         var fromSites = changes.Select(g =>
@@ -125,7 +127,7 @@ public static class Measures
             return new CurvePoint(g.Key, running, Share(running, s.EligiblePopulation));
         }).ToList();
         var observed = s.Metrics.GetValueOrDefault("sites_live", []).Where(o => o.Cumulative)
-            .Select(o => new CurvePoint(o.OccurredAt.Midpoint, o.Value, Share(o.Value, s.EligiblePopulation))).ToList();
+            .Select(o => new CurvePoint(Midpoints.Of(o.OccurredAt), o.Value, Share(o.Value, s.EligiblePopulation))).ToList();
         return new AdoptionCurve(fromSites, observed, s.EligiblePopulation);
     }
 
@@ -213,12 +215,22 @@ public static class Measures
     /// <summary>Gaps of at least StallMonths between new live sites (or since the last one, to today) with a barrier open during the gap.</summary>
     private static List<Stall> Stalls(List<(IEvent Event, JourneyEvent Fact)> facts, StageThresholds t, DateOnly today)
     {
-        var barriers = facts.Where(x => x.Fact is BarrierEncountered).Select(x => (Id: x.Event.Id, Code: ((BarrierEncountered)x.Fact).Code, From: x.Fact.OccurredAt.Midpoint,
-            To: facts.Where(r => r.Fact is BarrierResolved br && br.BarrierEventId == x.Event.Id).Select(r => (DateOnly?)r.Fact.OccurredAt.Midpoint).FirstOrDefault())).ToList();
-        var starts = facts.Where(x => x.Fact is ServiceWentLive).Select(x => x.Fact.OccurredAt.Midpoint).Distinct().Order().ToList();
+        // The first resolution of each barrier, in stream order.
+        var resolved = new Dictionary<Guid, DateOnly>();
+        foreach (var (_, fact) in facts)
+        {
+            if (fact is BarrierResolved r)
+            {
+                resolved.TryAdd(r.BarrierEventId, Midpoints.Of(r.OccurredAt));
+            }
+        }
+
+        var barriers = facts.Where(x => x.Fact is BarrierEncountered).Select(x => (Id: x.Event.Id, Code: ((BarrierEncountered)x.Fact).Code, From: Midpoints.Of(x.Fact.OccurredAt),
+            To: resolved.TryGetValue(x.Event.Id, out var to) ? to : (DateOnly?)null)).ToList();
+        var starts = facts.Where(x => x.Fact is ServiceWentLive).Select(x => Midpoints.Of(x.Fact.OccurredAt)).Distinct().Order().ToList();
         if (starts.Count == 0 && facts.Count > 0)
         {
-            starts.Add(facts.Min(x => x.Fact.OccurredAt.Midpoint));
+            starts.Add(facts.Min(x => Midpoints.Of(x.Fact.OccurredAt)));
         }
 
         var stalls = new List<Stall>();
@@ -241,31 +253,23 @@ public static class Measures
         return stalls;
     }
 
-    private static List<FundingLineByStage> FundingByStage(IReadOnlyList<IEvent> events, StageThresholds t)
+    private static List<FundingLineByStage> FundingByStage(JourneyFold fold)
     {
-        var fold = new JourneyFold(t);
-        var lines = new List<FundingLineByStage>();
-        foreach (var e in events)
-        {
-            var stage = fold.Summary?.Stage ?? Stage.Need;
-            if (e.Data is FundingSecured f)
-            {
-                lines.Add(new FundingLineByStage(f.Purpose, InnovationSummaryProjection.Key(stage), f.Amount?.Currency ?? "GBP", f.Amount?.Amount ?? 0));
-            }
-
-            fold.Apply(e);
-        }
-
+        var lines = fold.Funding.Select(x => new FundingLineByStage(x.Funding.Purpose, InnovationSummaryProjection.Key(x.StageBefore), x.Funding.Amount?.Currency ?? "GBP", x.Funding.Amount?.Amount ?? 0));
         return [.. lines.GroupBy(l => (l.Purpose, l.Stage, l.Currency)).Select(g => g.First() with { Amount = g.Sum(l => l.Amount) })];
     }
 
-    private static List<TargetOutcome> Targets(List<(IEvent Event, JourneyEvent Fact)> facts, InnovationSummary s) =>
-        [.. facts.Where(x => x.Fact is TargetSet).Select(x =>
+    private static List<TargetOutcome> Targets(List<(IEvent Event, JourneyEvent Fact)> facts, InnovationSummary s)
+    {
+        var met = facts.Select(f => f.Fact).OfType<TargetMet>().Select(m => m.TargetEventId).ToHashSet();
+        var missed = facts.Select(f => f.Fact).OfType<TargetMissed>().Select(m => m.TargetEventId).ToHashSet();
+        var reach = s.LatestReach();
+        return [.. facts.Where(x => x.Fact is TargetSet).Select(x =>
         {
             var target = (TargetSet)x.Fact;
-            var status = facts.Any(f => f.Fact is TargetMet m && m.TargetEventId == x.Event.Id) ? "met"
-                : facts.Any(f => f.Fact is TargetMissed m && m.TargetEventId == x.Event.Id) ? "missed" : "open";
-            var latest = target.Metric is { } metric && s.LatestReach().TryGetValue(metric, out var o) ? o.Value : (decimal?)null;
+            var status = met.Contains(x.Event.Id) ? "met" : missed.Contains(x.Event.Id) ? "missed" : "open";
+            var latest = target.Metric is { } metric && reach.TryGetValue(metric, out var o) ? o.Value : (decimal?)null;
             return new TargetOutcome(x.Event.Id, target.Target, target.Metric, target.Value, target.Due, status, latest);
         })];
+    }
 }

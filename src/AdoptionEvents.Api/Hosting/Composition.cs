@@ -46,6 +46,7 @@ public static class Composition
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer(OpenApiBearer.DeclareAsync));
         builder.Services.AddWolverineHttp();
         Importing.Configuration.AddImporting(builder);
+        Evaluation.Configuration.AddEvaluation(builder);
         return builder;
     }
 

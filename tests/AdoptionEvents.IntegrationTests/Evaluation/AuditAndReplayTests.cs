@@ -8,6 +8,8 @@ using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AdoptionEvents.IntegrationTests.Evaluation;
@@ -166,5 +168,80 @@ public class AuditAndReplayTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var asOf = await GetAsync<AsOfView>($"/api/innovations/{start.InnovationId}/as-of?occurredBy=2010-06-01");
         asOf.Summary!.ObservedLiveSites.ShouldBe(12);
+    }
+
+    [Fact]
+    public async Task Answers_from_the_events_kept_between_requests_equal_a_fold_of_the_stream_read_afresh_before_and_after_more_is_recorded()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("Kept A");
+        var other = await client.RegisterOrganisationAsync("Kept B");
+        var ids = new Dictionary<string, Guid>();
+        var innovation = Guid.Empty;
+        DateTimeOffset? midway = null;
+
+        // The sample journey uses every event type: late-recorded facts (occurred long before the ones recorded
+        // before them), a correction, a retraction, causal links asserted and withdrawn. It is checked part-way,
+        // so the copy kept by the first requests is extended by the later ones.
+        var steps = AdoptionEvents.Tests.SampleJourney.Steps(site, other);
+        foreach (var (label, build) in steps)
+        {
+            var fact = build(l => ids[l]);
+            var recorded = innovation == Guid.Empty ? await client.StartAsync(fact) : await client.RecordAsync(innovation, fact);
+            innovation = recorded.InnovationId;
+            ids[label] = recorded.Events.Single().Id;
+            if (label is "live" or "retired")
+            {
+                midway ??= (await client.HistoryAsync(innovation)).Events[^1].RecordedAt;
+                await SameAnswersAsync(innovation, midway.Value);
+            }
+        }
+    }
+
+    private async Task SameAnswersAsync(Guid innovation, DateTimeOffset midway)
+    {
+        var rules = api.Host.Services.GetRequiredService<IOptions<StageThresholds>>().Value;
+        var http = new JsonSerializerOptions();
+        AdoptionEvents.Hosting.Json.ConfigureHttp(http);
+        IReadOnlyList<JasperFx.Events.IEvent> stream;
+        await using (var session = api.Store.QuerySession())
+        {
+            stream = await session.Events.FetchStreamAsync(innovation, token: Ct);
+            var kept = await api.Host.Services.GetRequiredService<JourneyEvents>().ReadAsync(session, innovation, Ct);
+            kept.Select(e => (e.Id, e.Version, e.Sequence, e.Timestamp, e.EventTypeName, e.UserName, e.StreamId, JsonSerializer.Serialize(e.Data, e.Data.GetType(), http)))
+                .ShouldBe(stream.Select(e => (e.Id, e.Version, e.Sequence, e.Timestamp, e.EventTypeName, e.UserName, e.StreamId, JsonSerializer.Serialize(e.Data, e.Data.GetType(), http))));
+        }
+
+        var asOf = Uri.EscapeDataString(midway.ToString("O"));
+        foreach (var (occurredBy, recordedBy, query) in new (DateOnly?, DateTimeOffset?, string)[]
+        {
+            (null, null, ""), (new DateOnly(2013, 6, 30), null, "occurredBy=2013-06-30"), (new DateOnly(2019, 12, 31), null, "occurredBy=2019-12-31"),
+            (null, midway, $"recordedBy={asOf}"), (new DateOnly(2010, 1, 1), midway, $"occurredBy=2010-01-01&recordedBy={asOf}"),
+        })
+        {
+            var before = DateOnly.FromDateTime(DateTime.UtcNow);
+            var answer = await TextAsync($"/api/innovations/{innovation}/as-of?{query}");
+            var after = DateOnly.FromDateTime(DateTime.UtcNow);
+            answer.ShouldBeOneOf(
+                JsonSerializer.Serialize(AsOfEndpoints.View(innovation, stream, rules, occurredBy, recordedBy, before), http),
+                JsonSerializer.Serialize(AsOfEndpoints.View(innovation, stream, rules, occurredBy, recordedBy, after), http));
+        }
+
+        (await TextAsync($"/api/innovations/{innovation}/replay?fromVersion=2&limit=1000"))
+            .ShouldBe(JsonSerializer.Serialize(AsOfEndpoints.ReplayOf(innovation, stream, rules, 2, 1000), http));
+
+        var dayBefore = DateOnly.FromDateTime(DateTime.UtcNow);
+        var measures = JsonDocument.Parse(await TextAsync($"/api/innovations/{innovation}/measures")).RootElement.GetProperty("measures").GetRawText();
+        var dayAfter = DateOnly.FromDateTime(DateTime.UtcNow);
+        measures.ShouldBeOneOf(
+            JsonSerializer.Serialize(Measures.Compute(stream, rules, dayBefore), http),
+            JsonSerializer.Serialize(Measures.Compute(stream, rules, dayAfter), http));
+    }
+
+    private async Task<string> TextAsync(string url)
+    {
+        var response = await api.Client.Http.GetAsync(url, Ct);
+        await ApiClient.ExpectAsync(response, HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync(Ct);
     }
 }

@@ -29,21 +29,27 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : Si
         var s = snapshot ?? new InnovationSummary { Id = id };
         Apply(s, fact, e.Id, thresholds);
         var reached = StageRules.StageOf(s, thresholds);
-        if (!s.KeyDates.ContainsKey(Key(reached)))
+        s.KeyDates.TryAdd(Key(reached), fact.OccurredAt);
+        s.Stage = reached;
+
+        // A new list only when the overlays change: most events leave them as they were.
+        if (!StageRules.HasStandingOverlays(s))
         {
-            s.KeyDates[Key(reached)] = fact.OccurredAt;
+            s.Overlays = StageRules.StandingOverlays(s);
         }
 
-        s.Stage = reached;
-        s.Overlays = StageRules.StandingOverlays(s);
         s.EventCount++;
         s.LastEvent = new LastEvent(e.Id, e.EventTypeName, fact.OccurredAt, e.Timestamp, e.Version);
-        var when = fact.OccurredAt.Midpoint;
+        var when = Midpoints.Of(fact.OccurredAt);
         s.FirstRecorded = s.FirstRecorded is { } first && first <= when ? first : when;
         return s;
     }
 
-    public static string Key(Stage stage) => stage switch
+    private static readonly string[] Keys = [.. Enum.GetValues<Stage>().Select(KeyOf)];
+
+    public static string Key(Stage stage) => (uint)stage < (uint)Keys.Length ? Keys[(int)stage] : KeyOf(stage);
+
+    private static string KeyOf(Stage stage) => stage switch
     {
         Stage.EmbeddedAtOrigin => "embedded_at_origin",
         Stage.EarlySpread => "early_spread",
@@ -134,7 +140,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : Si
     private static void ApplySite(InnovationSummary s, SiteEvent e)
     {
         var before = s.Sites.TryGetValue(e.SiteId, out var b) ? b : (SiteState?)null;
-        if (SiteTransitions.Next(before, e) is not ({ } after, null) || after == before)
+        if (SiteSteps.After(before, e) is not { } after || after == before)
         {
             if (e is CommissioningSecured)
             {
@@ -170,7 +176,8 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : Si
         if (e is ServiceWentLive)
         {
             s.EverLive++;
-            s.LastNewLiveSite = s.LastNewLiveSite is { } last && last >= e.OccurredAt.Midpoint ? last : e.OccurredAt.Midpoint;
+            var wentLive = Midpoints.Of(e.OccurredAt);
+            s.LastNewLiveSite = s.LastNewLiveSite is { } last && last >= wentLive ? last : wentLive;
             First(s, outsideOrigin && s.OriginOrganisationId is not null ? "first_adoption_outside_origin" : "first_live", e);
         }
     }
@@ -201,7 +208,8 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : Si
         }
 
         // Ordered by when the value held (occurredAt), not when it was recorded: a late report of an old figure stays in the past.
-        var at = list.FindLastIndex(x => x.OccurredAt.Midpoint <= o.OccurredAt.Midpoint) + 1;
+        var held = Midpoints.Of(o.OccurredAt);
+        var at = list.FindLastIndex(x => Midpoints.Of(x.OccurredAt) <= held) + 1;
         list.Insert(at, o);
         RefreshObservedLive(s);
     }

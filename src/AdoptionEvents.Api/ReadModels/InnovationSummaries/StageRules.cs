@@ -91,33 +91,49 @@ public static class StageRules
     public static List<Overlay> StandingOverlays(InnovationSummary s)
     {
         var overlays = new List<Overlay>();
-        if (s.Decisions > 0 && s.Decisions == s.Declines && s.EverLive == 0)
+        foreach (var overlay in StandingOrder)
         {
-            overlays.Add(Overlay.Declined);
-        }
-
-        if (s.EverLive > 0 && s.LiveSiteCount == 0)
-        {
-            overlays.Add(Overlay.Abandoned);
-        }
-
-        if (s.Superseded)
-        {
-            overlays.Add(Overlay.Superseded);
-        }
-
-        if (s.Transferred)
-        {
-            overlays.Add(Overlay.Transferred);
-        }
-
-        if (s.Retired)
-        {
-            overlays.Add(Overlay.Retired);
+            if (Stands(s, overlay))
+            {
+                overlays.Add(overlay);
+            }
         }
 
         return overlays;
     }
+
+    /// <summary>Whether the summary's overlays are already exactly <see cref="StandingOverlays"/> (same overlays, same order), without building the list.</summary>
+    public static bool HasStandingOverlays(InnovationSummary s)
+    {
+        var current = s.Overlays;
+        if (current is null)
+        {
+            return false;
+        }
+
+        var i = 0;
+        foreach (var overlay in StandingOrder)
+        {
+            if (Stands(s, overlay) && (i >= current.Count || current[i++] != overlay))
+            {
+                return false;
+            }
+        }
+
+        return i == current.Count;
+    }
+
+    private static readonly Overlay[] StandingOrder = [Overlay.Declined, Overlay.Abandoned, Overlay.Superseded, Overlay.Transferred, Overlay.Retired];
+
+    private static bool Stands(InnovationSummary s, Overlay overlay) => overlay switch
+    {
+        Overlay.Declined => s.Decisions > 0 && s.Decisions == s.Declines && s.EverLive == 0,
+        Overlay.Abandoned => s.EverLive > 0 && s.LiveSiteCount == 0,
+        Overlay.Superseded => s.Superseded,
+        Overlay.Transferred => s.Transferred,
+        Overlay.Retired => s.Retired,
+        _ => false,
+    };
 
     /// <summary>No new live site for StallMonths while an open barrier stands.</summary>
     public static bool IsStalled(InnovationSummary s, DateOnly today, StageThresholds t) =>

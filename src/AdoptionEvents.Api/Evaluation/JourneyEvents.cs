@@ -1,0 +1,211 @@
+using System.Data.Common;
+using AdoptionEvents.Journeys;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AdoptionEvents.Evaluation;
+
+/// <summary>
+/// The events of a journey for folding (as-of, replay, measures), kept in memory between requests.
+/// A committed event never changes and a stream only grows, so each request asks the database one
+/// round trip: the stream's version, and the events appended since the copy was taken (usually none).
+/// A long journey is therefore read from PostgreSQL once, not on every request, which is where the
+/// time of an as-of view of a long journey went. The copy is checked against the stream's creation
+/// time, compaction and version, so a stream deleted and started again, or compacted, is read afresh.
+/// <para>
+/// Events are read with the columns folding uses (id, version, sequence, recorded time, type, user,
+/// data) and deserialised by the store's serializer into the catalogue's types, as
+/// <c>FetchStreamAsync</c> does; they carry no headers, correlation or causation ids. At most
+/// <c>Evaluation:CachedEvents</c> events are kept, least recently used journeys dropped first; 0 keeps none.
+/// </para>
+/// </summary>
+public sealed class JourneyEvents(int capacity)
+{
+    public const int DefaultCapacity = 200_000;
+
+    private sealed record Copy(DateTimeOffset Created, long Compacted, long Version, IEvent[] Events)
+    {
+        public long LastUsed { get; set; }
+    }
+
+    private readonly Dictionary<Guid, Copy> _copies = [];
+    private readonly Lock _lock = new();
+    private long _clock;
+    private long _held;
+
+    /// <summary>Events currently kept, over every journey.</summary>
+    public long EventsHeld
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _held;
+            }
+        }
+    }
+
+    /// <summary>The journey's events in stream order; empty when there is no such stream.</summary>
+    public async Task<IReadOnlyList<IEvent>> ReadAsync(IQuerySession session, Guid streamId, CancellationToken ct)
+    {
+        Copy? copy;
+        lock (_lock)
+        {
+            copy = _copies.GetValueOrDefault(streamId);
+        }
+
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        await using var command = new NpgsqlCommand(
+            $"select version, created, is_archived, compacted_version from {schema}.mt_streams where id = @id;" +
+            $"select seq_id, id, version, timestamp, type, user_name, data from {schema}.mt_events where stream_id = @id and version > @after order by version")
+        {
+            Parameters =
+            {
+                new NpgsqlParameter("id", NpgsqlDbType.Uuid) { Value = streamId },
+                new NpgsqlParameter("after", NpgsqlDbType.Bigint) { Value = copy?.Version ?? 0L },
+            },
+        };
+
+        long version;
+        DateTimeOffset created;
+        long compacted;
+        var appended = new List<IEvent>();
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+        {
+            if (!await reader.ReadAsync(ct))
+            {
+                Forget(streamId);
+                return [];
+            }
+
+            version = reader.IsDBNull(0) ? 0 : reader.GetInt64(0);
+            created = reader.GetFieldValue<DateTimeOffset>(1);
+            compacted = reader.IsDBNull(3) ? 0 : reader.GetInt64(3);
+            if (!reader.IsDBNull(2) && reader.GetBoolean(2))
+            {
+                // An archived stream is rare and read as Marten reads it, never kept.
+                Forget(streamId);
+                await reader.DisposeAsync();
+                return await session.Events.FetchStreamAsync(streamId, token: ct);
+            }
+
+            await reader.NextResultAsync(ct);
+            var serializer = session.DocumentStore.Options.Serializer();
+            while (await reader.ReadAsync(ct))
+            {
+                if (Read(reader, serializer, streamId) is not { } e)
+                {
+                    // A type outside the catalogue: let Marten read the stream.
+                    Forget(streamId);
+                    await reader.DisposeAsync();
+                    return await session.Events.FetchStreamAsync(streamId, token: ct);
+                }
+
+                appended.Add(e);
+            }
+        }
+
+        IEvent[] events;
+        if (copy is not null && copy.Created == created && copy.Compacted == compacted && copy.Version <= version && Follows(copy, appended))
+        {
+            events = appended.Count == 0 ? copy.Events : [.. copy.Events, .. appended];
+        }
+        else if (copy is null)
+        {
+            events = [.. appended];
+        }
+        else
+        {
+            // The stream is not the one the copy was taken from: read it whole.
+            Forget(streamId);
+            return await ReadAsync(session, streamId, ct);
+        }
+
+        Keep(streamId, new Copy(created, compacted, events.Length == 0 ? 0 : events[^1].Version, events));
+        return events;
+    }
+
+    private static bool Follows(Copy copy, List<IEvent> appended)
+    {
+        var expected = copy.Version + 1;
+        foreach (var e in appended)
+        {
+            if (e.Version != expected++)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static IEvent? Read(DbDataReader reader, ISerializer serializer, Guid streamId)
+    {
+        var type = reader.GetString(4);
+        if (EventCatalogue.Find(type) is not { } entry)
+        {
+            return null;
+        }
+
+        var e = EventFactory.For(entry.Type)(serializer.FromJson(entry.Type, reader, 6));
+        e.Sequence = reader.GetInt64(0);
+        e.Id = reader.GetGuid(1);
+        e.Version = reader.GetInt64(2);
+        e.Timestamp = reader.GetFieldValue<DateTimeOffset>(3);
+        e.EventTypeName = type;
+        e.UserName = reader.IsDBNull(5) ? null : reader.GetString(5);
+        e.StreamId = streamId;
+        return e;
+    }
+
+    private void Keep(Guid streamId, Copy copy)
+    {
+        lock (_lock)
+        {
+            copy.LastUsed = ++_clock;
+            if (_copies.Remove(streamId, out var old))
+            {
+                _held -= old.Events.Length;
+            }
+
+            if (copy.Events.Length > capacity)
+            {
+                return;
+            }
+
+            _copies[streamId] = copy;
+            _held += copy.Events.Length;
+            while (_held > capacity)
+            {
+                var (id, oldest) = _copies.MinBy(c => c.Value.LastUsed);
+                _copies.Remove(id);
+                _held -= oldest.Events.Length;
+            }
+        }
+    }
+
+    private void Forget(Guid streamId)
+    {
+        lock (_lock)
+        {
+            if (_copies.Remove(streamId, out var old))
+            {
+                _held -= old.Events.Length;
+            }
+        }
+    }
+
+    /// <summary>Marten's event wrapper for a type known only at run time, made without reflection per event.</summary>
+    private static class EventFactory
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Func<object, IEvent>> Factories = new();
+
+        public static Func<object, IEvent> For(Type type) => Factories.GetOrAdd(type, t =>
+            typeof(EventFactory).GetMethod(nameof(Create), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                .MakeGenericMethod(t).CreateDelegate<Func<object, IEvent>>());
+
+        private static Event<T> Create<T>(object data) where T : notnull => new((T)data);
+    }
+}
