@@ -26,8 +26,8 @@ public static class Composition
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.AddTelemetry();
         builder.AddSecurity();
-        var stages = builder.Configuration.GetSection("Stages").Get<StageThresholds>() ?? new StageThresholds();
-        builder.Services.Configure<StageThresholds>(builder.Configuration.GetSection("Stages"));
+        var stages = StageThresholds.From(builder.Configuration.GetSection("Stages"));
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(stages));
         builder.AddEventStore(
             Journeys.Configuration.ConfigureJourneys,
             Organisations.Configuration.ConfigureOrganisations,

@@ -22,30 +22,41 @@ public enum SiteState
 /// </summary>
 public static class SiteTransitions
 {
-    private static readonly SiteState[] LiveStates = [SiteState.Live, SiteState.Sustained, SiteState.Suspended];
-    private static readonly SiteState[] Committed = [SiteState.Adopting, SiteState.Implementing, SiteState.Live, SiteState.Sustained, SiteState.Suspended];
+    // The "from" sets, made once: Next runs for every site event of every command, fold and projection.
+    private static readonly SiteState?[] New = [null];
+    private static readonly SiteState?[] BeforeConsidering = [null, SiteState.Aware, SiteState.Deferred, SiteState.Declined];
+    private static readonly SiteState?[] BeforeDecision = [null, SiteState.Aware, SiteState.Considering, SiteState.Deferred, SiteState.Declined];
+    private static readonly SiteState?[] Adopting = [SiteState.Adopting];
+    private static readonly SiteState?[] BeforeLive = [SiteState.Adopting, SiteState.Implementing];
+    private static readonly SiteState?[] Live = [SiteState.Live];
+    private static readonly SiteState?[] LiveOrSustained = [SiteState.Live, SiteState.Sustained];
+    private static readonly SiteState?[] Suspended = [SiteState.Suspended];
+    private static readonly SiteState?[] LiveStates = [SiteState.Live, SiteState.Sustained, SiteState.Suspended];
+    private static readonly SiteState?[] Committed = [SiteState.Adopting, SiteState.Implementing, SiteState.Live, SiteState.Sustained, SiteState.Suspended];
+    private static readonly SiteState?[] CommissioningFrom = [null, .. Committed, SiteState.Considering, SiteState.Aware];
+    private static readonly SiteState?[] SharingFrom = [.. Committed, SiteState.Discontinued];
 
     /// <summary>The states an event may follow (null: the site may be new to the journey) and the state it leads to (null: unchanged).</summary>
     public static (SiteState?[] From, SiteState? To) Rule(SiteEvent e) => e switch
     {
-        AdopterAware => ([null], SiteState.Aware),
-        AdoptionConsidered => ([null, SiteState.Aware, SiteState.Deferred, SiteState.Declined], SiteState.Considering),
-        AdoptionDecided d => ([null, SiteState.Aware, SiteState.Considering, SiteState.Deferred, SiteState.Declined], d.Outcome switch
+        AdopterAware => (New, SiteState.Aware),
+        AdoptionConsidered => (BeforeConsidering, SiteState.Considering),
+        AdoptionDecided d => (BeforeDecision, d.Outcome switch
         {
             AdoptionOutcome.Adopt => SiteState.Adopting,
             AdoptionOutcome.Decline => SiteState.Declined,
             _ => SiteState.Deferred,
         }),
-        ImplementationStarted => ([SiteState.Adopting], SiteState.Implementing),
-        ServiceWentLive => ([SiteState.Adopting, SiteState.Implementing], SiteState.Live),
-        SustainmentConfirmed => ([SiteState.Live], SiteState.Sustained),
-        AdoptionSuspended => ([SiteState.Live, SiteState.Sustained], SiteState.Suspended),
-        AdoptionResumed => ([SiteState.Suspended], SiteState.Live),
-        AdoptionDiscontinued => ([.. LiveStates.Cast<SiteState?>()], SiteState.Discontinued),
-        UsageDropped => ([SiteState.Live, SiteState.Sustained], null),
-        AdaptationMade or StaffTrained => ([.. Committed.Cast<SiteState?>()], null),
-        CommissioningSecured => ([null, .. Committed.Cast<SiteState?>(), SiteState.Considering, SiteState.Aware], null),
-        KnowledgeShared => ([.. Committed.Cast<SiteState?>(), SiteState.Discontinued], null),
+        ImplementationStarted => (Adopting, SiteState.Implementing),
+        ServiceWentLive => (BeforeLive, SiteState.Live),
+        SustainmentConfirmed => (Live, SiteState.Sustained),
+        AdoptionSuspended => (LiveOrSustained, SiteState.Suspended),
+        AdoptionResumed => (Suspended, SiteState.Live),
+        AdoptionDiscontinued => (LiveStates, SiteState.Discontinued),
+        UsageDropped => (LiveOrSustained, null),
+        AdaptationMade or StaffTrained => (Committed, null),
+        CommissioningSecured => (CommissioningFrom, null),
+        KnowledgeShared => (SharingFrom, null),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not a site milestone"),
     };
 
@@ -53,7 +64,7 @@ public static class SiteTransitions
     public static (SiteState? Next, string? Refusal) Next(SiteState? current, SiteEvent e)
     {
         var (from, to) = Rule(e);
-        if (!from.Contains(current))
+        if (Array.IndexOf(from, current) < 0)
         {
             var name = EventCatalogue.NameOf(e.GetType());
             var allowed = string.Join(", ", from.Select(s => s?.ToString().ToLowerInvariant() ?? "not yet known"));

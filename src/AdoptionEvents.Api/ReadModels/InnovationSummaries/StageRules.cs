@@ -41,6 +41,16 @@ public sealed record StageThresholds
 
     /// <summary>National levers that mandate use, and so make an innovation Widespread on their own.</summary>
     public IReadOnlyList<string> MandatingLevers { get; init; } = ["mandate", "medtech_funding_mandate", "safety_alert"];
+
+    /// <summary>
+    /// The thresholds configured in the section, defaults for the rest. A configured lever list replaces the
+    /// default one: the configuration binder would add its items to the defaults instead.
+    /// </summary>
+    public static StageThresholds From(IConfigurationSection section)
+    {
+        var bound = section.Get<StageThresholds>() ?? new StageThresholds();
+        return section.GetSection(nameof(MandatingLevers)).Get<string[]>() is { } levers ? bound with { MandatingLevers = levers } : bound;
+    }
 }
 
 /// <summary>
