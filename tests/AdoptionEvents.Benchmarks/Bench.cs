@@ -424,7 +424,7 @@ public static class Bench
                 + (underLoad.Count > 0 ? $"; under c's load p50 {figures["underLoadP50Ms"]:F0} ms, p99 {figures["underLoadP99Ms"]:F0} ms over {loaded.Count:N0}" + (missingUnderLoad > 0 ? $" ({missingUnderLoad} missing)" : "") : ""),
             Figures = figures,
             Target = "p99 ≤ 500 ms", Pass = missing == 0 && paced.Count > 0 && p99 <= 500,
-            Method = $"a consumer (RabbitMQ.Client, a queue bound with '#' to the topic exchange) stamps each CloudEvent on arrival; after c, {count} staff_trained commands one at a time, {interval.TotalMilliseconds:F0} ms apart; lag = arrival − the CloudEvent's time (the event's timestamp recorded by PostgreSQL at append; same machine clock), also shown from the HTTP 200; the same lag is reported for every command of c (under load). The API runs with Integration:WakeDaemonOnAppend on.",
+            Method = $"a consumer (RabbitMQ.Client, a queue bound with '#' to the topic exchange) stamps each CloudEvent on arrival; after c and once the relay has passed on c's backlog (every shard at the last event), {count} staff_trained commands one at a time, {interval.TotalMilliseconds:F0} ms apart; lag = arrival − the CloudEvent's time (the event's timestamp recorded by PostgreSQL at append; same machine clock), also shown from the HTTP 200; the same lag is reported for every command of c (under load). The API runs with Integration:WakeDaemonOnAppend on.",
         };
     }
 

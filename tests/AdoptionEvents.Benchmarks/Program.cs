@@ -204,6 +204,17 @@ public static class LoadHarness
                     }
                     else
                     {
+                        // The paced figure is the lag of a quiet system: the relay first passes on c's backlog (its lag under load is reported apart).
+                        var drain = Stopwatch.StartNew();
+                        if (await Bench.ShardsBehindAsync(database.ConnectionString, Schema, TimeSpan.FromMinutes(2), ct) is { } behind)
+                        {
+                            notes.Add($"Shards still behind 2 minutes after c, before f's paced commands: {behind}.");
+                        }
+                        else if (options.Runs("c"))
+                        {
+                            notes.Add($"After c, the relay and projections took {drain.Elapsed.TotalSeconds:F1} s to pass on c's backlog before f's paced commands.");
+                        }
+
                         Console.WriteLine($"f. lag of {options.LagCommands} paced commands to the RabbitMQ consumer");
                         var f = await Bench.LagAsync(client, consumer, journey.InnovationId, sites, options.LagCommands, options.LagInterval, commits, ct);
                         results.Add(f);
