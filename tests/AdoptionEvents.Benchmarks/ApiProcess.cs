@@ -20,7 +20,8 @@ public sealed record ApiSettings(string Dll, string ConnectionString, string Sch
         ["RateLimiting__PermitLimit"] = "100000000",
         ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         ["ASPNETCORE_ENVIRONMENT"] = "Development",
-        ["Integration__WakeDaemonOnAppend"] = "true",
+        // On unless the caller's environment says otherwise (to compare the daemon polling with being woken per commit).
+        ["Integration__WakeDaemonOnAppend"] = System.Environment.GetEnvironmentVariable("Integration__WakeDaemonOnAppend") ?? "true",
         ["Integration__RabbitMq__Uri"] = RabbitMqUri ?? "",
         ["Integration__RabbitMq__Exchange"] = Exchange,
         ["Logging__LogLevel__Default"] = "Warning",

@@ -31,6 +31,7 @@ public static class EventStore
     {
         var settings = builder.Configuration.ReadDatabaseSettings();
         var distribution = builder.Configuration.GetValue("Projections:Daemon", DaemonDistribution.Solo);
+        var polling = builder.Configuration.GetValue<int?>("Projections:PollingMilliseconds");
         builder.Services.AddProvisionedDatabase(builder.Configuration, builder.Environment);
 
         var marten = builder.Services.AddMarten(sp =>
@@ -44,6 +45,12 @@ public static class EventStore
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.Configure);
+                if (polling is > 0)
+                {
+                    // How often the daemon looks for new events (busy or quiet): each look hands every projection a page.
+                    options.Projections.FastPollingTime = options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(polling.Value);
+                }
+
                 options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
                 options.OpenTelemetry.TrackEventCounters();
                 foreach (var module in modules)

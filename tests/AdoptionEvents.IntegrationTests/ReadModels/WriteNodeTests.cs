@@ -11,7 +11,7 @@ namespace AdoptionEvents.IntegrationTests.ReadModels;
 /// <summary>A node that takes commands while other nodes build the read models.</summary>
 public sealed class WriteNodeFixture(TestDatabase database) : ApiFixture(database)
 {
-    protected override IEnumerable<(string Key, string Value)> Settings => [("Projections:Daemon", "None")];
+    protected override IEnumerable<(string Key, string Value)> Settings => [("Projections:Daemon", "None"), ("Projections:PollingMilliseconds", "150")];
 }
 
 public class WriteNodeTests(WriteNodeFixture api) : IClassFixture<WriteNodeFixture>
@@ -31,5 +31,12 @@ public class WriteNodeTests(WriteNodeFixture api) : IClassFixture<WriteNodeFixtu
         var ready = await api.Client.Http.GetFromJsonAsync<JsonElement>("/health/ready", Ct);
         var daemon = ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "projection-daemon");
         daemon.GetProperty("description").GetString()!.ShouldStartWith("this node runs no projections");
+    }
+
+    [Fact]
+    public void The_polling_interval_setting_reaches_the_daemon_for_busy_and_quiet_times()
+    {
+        var projections = ((Marten.StoreOptions)api.Store.Options).Projections;
+        (projections.FastPollingTime, projections.SlowPollingTime).ShouldBe((TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(150)));
     }
 }
