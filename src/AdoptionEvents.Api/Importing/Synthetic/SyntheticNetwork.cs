@@ -1,4 +1,3 @@
-using System.Globalization;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Domino;
@@ -9,6 +8,8 @@ using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
+
+using static AdoptionEvents.Importing.Synthetic.SyntheticValues;
 
 namespace AdoptionEvents.Importing.Synthetic;
 
@@ -430,15 +431,5 @@ public static class SyntheticNetwork
             return id;
         }
 
-        private static PartialDate Year(double at) => new() { Value = ((int)Math.Floor(at)).ToString(CultureInfo.InvariantCulture), Precision = DatePrecision.Year };
-
-        private static PartialDate Month(double at)
-        {
-            var year = (int)Math.Floor(at);
-            var month = Math.Clamp((int)Math.Floor((at - year) * 12) + 1, 1, 12);
-            return new PartialDate { Value = $"{year:D4}-{month:D2}", Precision = DatePrecision.Month };
-        }
-
-        private static Money Gbp(decimal amount) => new() { Amount = amount, Currency = "GBP" };
     }
 }
