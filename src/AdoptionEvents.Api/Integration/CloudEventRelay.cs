@@ -24,40 +24,35 @@ public sealed partial class CloudEventRelay(IntegrationSettings settings, EventS
 
     public override async Task ProcessEventsAsync(EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken cancellationToken)
     {
-        if (publisher.Enabled)
+        if (publisher.Enabled && page.Events.Select(e => CloudEvents.From(e, settings.Source)).OfType<CloudEvent>().ToList() is { Count: > 0 } cloudEvents)
         {
-            foreach (var e in page.Events)
-            {
-                if (CloudEvents.From(e, settings.Source) is { } cloudEvent)
-                {
-                    await PublishUntilConfirmedAsync(cloudEvent, cancellationToken);
-                }
-            }
+            await PublishUntilConfirmedAsync(cloudEvents, cancellationToken);
         }
 
         signal.Pulse();
     }
 
-    private async Task PublishUntilConfirmedAsync(CloudEvent cloudEvent, CancellationToken ct)
+    /// <summary>After any failure the whole page again, in page order: an event may reach the broker twice (at least once; its CloudEvent id names duplicates).</summary>
+    private async Task PublishUntilConfirmedAsync(List<CloudEvent> cloudEvents, CancellationToken ct)
     {
         var wait = settings.RabbitMq.RetryBackoff;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await publisher.PublishAsync(cloudEvent, ct);
+                await publisher.PublishAsync(cloudEvents, ct);
                 return;
             }
             catch (Exception e) when (e is RabbitMQClientException or IOException or TimeoutException or System.Net.Sockets.SocketException
                                       || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                LogBrokerAway(logger, cloudEvent.Sequence, attempt, wait, e);
+                LogBrokerAway(logger, cloudEvents[0].Sequence, cloudEvents.Count, attempt, wait, e);
                 await Task.Delay(wait, clock, ct);
                 wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, settings.RabbitMq.MaxRetryBackoff.Ticks));
             }
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "RabbitMQ did not confirm event {Sequence} (attempt {Attempt}); the relay holds its position and retries in {Wait}")]
-    private static partial void LogBrokerAway(ILogger logger, long sequence, int attempt, TimeSpan wait, Exception e);
+    [LoggerMessage(LogLevel.Warning, "RabbitMQ did not confirm the page of {Count} events from {Sequence} (attempt {Attempt}); the relay holds its position and retries in {Wait}")]
+    private static partial void LogBrokerAway(ILogger logger, long sequence, int count, int attempt, TimeSpan wait, Exception e);
 }
