@@ -86,6 +86,15 @@ public sealed class ApiClient(HttpClient http)
         return (await response.Content.ReadFromJsonAsync<JourneyHistoryPage>(JsonOptions, TestContext.Current.CancellationToken))!;
     }
 
+    /// <summary>GET /health/ready (which must answer 200) and, from it, the projection daemon's check.</summary>
+    public async Task<(JsonElement Ready, JsonElement Daemon)> ReadinessAsync()
+    {
+        var response = await http.GetAsync("/health/ready", TestContext.Current.CancellationToken);
+        await ExpectAsync(response, HttpStatusCode.OK);
+        var ready = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        return (ready, ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "projection-daemon"));
+    }
+
     /// <summary>Asserts the status and returns the ProblemDetails body as JSON.</summary>
     public static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {

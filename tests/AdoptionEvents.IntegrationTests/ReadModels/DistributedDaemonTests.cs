@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Origin;
@@ -30,8 +29,7 @@ public class DistributedDaemonTests(DistributedFixture api) : IClassFixture<Dist
 
         var view = await api.Client.Http.GetFromJsonAsync<InnovationView>($"/api/innovations/{start.InnovationId}", ApiClient.JsonOptions, Ct);
         view!.Summary.Stage.ShouldBe(Stage.Conceived);
-        var ready = await api.Client.Http.GetFromJsonAsync<JsonElement>("/health/ready", Ct);
-        var daemon = ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "projection-daemon");
+        var (_, daemon) = await api.Client.ReadinessAsync();
         daemon.GetProperty("description").GetString().ShouldBe("projections distributed by Wolverine");
     }
 }

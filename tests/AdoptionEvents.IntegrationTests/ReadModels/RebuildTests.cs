@@ -148,8 +148,7 @@ public class ProjectionFailureTests(ImpatientApiFixture api) : IClassFixture<Imp
         var lag = api.Host.Services.GetRequiredService<ProjectionLag>();
         await lag.SampleAsync(Ct);
 
-        var ready = await api.Client.Http.GetFromJsonAsync<JsonElement>("/health/ready", Ct);
-        var daemon = ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "projection-daemon");
+        var (ready, daemon) = await api.Client.ReadinessAsync();
         daemon.GetProperty("status").GetString().ShouldBe("Degraded");
         daemon.GetProperty("description").GetString()!.ShouldContain("InnovationSummaries:All at event 1");
         ready.GetProperty("status").GetString().ShouldBe("Degraded");

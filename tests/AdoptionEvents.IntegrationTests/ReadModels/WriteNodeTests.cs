@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Origin;
@@ -28,8 +26,7 @@ public class WriteNodeTests(WriteNodeFixture api) : IClassFixture<WriteNodeFixtu
 
         (await api.Client.HistoryAsync(start.InnovationId)).Version.ShouldBe(1, "inline projections and commands work as anywhere");
         (await api.Client.Http.GetAsync($"/api/innovations/{start.InnovationId}", Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound, "no daemon on this node builds the summary");
-        var ready = await api.Client.Http.GetFromJsonAsync<JsonElement>("/health/ready", Ct);
-        var daemon = ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "projection-daemon");
+        var (_, daemon) = await api.Client.ReadinessAsync();
         daemon.GetProperty("description").GetString()!.ShouldStartWith("this node runs no projections");
     }
 
