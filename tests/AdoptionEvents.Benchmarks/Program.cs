@@ -188,12 +188,15 @@ public static class LoadHarness
                 {
                     Console.WriteLine($"c. commands from {options.Concurrency} clients for {options.CommandDuration.TotalSeconds:F0} s");
                     await using var memory = new MemorySampler(api.Pid);
+                    var cpu = new CpuMeter(api.Pid, cluster);
                     var (c, committed) = await Bench.CommandsAsync(client, journey.InnovationId, sites, journey.Events.Count, options.Concurrency, options.CommandDuration, ct);
+                    var spent = cpu.Elapsed();
                     var peak = await memory.PeakAsync();
                     commits = committed;
                     results.Add(c);
                     results.Add(MemoryResult("c", peak, memory.HighWaterMarkReset));
-                    Console.WriteLine($"   {c.Figure}; peak working set {Report.MiB(peak)}");
+                    results.Add(CpuResult(spent, c));
+                    Console.WriteLine($"   {c.Figure}; peak working set {Report.MiB(peak)}; {results[^1].Figure}");
                 }
 
                 if (options.Runs("f"))
@@ -251,6 +254,27 @@ public static class LoadHarness
 
         var ratio = value / a.Figures["eventsPerSecond"];
         return path with { RatioToA = ratio, Pass = passAt is { } p ? path.Status == "measured" && ratio >= p : path.Pass };
+    }
+
+    /// <summary>CPU per command under c, the API's and PostgreSQL's: what caps throughput on a machine this size.</summary>
+    private static PathResult CpuResult((double Api, double? Postgres) spent, PathResult c)
+    {
+        var commands = Math.Max(1, c.Figures.GetValueOrDefault("commands"));
+        var seconds = Math.Max(0.001, c.Figures.GetValueOrDefault("seconds"));
+        var figures = new Dictionary<string, double> { ["apiCpuMsPerCommand"] = spent.Api * 1000 / commands, ["apiCores"] = spent.Api / seconds };
+        var figure = $"API {figures["apiCpuMsPerCommand"]:F2} ms CPU per command ({figures["apiCores"]:F2} cores)";
+        if (spent.Postgres is { } postgres)
+        {
+            figures["postgresCpuMsPerCommand"] = postgres * 1000 / commands;
+            figures["postgresCores"] = postgres / seconds;
+            figure += $", PostgreSQL {figures["postgresCpuMsPerCommand"]:F2} ms ({figures["postgresCores"]:F2} cores)";
+        }
+
+        return new PathResult
+        {
+            Id = "c.cpu", Name = "CPU per command under c", Figure = figure, Figures = figures,
+            Method = "utime + stime from /proc/<pid>/stat of the API process and of the local cluster's postmaster and its children, over c's run (warm-up included), divided by c's commands. It includes the daemon's projections and the relay working on c's events as they come. Informational: it tells builds apart on a shared machine, where throughput moves with other load.",
+        };
     }
 
     private static PathResult MemoryResult(string under, long peak, bool hwm) => new()
