@@ -18,7 +18,12 @@ public static class Configuration
     /// </summary>
     public static void ConfigureReadModels(this StoreOptions options, StageThresholds thresholds)
     {
-        options.Projections.Add(new InnovationSummaryProjection(thresholds) { Name = InnovationSummaries }, ProjectionLifecycle.Async);
+        options.Projections.Add(new InnovationSummaryProjection(thresholds), ProjectionLifecycle.Async, InnovationSummaries, o =>
+        {
+            o.DeleteViewTypeOnTeardown<InnovationSummary>();
+            o.DeleteViewTypeOnTeardown<SummarySite>();
+            o.DeleteViewTypeOnTeardown<BarrierEntry>();
+        });
         options.Projections.Add(new SiteAdoptionProjection { Name = SiteRegister }, ProjectionLifecycle.Async);
         options.Projections.Add(new ObservedMetricProjection(), ProjectionLifecycle.Async, ObservedMetrics);
         options.Projections.Errors.SkipApplyErrors = false;
@@ -27,6 +32,8 @@ public static class Configuration
         options.Projections.RebuildErrors.SkipApplyErrors = false;
         options.Projections.RebuildErrors.SkipSerializationErrors = false;
         options.Schema.For<InnovationSummary>().Index(x => x.Stage).Index(x => x.Name);
+        options.Schema.For<SummarySite>().Index(x => x.InnovationId).Index(x => x.SiteId);
+        options.Schema.For<BarrierEntry>().Identity(x => x.EventId).Index(x => x.InnovationId);
         options.Schema.For<SiteAdoption>().Index(x => x.InnovationId).Index(x => x.SiteId);
         options.Schema.For<ObservedMetric>().Index(x => x.InnovationId);
     }

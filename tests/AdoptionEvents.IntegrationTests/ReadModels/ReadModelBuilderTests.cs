@@ -25,7 +25,7 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         await using var session = api.Store.QuerySession();
         async Task<string> Json<T>() where T : notnull =>
             string.Join('\n', (await session.Query<T>().ToListAsync(Ct)).Select(d => JsonSerializer.Serialize(d, ApiClient.JsonOptions)).Order(StringComparer.Ordinal));
-        return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SiteAdoption>(), await Json<ObservedMetric>());
+        return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SummarySite>(), await Json<BarrierEntry>(), await Json<SiteAdoption>(), await Json<ObservedMetric>());
     }
 
     private async Task<Dictionary<string, long>> MarksAsync() =>

@@ -110,7 +110,8 @@ public class ReadSideTests(ReadSideWorld world) : IClassFixture<ReadSideWorld>
         flo.LatestReach["patients_benefiting"].Value.ShouldBe(33000);
         flo.Regions.Select(r => r.Name).ShouldBe(["Cheshire and Merseyside ICB", "Innovation Agency", "North West"]);
         flo.Rules.WidespreadShare.ShouldBe(0.16m);
-        flo.Summary.Barriers.Single().StageWhenEncountered.ShouldBe(Stage.EarlySpread);
+        flo.Barriers.Single().StageWhenEncountered.ShouldBe(Stage.EarlySpread);
+        flo.Barriers.Single().InnovationId.ShouldBe(world.Flo);
 
         var escape = await GetAsync<InnovationView>($"/api/innovations/{world.Escape}");
         escape.Overlays.ShouldBe([Overlay.Superseded, Overlay.Transferred, Overlay.Retired]);

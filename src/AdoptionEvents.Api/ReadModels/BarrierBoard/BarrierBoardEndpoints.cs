@@ -32,20 +32,23 @@ public static class BarrierBoardEndpoints
             return Problems.For(Refusal.BadInput("theme", "vocabulary", $"theme is one of {Vocabulary.Themes.Codes()}"));
         }
 
-        var query = session.Query<InnovationSummary>().Where(s => s.Barriers.Count > 0);
+        var query = session.Query<BarrierEntry>().AsQueryable();
         if (innovationId is { } id)
         {
-            query = query.Where(s => s.Id == id);
+            query = query.Where(b => b.InnovationId == id);
         }
 
-        var summaries = await query.Select(s => new { s.Id, s.Name, s.Barriers }).ToListAsync(ct);
-        var sites = summaries.SelectMany(s => s.Barriers).Select(b => b.SiteId).OfType<Guid>().Distinct().ToList();
+        var barriers = await query.ToListAsync(ct);
+        var innovations = barriers.Select(b => b.InnovationId).Distinct().ToArray();
+        var names = (await session.Query<InnovationSummary>().Where(s => innovations.Contains(s.Id)).Select(s => new { s.Id, s.Name }).ToListAsync(ct))
+            .ToDictionary(s => s.Id, s => s.Name);
+        var sites = barriers.Select(b => b.SiteId).OfType<Guid>().Distinct().ToList();
         var tree = await OrganisationTree.WithParentsAsync(session, sites, ct);
         HashSet<Guid>? under = regionId is { } r ? await OrganisationTree.WithMembersAsync(session, r, ct) : null;
 
-        var rows = summaries
-            .SelectMany(s => s.Barriers.Select(b => new BarrierRow(s.Id, s.Name, b, RegionOf(b.SiteId, tree),
-                b.ResolvedAt is { } done ? done.Midpoint.DayNumber - b.EncounteredAt.Midpoint.DayNumber : null)))
+        var rows = barriers
+            .Select(b => new BarrierRow(b.InnovationId, names.GetValueOrDefault(b.InnovationId, ""), b, RegionOf(b.SiteId, tree),
+                b.ResolvedAt is { } done ? done.Midpoint.DayNumber - b.EncounteredAt.Midpoint.DayNumber : null))
             .Where(x => under is null || (x.Barrier.SiteId is { } site && under.Contains(site)))
             .Where(x => status is null || (status == "open") == (x.Barrier.ResolvedAt is null))
             .Where(x => theme is null || x.Barrier.Theme == theme)

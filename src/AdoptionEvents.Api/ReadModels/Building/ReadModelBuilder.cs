@@ -121,7 +121,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         var options = (StoreOptions)store.Options;
         await ExecuteAsync(connection, "set local lock_timeout = '500ms'", ct);
-        var tables = projections.Where(Projections.Contains).Select(p => $"{options.DatabaseSchemaName}.{TableOf(p)}").ToList();
+        var tables = projections.Where(Projections.Contains).SelectMany(TablesOf).Select(t => $"{options.DatabaseSchemaName}.{t}").ToList();
         if (tables.Count > 0)
         {
             await ExecuteAsync(connection, $"lock table {string.Join(", ", tables)} in share row exclusive mode", ct);
@@ -197,7 +197,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
         // A projection at mark 0 has applied nothing: it is built like a rebuild (emptied, written straight by COPY, nothing to load).
         var scratch = marks.ToDictionary(m => m.Key, m => fromScratch || m.Value == 0);
-        foreach (var table in scratch.Where(m => m.Value).Select(m => TableOf(m.Key)))
+        foreach (var table in scratch.Where(m => m.Value).SelectMany(m => TablesOf(m.Key)))
         {
             await ExecuteAsync(connection, $"delete from {options.DatabaseSchemaName}.{table}", ct);
         }
@@ -207,7 +207,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var total = pages.Sum(p => p.Events);
         long folded = 0;
         var documents = projections.ToDictionary(p => p, _ => 0);
-        var summaries = options.Projections.All.OfType<InnovationSummaryProjection>().Single();
+        var summaries = options.Projections.All.OfType<JasperFx.Events.Projections.IProjectionWrapper>().Select(p => p.InnerProjection).OfType<InnovationSummaryProjection>().Single();
         var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
         var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
         var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
@@ -239,8 +239,19 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             if (projections.Contains(Configuration.InnovationSummaries))
             {
                 var applying = events.Where(e => e.Sequence > marks[Configuration.InnovationSummaries]).ToList();
-                var built = await FoldSummariesAsync(summaries, applying, scratch[Configuration.InnovationSummaries], ct);
-                documents[Configuration.InnovationSummaries] += await writers.WriteAsync(built, scratch[Configuration.InnovationSummaries], ct);
+                var fresh = scratch[Configuration.InnovationSummaries];
+                var changes = await FoldSummariesAsync(summaries, applying, fresh, ct);
+                documents[Configuration.InnovationSummaries] += await writers.WriteAsync([.. changes.Summaries.Select(d => new Built(d.Id, d, 0))], fresh, ct)
+                    + await writers.WriteAsync([.. changes.Sites.Select(d => new Built(d.Id, d, 0))], fresh, ct)
+                    + await writers.WriteAsync([.. changes.Barriers.Select(d => new Built(d.EventId, d, 0))], fresh, ct);
+                if (changes.RemovedBarriers.Count > 0)
+                {
+                    await using var delete = new NpgsqlCommand($"delete from {options.DatabaseSchemaName}.mt_doc_barrierentry where id = any($1)", connection)
+                    {
+                        Parameters = { new() { Value = changes.RemovedBarriers.ToArray() } },
+                    };
+                    await delete.ExecuteNonQueryAsync(ct);
+                }
             }
 
             if (projections.Contains(Configuration.SiteRegister))
@@ -270,11 +281,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return new BuildReport(from, ceiling, folded, documents, watch.Elapsed);
     }
 
-    private static string TableOf(string projection) => projection switch
+    private static string[] TablesOf(string projection) => projection switch
     {
-        Configuration.InnovationSummaries => "mt_doc_innovationsummary",
-        Configuration.SiteRegister => "mt_doc_siteadoption",
-        _ => "mt_doc_observedmetric",
+        Configuration.InnovationSummaries => ["mt_doc_innovationsummary", "mt_doc_summarysite", "mt_doc_barrierentry"],
+        Configuration.SiteRegister => ["mt_doc_siteadoption"],
+        _ => ["mt_doc_observedmetric"],
     };
 
     private static async Task<long> MarkAsync(NpgsqlConnection connection, string schema, string projection, CancellationToken ct)
@@ -414,28 +425,21 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return (indexed, edges);
     }
 
-    private async Task<List<Built>> FoldSummariesAsync(InnovationSummaryProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)
+    private async Task<SummaryChanges> FoldSummariesAsync(InnovationSummaryProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)
     {
-        var byStream = events.GroupBy(e => e.StreamId).ToList();
-        var stored = fromScratch ? new Dictionary<Guid, InnovationSummary>() : await LoadAsync<InnovationSummary>(byStream.Select(g => g.Key), d => d.Id, ct);
-        var built = new List<Built>();
-        foreach (var stream in byStream)
+        SummaryBatch batch;
+        if (fromScratch)
         {
-            var summary = stored.GetValueOrDefault(stream.Key);
-            IEvent? last = null;
-            foreach (var e in stream)
-            {
-                summary = projection.Evolve(summary, stream.Key, e);
-                last = e;
-            }
-
-            if (summary is not null && last is not null)
-            {
-                built.Add(new Built(summary.Id, summary, last.Version));
-            }
+            batch = SummaryBatch.Empty();
+        }
+        else
+        {
+            await using var session = store.QuerySession();
+            batch = await SummaryBatch.LoadAsync(session, events, ct);
         }
 
-        return built;
+        batch.Fold(projection, events);
+        return batch.Changes();
     }
 
     private async Task<List<Built>> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)

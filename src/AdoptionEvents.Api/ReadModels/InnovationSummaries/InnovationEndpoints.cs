@@ -11,11 +11,12 @@ namespace AdoptionEvents.ReadModels.InnovationSummaries;
 
 public sealed record RegionCovered(Guid Id, string Name, OrganisationKind Kind, int LiveSites);
 
-/// <summary>A summary as read today: Stalled judged against today, regions resolved, the thresholds used echoed.</summary>
+/// <summary>A summary as read today: Stalled judged against today, its barriers, regions resolved, the thresholds used echoed.</summary>
 public sealed record InnovationView(
     InnovationSummary Summary,
     IReadOnlyList<Overlay> Overlays,
     IReadOnlyDictionary<string, Observation> LatestReach,
+    IReadOnlyList<BarrierEntry> Barriers,
     IReadOnlyList<RegionCovered> Regions,
     StageThresholds Rules,
     DateOnly Today);
@@ -38,14 +39,18 @@ public static class InnovationEndpoints
         }
 
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var live = summary.Sites.Where(s => s.Value is SiteState.Live or SiteState.Sustained).Select(s => s.Key).ToList();
+        var live = await session.Query<SummarySite>()
+            .Where(s => s.InnovationId == innovationId && (s.State == SiteState.Live || s.State == SiteState.Sustained))
+            .Select(s => s.SiteId).ToListAsync(ct);
+        var barriers = (await session.Query<BarrierEntry>().Where(b => b.InnovationId == innovationId).ToListAsync(ct))
+            .OrderBy(b => b.EncounteredAt.Midpoint).ThenBy(b => b.EventId).ToList();
         var tree = await OrganisationTree.WithParentsAsync(session, live, ct);
         var regions = tree.Values
             .Where(o => o.Kind is OrganisationKind.NhsRegion or OrganisationKind.Hin or OrganisationKind.Icb)
             .Select(r => new RegionCovered(r.Id, r.Name, r.Kind, live.Count(site => Under(site, r.Id, tree))))
             .OrderBy(r => r.Kind).ThenBy(r => r.Name)
             .ToList();
-        return Results.Ok(new InnovationView(summary, OverlaysOn(summary, today, rules.Value), summary.LatestReach(), regions, rules.Value, today));
+        return Results.Ok(new InnovationView(summary, OverlaysOn(summary, today, rules.Value), summary.LatestReach(), barriers, regions, rules.Value, today));
     }
 
     /// <summary>
@@ -123,9 +128,12 @@ public static class InnovationEndpoints
         List<InnovationSummary> page;
         if (regionId is { } region)
         {
-            var under = await OrganisationTree.WithMembersAsync(session, region, ct);
+            var under = (await OrganisationTree.WithMembersAsync(session, region, ct)).ToArray();
+            var covering = (await session.Query<SummarySite>()
+                .Where(s => under.Contains(s.SiteId) && (s.State == SiteState.Live || s.State == SiteState.Sustained))
+                .Select(s => s.InnovationId).ToListAsync(ct)).ToHashSet();
             var all = await query.ToListAsync(ct);
-            page = [.. all.Where(x => x.Sites.Any(site => site.Value is SiteState.Live or SiteState.Sustained && under.Contains(site.Key))).Skip(offset).Take(take + 1)];
+            page = [.. all.Where(x => covering.Contains(x.Id)).Skip(offset).Take(take + 1)];
         }
         else
         {

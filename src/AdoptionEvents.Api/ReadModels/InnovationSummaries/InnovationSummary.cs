@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.SiteAdoption;
 
@@ -7,9 +8,15 @@ public sealed record Observation(Guid EventId, decimal Value, string Unit, Parti
 
 public sealed record FundingLine(string Purpose, string Currency, decimal Amount, int Awards);
 
+/// <summary>
+/// One barrier met by an innovation, and its resolution: a document of its own (id: the event that
+/// recorded it), written by <see cref="InnovationSummaryProjection"/> beside the summary.
+/// </summary>
 public sealed record BarrierEntry
 {
     public Guid EventId { get; init; }
+
+    public Guid InnovationId { get; init; }
 
     public required string Code { get; init; }
 
@@ -30,13 +37,26 @@ public sealed record BarrierEntry
     public string? How { get; init; }
 }
 
+/// <summary>
+/// A site's state as <see cref="InnovationSummaryProjection"/> last folded it (the summary's counts by
+/// state follow from these), a document per innovation and site beside the summary: a batch of events
+/// reads and writes only the sites it names, not every site of the journey.
+/// </summary>
+public sealed record SummarySite(Guid Id, Guid InnovationId, Guid SiteId, SiteState State)
+{
+    public static Guid IdFor(Guid innovationId, Guid siteId) => SiteStatus.IdFor(innovationId, siteId);
+}
+
 public sealed record LastEvent(Guid Id, string Type, PartialDate OccurredAt, DateTimeOffset RecordedAt, long Version);
 
 /// <summary>
 /// One innovation at a glance: what it is, its stage (derived, never typed in), key dates, sites by
-/// state, latest reach, funding by purpose, barriers, the last event. Built by
+/// state, latest reach, funding by purpose, open barriers, the last event. Built by
 /// <see cref="InnovationSummaryProjection"/>; mutable because a journey of 50,000 events is folded
-/// in place rather than copied per event.
+/// in place rather than copied per event. Each site's state and each barrier are documents of their
+/// own (<see cref="SummarySite"/>, <see cref="BarrierEntry"/>): the stored summary stays a few
+/// kilobytes however far the innovation spreads, so the daemon does not rewrite every site and
+/// barrier of a journey for every batch of its events.
 /// </summary>
 public sealed class InnovationSummary
 {
@@ -64,6 +84,11 @@ public sealed class InnovationSummary
     /// <summary>When each stage was first reached, and other milestones (first_commissioning, first_national_lever ...).</summary>
     public Dictionary<string, PartialDate> KeyDates { get; set; } = [];
 
+    /// <summary>
+    /// Site states by site id, not stored with the summary: every site in a fold held in memory (as-of,
+    /// measures, a rebuild); in the daemon, the sites its batch names, loaded from their <see cref="SummarySite"/>.
+    /// </summary>
+    [JsonIgnore]
     public Dictionary<Guid, SiteState> Sites { get; set; } = [];
 
     public Dictionary<SiteState, int> SitesByState { get; set; } = [];
@@ -118,6 +143,8 @@ public sealed class InnovationSummary
 
     public List<FundingLine> Funding { get; set; } = [];
 
+    /// <summary>Barriers in the order met; like <see cref="Sites"/>, every one in memory, only those in play in the daemon.</summary>
+    [JsonIgnore]
     public List<BarrierEntry> Barriers { get; set; } = [];
 
     public int OpenBarrierCount { get; set; }

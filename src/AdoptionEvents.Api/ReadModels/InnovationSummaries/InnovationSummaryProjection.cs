@@ -9,17 +9,34 @@ using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
-using Marten.Events.Aggregation;
+using Marten;
+using Marten.Events.Projections;
 
 namespace AdoptionEvents.ReadModels.InnovationSummaries;
 
 /// <summary>
-/// Folds a journey into its <see cref="InnovationSummary"/>. Deterministic: it reads only the events
-/// and the configured thresholds, never the clock, so a rebuild gives the same documents.
+/// Folds a journey into its <see cref="InnovationSummary"/>, with a <see cref="SummarySite"/> per site
+/// and a <see cref="BarrierEntry"/> per barrier beside it. Deterministic: it reads only the events and
+/// the configured thresholds, never the clock, so a rebuild gives the same documents.
 /// </summary>
-public sealed class InnovationSummaryProjection(StageThresholds thresholds) : SingleStreamProjection<InnovationSummary, Guid>
+public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IProjection
 {
-    public override InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e)
+    /// <summary>
+    /// A daemon batch: the summaries of its journeys and the sites and barriers its events name are
+    /// loaded, the events folded in order, and what changed stored.
+    /// </summary>
+    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
+        var batch = await SummaryBatch.LoadAsync(operations, events, cancellation);
+        batch.Fold(this, events);
+        batch.Store(operations);
+    }
+
+    /// <summary>
+    /// One event onto a summary whose <see cref="InnovationSummary.Sites"/> and <see cref="InnovationSummary.Barriers"/>
+    /// hold at least what the event names (see <see cref="SummaryBatch"/>).
+    /// </summary>
+    public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e)
     {
         if (e.Data is not JourneyEvent fact)
         {
@@ -110,7 +127,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : Si
             case BarrierEncountered b:
                 s.Barriers.Add(new BarrierEntry
                 {
-                    EventId = eventId, Code = b.Code, Theme = Vocabulary.BarrierCodes.First(c => c.Code == b.Code).Theme,
+                    EventId = eventId, InnovationId = s.Id, Code = b.Code, Theme = Vocabulary.BarrierCodes.First(c => c.Code == b.Code).Theme,
                     Severity = b.Severity.ToString().ToLowerInvariant(), Scope = b.Scope.ToString().ToLowerInvariant(), SiteId = b.SiteId,
                     EncounteredAt = b.OccurredAt, StageWhenEncountered = s.Stage,
                 });

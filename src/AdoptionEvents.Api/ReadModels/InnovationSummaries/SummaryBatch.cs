@@ -1,0 +1,169 @@
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Barriers;
+using AdoptionEvents.Journeys.Corrections;
+using AdoptionEvents.Journeys.SiteAdoption;
+using JasperFx.Events;
+using Marten;
+
+namespace AdoptionEvents.ReadModels.InnovationSummaries;
+
+/// <summary>What folding a batch changed: the documents to store and the barriers whose events were retracted.</summary>
+public sealed record SummaryChanges(
+    IReadOnlyList<InnovationSummary> Summaries, IReadOnlyList<SummarySite> Sites, IReadOnlyList<BarrierEntry> Barriers, IReadOnlyList<Guid> RemovedBarriers);
+
+/// <summary>
+/// Summaries folded a batch of events at a time onto what is stored (the daemon's pages; the builder
+/// catching up after an import) or from nothing (a rebuild). Only what the batch can touch is read: its
+/// journeys' summaries, the sites whose state its events may move, and the barriers it resolves or
+/// retracts, in one round trip. Afterwards only what differs from what was read is written.
+/// </summary>
+public sealed class SummaryBatch
+{
+    private readonly Dictionary<Guid, InnovationSummary> _summaries = [];
+    private readonly HashSet<Guid> _folded = [];
+    private readonly Dictionary<Guid, SiteState> _sitesRead = [];
+    private readonly Dictionary<Guid, BarrierEntry> _barriersRead = [];
+
+    /// <summary>A batch with nothing stored before it (a rebuild from the first event).</summary>
+    public static SummaryBatch Empty() => new();
+
+    public static async Task<SummaryBatch> LoadAsync(IQuerySession session, IReadOnlyList<IEvent> events, CancellationToken ct)
+    {
+        var journeys = new HashSet<Guid>();
+        var sites = new HashSet<Guid>();
+        var barriers = new HashSet<Guid>();
+        foreach (var e in events)
+        {
+            if (e.Data is not JourneyEvent fact)
+            {
+                continue;
+            }
+
+            journeys.Add(e.StreamId);
+            switch (fact)
+            {
+                // Staff trained, adaptations, commissioning and the like never move a site's state: nothing to read for them.
+                case SiteEvent site when SiteTransitions.Rule(site).To is not null:
+                    sites.Add(SummarySite.IdFor(e.StreamId, site.SiteId));
+                    break;
+                case BarrierResolved r:
+                    barriers.Add(r.BarrierEventId);
+                    break;
+                case EventRetracted r:
+                    barriers.Add(r.RetractedEventId);
+                    break;
+            }
+        }
+
+        var batch = new SummaryBatch();
+        if (journeys.Count == 0)
+        {
+            return batch;
+        }
+
+        var query = session.CreateBatchQuery();
+        var summaries = query.LoadMany<InnovationSummary>().ByIdList([.. journeys]);
+        var siteDocuments = query.LoadMany<SummarySite>().ByIdList([.. sites]);
+        var barrierDocuments = query.LoadMany<BarrierEntry>().ByIdList([.. barriers]);
+        await query.Execute(ct);
+
+        foreach (var s in await summaries)
+        {
+            batch._summaries[s.Id] = s;
+        }
+
+        foreach (var site in await siteDocuments)
+        {
+            if (batch._summaries.TryGetValue(site.InnovationId, out var s))
+            {
+                s.Sites[site.SiteId] = site.State;
+                batch._sitesRead[site.Id] = site.State;
+            }
+        }
+
+        foreach (var barrier in (await barrierDocuments).OrderBy(b => b.EncounteredAt.Midpoint).ThenBy(b => b.EventId))
+        {
+            if (batch._summaries.TryGetValue(barrier.InnovationId, out var s))
+            {
+                s.Barriers.Add(barrier);
+                batch._barriersRead[barrier.EventId] = barrier;
+            }
+        }
+
+        return batch;
+    }
+
+    /// <summary>The summaries folded so far, by innovation.</summary>
+    public IReadOnlyDictionary<Guid, InnovationSummary> Summaries => _summaries;
+
+    /// <summary>The events in order; events of other streams (organisations) are passed over.</summary>
+    public void Fold(InnovationSummaryProjection projection, IEnumerable<IEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (e.Data is JourneyEvent && projection.Evolve(_summaries.GetValueOrDefault(e.StreamId), e.StreamId, e) is { } summary)
+            {
+                _summaries[e.StreamId] = summary;
+                _folded.Add(e.StreamId);
+            }
+        }
+    }
+
+    /// <summary>Every summary folded, and the sites and barriers that differ from what was read (all of them in a batch from nothing).</summary>
+    public SummaryChanges Changes()
+    {
+        var summaries = new List<InnovationSummary>(_folded.Count);
+        var sites = new List<SummarySite>();
+        var barriers = new List<BarrierEntry>();
+        var kept = new HashSet<Guid>();
+        foreach (var id in _folded)
+        {
+            var s = _summaries[id];
+            summaries.Add(s);
+            foreach (var (site, state) in s.Sites)
+            {
+                var documentId = SummarySite.IdFor(s.Id, site);
+                if (!_sitesRead.TryGetValue(documentId, out var was) || was != state)
+                {
+                    sites.Add(new SummarySite(documentId, s.Id, site, state));
+                }
+            }
+
+            foreach (var barrier in s.Barriers)
+            {
+                kept.Add(barrier.EventId);
+                if (!_barriersRead.TryGetValue(barrier.EventId, out var was) || was != barrier)
+                {
+                    barriers.Add(barrier);
+                }
+            }
+        }
+
+        return new SummaryChanges(summaries, sites, barriers, [.. _barriersRead.Keys.Where(id => !kept.Contains(id))]);
+    }
+
+    /// <summary>Queues the changes on a session (the daemon's batch commits them with its progress).</summary>
+    public void Store(IDocumentOperations operations)
+    {
+        var changes = Changes();
+        foreach (var s in changes.Summaries)
+        {
+            operations.Store(s);
+        }
+
+        foreach (var site in changes.Sites)
+        {
+            operations.Store(site);
+        }
+
+        foreach (var barrier in changes.Barriers)
+        {
+            operations.Store(barrier);
+        }
+
+        foreach (var id in changes.RemovedBarriers)
+        {
+            operations.Delete<BarrierEntry>(id);
+        }
+    }
+}
