@@ -42,9 +42,13 @@ public sealed record SiteStatus
 /// <summary>Inline, so the next command on a site sees the state the last one left.</summary>
 public sealed class SiteStatusProjection : MultiStreamProjection<SiteStatus, Guid>
 {
+    private static readonly Guid[] None = [];
+
     public SiteStatusProjection()
     {
-        Identity<SiteEvent>(e => SiteStatus.IdFor(e.InnovationId, e.SiteId));
+        // Staff trained, adaptations, commissioning and the like never move a site's state: routed nowhere, so
+        // recording one does not read and rewrite the site's status in the command's transaction.
+        Identities<SiteEvent>(e => SiteTransitions.Rule(e).To is null ? None : [SiteStatus.IdFor(e.InnovationId, e.SiteId)]);
     }
 
     public override SiteStatus? Evolve(SiteStatus? snapshot, Guid id, IEvent e) =>
