@@ -31,7 +31,8 @@ public static class Configuration
         options.Projections.Errors.SkipUnknownEvents = false;
         options.Projections.RebuildErrors.SkipApplyErrors = false;
         options.Projections.RebuildErrors.SkipSerializationErrors = false;
-        options.Schema.For<InnovationSummary>().Index(x => x.Stage).Index(x => x.Name);
+        // Numeric revisions, as when the summary was a SingleStreamProjection: a database built before keeps its table as it is.
+        options.Schema.For<InnovationSummary>().UseNumericRevisions(true).Index(x => x.Stage).Index(x => x.Name);
         options.Schema.For<SummarySite>().Index(x => x.InnovationId).Index(x => x.SiteId);
         options.Schema.For<BarrierEntry>().Identity(x => x.EventId).Index(x => x.InnovationId);
         options.Schema.For<SiteAdoption>().Index(x => x.InnovationId).Index(x => x.SiteId);
