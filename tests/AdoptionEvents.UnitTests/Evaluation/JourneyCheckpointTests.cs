@@ -147,4 +147,19 @@ public class JourneyCheckpointTests
         Kept(new KeptJourney(other, checkpoint), null, null).ShouldBe(Fresh(other, null, null));
         Kept(journey, null, null).ShouldBe(Fresh(stream, null, null));
     }
+
+    [Fact]
+    public void Measures_from_the_fold_the_checkpoint_shares_with_as_of_equal_measures_of_a_fresh_fold()
+    {
+        var stream = SampleStream();
+        var checkpoint = new JourneyCheckpoint();
+        Kept(new KeptJourney(stream, checkpoint), null, null).ShouldBe(Fresh(stream, null, null));
+
+        var shared = checkpoint.Covering(stream, Rules, new TimeAxes(null, null)).ShouldNotBeNull().Fold;
+        var state = JsonSerializer.Serialize(new object?[] { shared.Summary, shared.Sites, shared.Links, shared.Funding.Count, shared.Applied }, Http);
+        JsonSerializer.Serialize(Measures.Compute(shared, stream, Rules, Today), Http).ShouldBe(JsonSerializer.Serialize(Measures.Compute(stream, Rules, Today), Http));
+
+        // Reading the measures left the shared fold as it was.
+        JsonSerializer.Serialize(new object?[] { shared.Summary, shared.Sites, shared.Links, shared.Funding.Count, shared.Applied }, Http).ShouldBe(state);
+    }
 }
