@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.ChangeLog;
@@ -5,6 +6,7 @@ using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
 using JasperFx.Events;
 using Marten;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
 
@@ -13,6 +15,14 @@ namespace AdoptionEvents.Evaluation;
 public sealed record AsOfView(
     Guid InnovationId, DateOnly? OccurredBy, DateTimeOffset? RecordedBy, int EventsIncluded, int EventsInJourney,
     InnovationSummary? Summary, IReadOnlyList<Overlay> Overlays, IReadOnlyList<SiteAdoption> Sites, ChangeLogView ChangeLog, StageThresholds Rules);
+
+/// <summary>
+/// The JSON shape of <see cref="AsOfView"/> with the parts a <see cref="FoldedJourney"/> holds encoded: the
+/// answer from a checkpoint, written with the same bytes a fresh fold's view serialises to.
+/// </summary>
+public sealed record EncodedAsOfView(
+    Guid InnovationId, DateOnly? OccurredBy, DateTimeOffset? RecordedBy, int EventsIncluded, int EventsInJourney,
+    EncodedJson? Summary, IReadOnlyList<Overlay> Overlays, EncodedJson Sites, EncodedJson ChangeLog, StageThresholds Rules);
 
 public sealed record ReplayStep(
     long Version, Guid EventId, string Type, Journeys.PartialDate OccurredAt, DateTimeOffset RecordedAt, string? RecordedBy,
@@ -27,16 +37,36 @@ public static class AsOfEndpoints
     /// occurredBy (what had happened by D) and recordedBy (what the record showed at K).
     /// </summary>
     [WolverineGet("/api/innovations/{innovationId}/as-of")]
-    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, TimeProvider clock,
-        DateOnly? occurredBy, DateTimeOffset? recordedBy, CancellationToken ct)
+    public static async Task<IResult> Get(Guid innovationId, IQuerySession session, JourneyEvents journeys, IOptions<StageThresholds> rules, IOptions<JsonOptions> json,
+        TimeProvider clock, DateOnly? occurredBy, DateTimeOffset? recordedBy, CancellationToken ct)
     {
-        var events = await journeys.ReadAsync(session, innovationId, ct);
-        if (events.Count == 0)
+        var journey = await journeys.ReadKeptAsync(session, innovationId, ct);
+        if (journey.Events.Count == 0)
         {
             return Problems.For(new Refusal(404, "innovationId", "known-innovation", $"there is no innovation {innovationId}"));
         }
 
-        return Results.Ok(View(innovationId, events, rules.Value, occurredBy, recordedBy, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)));
+        return Results.Ok(Answer(innovationId, journey, rules.Value, json.Value.SerializerOptions, occurredBy, recordedBy, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)));
+    }
+
+    /// <summary>
+    /// The as-of answer for a kept journey: from its checkpoint, with the parts it holds already in
+    /// <paramref name="json"/>, when the cut leaves no event out; else the view of a fresh fold. Either way
+    /// it serialises in <paramref name="json"/> to the same bytes as <see cref="View(Guid, IReadOnlyList{IEvent}, StageThresholds, DateOnly?, DateTimeOffset?, DateOnly)"/>.
+    /// </summary>
+    public static object Answer(Guid innovationId, KeptJourney journey, StageThresholds rules, JsonSerializerOptions json, DateOnly? occurredBy, DateTimeOffset? recordedBy, DateOnly now)
+    {
+        var axes = new TimeAxes(occurredBy, recordedBy);
+        if (journey.Checkpoint.Covering(journey.Events, rules, axes) is not { } folded)
+        {
+            return View(innovationId, journey.Events, rules, occurredBy, recordedBy, now);
+        }
+
+        var summary = folded.Fold.Summary;
+        var (summaryJson, sitesJson) = folded.Encoded(json);
+        return new EncodedAsOfView(innovationId, occurredBy, recordedBy, folded.Fold.Applied, journey.Events.Count, summaryJson,
+            summary is null ? [] : InnovationEndpoints.OverlaysOn(summary, axes.Today(now), rules),
+            sitesJson, folded.ChangeLogEncoded(occurredBy, json), rules);
     }
 
     /// <summary>The as-of view of a journey from its events in stream order.</summary>

@@ -59,13 +59,15 @@ public static class EvaluationEndpoints
 
     public static async Task<EvaluationView?> MeasureAsync(IQuerySession session, JourneyEvents journeys, Guid id, StageThresholds rules, TimeProvider clock, string alignOn, CancellationToken ct)
     {
-        var events = await journeys.ReadAsync(session, id, ct);
+        var journey = await journeys.ReadKeptAsync(session, id, ct);
+        var events = journey.Events;
         if (events.Count == 0)
         {
             return null;
         }
 
-        var fold = JourneyFold.Of(events, rules);
+        // Measures read the fold of every event, which the journey's checkpoint keeps (shared with as-of: read, never applied to).
+        var fold = journey.Checkpoint.Covering(events, rules, new TimeAxes(null, null))!.Fold;
         var measures = Measures.Compute(fold, events, rules, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), alignOn);
         var live = fold.Summary!.Sites.Where(s => s.Value is Journeys.SiteAdoption.SiteState.Live or Journeys.SiteAdoption.SiteState.Sustained).Select(s => s.Key);
         var tree = await OrganisationTree.WithParentsAsync(session, live, ct);

@@ -20,12 +20,16 @@ namespace AdoptionEvents.Evaluation;
 /// <c>FetchStreamAsync</c> does; they carry no headers, correlation or causation ids. At most
 /// <c>Evaluation:CachedEvents</c> events are kept, least recently used journeys dropped first; 0 keeps none.
 /// </para>
+/// <para>
+/// A kept journey also keeps its <see cref="JourneyCheckpoint"/> (its latest fold), handed on while the
+/// stream only grows and dropped with the copy.
+/// </para>
 /// </summary>
 public sealed class JourneyEvents(int capacity)
 {
     public const int DefaultCapacity = 200_000;
 
-    private sealed record Copy(DateTimeOffset Created, long Compacted, long Version, IEvent[] Events)
+    private sealed record Copy(DateTimeOffset Created, long Compacted, long Version, IEvent[] Events, JourneyCheckpoint Checkpoint)
     {
         public long LastUsed { get; set; }
     }
@@ -48,7 +52,11 @@ public sealed class JourneyEvents(int capacity)
     }
 
     /// <summary>The journey's events in stream order; empty when there is no such stream.</summary>
-    public async Task<IReadOnlyList<IEvent>> ReadAsync(IQuerySession session, Guid streamId, CancellationToken ct)
+    public async Task<IReadOnlyList<IEvent>> ReadAsync(IQuerySession session, Guid streamId, CancellationToken ct) =>
+        (await ReadKeptAsync(session, streamId, ct)).Events;
+
+    /// <summary>The journey's events in stream order with the checkpoint kept for them (a new, empty one when they are not kept).</summary>
+    public async Task<KeptJourney> ReadKeptAsync(IQuerySession session, Guid streamId, CancellationToken ct)
     {
         Copy? copy;
         lock (_lock)
@@ -77,7 +85,7 @@ public sealed class JourneyEvents(int capacity)
             if (!await reader.ReadAsync(ct))
             {
                 Forget(streamId);
-                return [];
+                return new KeptJourney([], new JourneyCheckpoint());
             }
 
             version = reader.IsDBNull(0) ? 0 : reader.GetInt64(0);
@@ -88,7 +96,7 @@ public sealed class JourneyEvents(int capacity)
                 // An archived stream is rare and read as Marten reads it, never kept.
                 Forget(streamId);
                 await reader.DisposeAsync();
-                return await session.Events.FetchStreamAsync(streamId, token: ct);
+                return new KeptJourney(await session.Events.FetchStreamAsync(streamId, token: ct), new JourneyCheckpoint());
             }
 
             await reader.NextResultAsync(ct);
@@ -100,7 +108,7 @@ public sealed class JourneyEvents(int capacity)
                     // A type outside the catalogue: let Marten read the stream.
                     Forget(streamId);
                     await reader.DisposeAsync();
-                    return await session.Events.FetchStreamAsync(streamId, token: ct);
+                    return new KeptJourney(await session.Events.FetchStreamAsync(streamId, token: ct), new JourneyCheckpoint());
                 }
 
                 appended.Add(e);
@@ -108,23 +116,27 @@ public sealed class JourneyEvents(int capacity)
         }
 
         IEvent[] events;
+        JourneyCheckpoint checkpoint;
         if (copy is not null && copy.Created == created && copy.Compacted == compacted && copy.Version <= version && Follows(copy, appended))
         {
+            // The copy's events are the start of the new list, as the same instances, so its checkpoint still holds.
             events = appended.Count == 0 ? copy.Events : [.. copy.Events, .. appended];
+            checkpoint = copy.Checkpoint;
         }
         else if (copy is null)
         {
             events = [.. appended];
+            checkpoint = new JourneyCheckpoint();
         }
         else
         {
             // The stream is not the one the copy was taken from: read it whole.
             Forget(streamId);
-            return await ReadAsync(session, streamId, ct);
+            return await ReadKeptAsync(session, streamId, ct);
         }
 
-        Keep(streamId, new Copy(created, compacted, events.Length == 0 ? 0 : events[^1].Version, events));
-        return events;
+        Keep(streamId, new Copy(created, compacted, events.Length == 0 ? 0 : events[^1].Version, events, checkpoint));
+        return new KeptJourney(events, checkpoint);
     }
 
     private static bool Follows(Copy copy, List<IEvent> appended)
