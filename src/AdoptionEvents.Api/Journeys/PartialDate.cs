@@ -21,7 +21,17 @@ public enum DatePrecision
 /// </summary>
 public sealed record PartialDate
 {
-    public required string Value { get; init; }
+    private readonly string _value = "";
+
+    // Read once when the value is set: folds and the change log ask a date for its interval many times. It follows
+    // from the value alone, so the record's equality (which compares fields) is unchanged by it.
+    private readonly (int Year, int? Month, int? Day)? _parts;
+
+    public required string Value
+    {
+        get => _value;
+        init => (_value, _parts) = (value, Read(value));
+    }
 
     public required DatePrecision Precision { get; init; }
 
@@ -96,9 +106,11 @@ public sealed record PartialDate
         : month is not null ? new DateOnly(year, month.Value, 1).AddMonths(1).AddDays(-1)
         : new DateOnly(year, 12, 31);
 
-    private (int Year, int? Month, int? Day)? Parts()
+    private (int Year, int? Month, int? Day)? Parts() => _parts;
+
+    private static (int Year, int? Month, int? Day)? Read(string? value)
     {
-        var parts = (Value ?? "").Split('-');
+        var parts = (value ?? "").Split('-');
         if (parts.Length is < 1 or > 3 || parts[0].Length != 4 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var year) || year < 1)
         {
             return null;
