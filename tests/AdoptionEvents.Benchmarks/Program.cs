@@ -177,9 +177,11 @@ public static class LoadHarness
                 if (options.Runs("e"))
                 {
                     Console.WriteLine("e. as-of replay");
-                    var e = await Bench.AsOfAsync(client, journey.InnovationId, journey.Events.Count, options.AsOfRuns, options.AsOfBox, ct);
-                    results.Add(e);
-                    Console.WriteLine($"   {e.Figure}");
+                    foreach (var e in await Bench.AsOfAsync(client, journey.InnovationId, journey.Events.Count, options.AsOfRuns, options.AsOfBox, ct))
+                    {
+                        results.Add(e);
+                        Console.WriteLine($"   {e.Id}: {e.Figure}");
+                    }
                 }
 
                 var sites = CommittedSites(journey);

@@ -14,7 +14,7 @@ namespace AdoptionEvents.Evaluation;
 
 public sealed record AsOfView(
     Guid InnovationId, DateOnly? OccurredBy, DateTimeOffset? RecordedBy, int EventsIncluded, int EventsInJourney,
-    InnovationSummary? Summary, IReadOnlyList<Overlay> Overlays, IReadOnlyList<SiteAdoption> Sites, ChangeLogView ChangeLog, StageThresholds Rules);
+    InnovationSummary? Summary, IReadOnlyList<Overlay> Overlays, IReadOnlyList<BarrierEntry> Barriers, IReadOnlyList<SiteAdoption> Sites, ChangeLogView ChangeLog, StageThresholds Rules);
 
 /// <summary>
 /// The JSON shape of <see cref="AsOfView"/> with the parts a <see cref="FoldedJourney"/> holds encoded: the
@@ -22,7 +22,7 @@ public sealed record AsOfView(
 /// </summary>
 public sealed record EncodedAsOfView(
     Guid InnovationId, DateOnly? OccurredBy, DateTimeOffset? RecordedBy, int EventsIncluded, int EventsInJourney,
-    EncodedJson? Summary, IReadOnlyList<Overlay> Overlays, EncodedJson Sites, EncodedJson ChangeLog, StageThresholds Rules);
+    EncodedJson? Summary, IReadOnlyList<Overlay> Overlays, EncodedJson Barriers, EncodedJson Sites, EncodedJson ChangeLog, StageThresholds Rules);
 
 public sealed record ReplayStep(
     long Version, Guid EventId, string Type, Journeys.PartialDate OccurredAt, DateTimeOffset RecordedAt, string? RecordedBy,
@@ -63,10 +63,10 @@ public static class AsOfEndpoints
         }
 
         var summary = folded.Fold.Summary;
-        var (summaryJson, sitesJson) = folded.Encoded(json);
+        var (summaryJson, barriersJson, sitesJson) = folded.Encoded(json);
         return new EncodedAsOfView(innovationId, occurredBy, recordedBy, folded.Fold.Applied, journey.Events.Count, summaryJson,
             summary is null ? [] : InnovationEndpoints.OverlaysOn(summary, axes.Today(now), rules),
-            sitesJson, folded.ChangeLogEncoded(occurredBy, json), rules);
+            barriersJson, sitesJson, folded.ChangeLogEncoded(occurredBy, json), rules);
     }
 
     /// <summary>The as-of view of a journey from its events in stream order.</summary>
@@ -77,6 +77,7 @@ public static class AsOfEndpoints
         var today = axes.Today(now);
         return new AsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, fold.Summary,
             fold.Summary is null ? [] : InnovationEndpoints.OverlaysOn(fold.Summary, today, rules),
+            fold.Summary?.Barriers ?? [],
             [.. fold.Sites.Values.OrderBy(s => s.SiteId)],
             ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, occurredBy),
             rules);

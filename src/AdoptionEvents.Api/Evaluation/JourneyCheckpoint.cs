@@ -144,8 +144,8 @@ public sealed class FoldedJourney
         return view;
     }
 
-    /// <summary>The summary and the site register as JSON in these options; kept for the options last asked for.</summary>
-    public (EncodedJson? Summary, EncodedJson Sites) Encoded(JsonSerializerOptions json)
+    /// <summary>The summary, its barriers and the site register as JSON in these options; kept for the options last asked for.</summary>
+    public (EncodedJson? Summary, EncodedJson Barriers, EncodedJson Sites) Encoded(JsonSerializerOptions json)
     {
         if (Volatile.Read(ref _encoded) is not { } parts || !ReferenceEquals(parts.Json, json))
         {
@@ -154,13 +154,14 @@ public sealed class FoldedJourney
                 parts = _encoded;
                 if (parts is null || !ReferenceEquals(parts.Json, json))
                 {
-                    parts = new EncodedParts(json, Fold.Summary is { } s ? EncodedJson.Of(s, json) : null, EncodedJson.Of(SitesInOrder, json));
+                    parts = new EncodedParts(json, Fold.Summary is { } s ? EncodedJson.Of(s, json) : null,
+                        EncodedJson.Of<IReadOnlyList<BarrierEntry>>(Fold.Summary?.Barriers ?? [], json), EncodedJson.Of(SitesInOrder, json));
                     Volatile.Write(ref _encoded, parts);
                 }
             }
         }
 
-        return (parts.Summary, parts.Sites);
+        return (parts.Summary, parts.Barriers, parts.Sites);
     }
 
     /// <summary>The change log as of <paramref name="asOf"/> as JSON in these options.</summary>
@@ -215,7 +216,7 @@ public sealed class FoldedJourney
 
     private sealed record EncodedLog(JsonSerializerOptions Json, EncodedJson Value);
 
-    private sealed record EncodedParts(JsonSerializerOptions Json, EncodedJson? Summary, EncodedJson Sites);
+    private sealed record EncodedParts(JsonSerializerOptions Json, EncodedJson? Summary, EncodedJson Barriers, EncodedJson Sites);
 }
 
 /// <summary>A value already serialised to UTF-8 JSON, written as it is wherever it stands in an answer.</summary>

@@ -171,6 +171,26 @@ public class AuditAndReplayTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task An_as_of_view_lists_the_barriers_as_they_stood_at_the_cut()
+    {
+        var client = api.Client;
+        var start = await client.StartAsync(new InnovationRegistered { Name = "Barriers as of", InnovationType = "digital", OccurredAt = D("2005-01-01"), Provenance = Stated });
+        var barrier = (await client.RecordAsync(start.InnovationId, new AdoptionEvents.Journeys.Barriers.BarrierEncountered
+        {
+            Code = "D2", Scope = AdoptionEvents.Journeys.Barriers.BarrierScope.Innovation, Severity = AdoptionEvents.Journeys.Barriers.Severity.High, OccurredAt = D("2010-01-01"), Provenance = Stated,
+        })).Events[0].Id;
+        await client.RecordAsync(start.InnovationId, new AdoptionEvents.Journeys.Barriers.BarrierResolved { BarrierEventId = barrier, How = "pooled budget", OccurredAt = D("2012-01-01"), Provenance = Stated });
+
+        var before = await GetAsync<AsOfView>($"/api/innovations/{start.InnovationId}/as-of?occurredBy=2009-12-31");
+        var open = await GetAsync<AsOfView>($"/api/innovations/{start.InnovationId}/as-of?occurredBy=2011-01-01");
+        var now = await GetAsync<AsOfView>($"/api/innovations/{start.InnovationId}/as-of?occurredBy=2026-01-01");
+
+        before.Barriers.ShouldBeEmpty();
+        (open.Barriers.Single().EventId, open.Barriers.Single().ResolvedAt, open.Summary!.OpenBarrierCount).ShouldBe((barrier, null, 1));
+        (now.Barriers.Single().How, now.Summary!.OpenBarrierCount).ShouldBe(("pooled budget", 0));
+    }
+
+    [Fact]
     public async Task Answers_from_the_events_kept_between_requests_equal_a_fold_of_the_stream_read_afresh_before_and_after_more_is_recorded()
     {
         var client = api.Client;
