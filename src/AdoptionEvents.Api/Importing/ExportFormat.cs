@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdoptionEvents.Hosting;
@@ -32,92 +34,38 @@ public static class ExportFormat
         ["organisation_succeeded"] = typeof(OrganisationSucceeded),
     };
 
-    public static ImportBatch Read(TextReader reader)
+    /// <summary>
+    /// Lines are independent until they are grouped into streams, so they are parsed on every core and
+    /// then merged in line order: the batch (stream order, origins, problems) is the same as a line-by-line read.
+    /// </summary>
+    private static ImportBatch Read(byte[] content)
     {
+        var lines = Lines(content);
+        var parsed = new ParsedLine[lines.Count];
+        Parallel.ForEach(Partitioner.Create(0, lines.Count, Math.Max(256, lines.Count / (8 * Environment.ProcessorCount))), range =>
+        {
+            for (var i = range.Item1; i < range.Item2; i++)
+            {
+                parsed[i] = ParseLine(content.AsMemory(lines[i].Start, lines[i].Length), i + 1);
+            }
+        });
+
         var problems = new List<ImportProblem>();
         var journeys = new Dictionary<Guid, List<(long Version, ImportedEvent Event)>>();
         var organisations = new Dictionary<Guid, List<(long Version, object Event, string Where)>>();
-        var lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        foreach (var line in parsed)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            if (line.Problems is { } found)
             {
-                continue;
+                problems.AddRange(found);
             }
-
-            var where = $"line {lineNumber}";
-            JsonElement root;
-            try
+            else if (line.Event is ImportedEvent imported)
             {
-                using var doc = JsonDocument.Parse(line);
-                root = doc.RootElement.Clone();
+                (journeys.TryGetValue(line.Stream, out var list) ? list : journeys[line.Stream] = []).Add((line.Version, imported));
             }
-            catch (JsonException e)
+            else if (line.Event is { } orgEvent)
             {
-                problems.Add(new ImportProblem(where, "", "json", $"not valid JSON: {e.Message}"));
-                continue;
-            }
-
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                problems.Add(new ImportProblem(where, "", "json", "every line is one JSON object"));
-                continue;
-            }
-
-            var type = Text(root, "type");
-            var eventId = Id(root, "eventId");
-            var version = root.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) ? n : (long?)null;
-            var hasData = root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object;
-            var missing = new[] { ("type", type is null), ("eventId", eventId is null), ("version", version is null), ("data", !hasData) }
-                .Where(x => x.Item2).Select(x => x.Item1).ToList();
-            foreach (var field in missing)
-            {
-                problems.Add(new ImportProblem(where, field, "required", $"{field} is missing or has the wrong JSON type"));
-            }
-
-            if (missing.Count > 0)
-            {
-                continue;
-            }
-
-            where = $"line {lineNumber} (event {eventId})";
-            if (Id(root, "organisationId") is { } organisationId)
-            {
-                if (!OrganisationTypes.TryGetValue(type!, out var orgType))
-                {
-                    problems.Add(new ImportProblem(where, "type", "known-type", $"'{type}' is not an organisation event type ({string.Join(", ", OrganisationTypes.Keys)})"));
-                    continue;
-                }
-
-                if (Deserialize(data, orgType, where, problems) is { } orgEvent)
-                {
-                    (organisations.TryGetValue(organisationId, out var list) ? list : organisations[organisationId] = []).Add((version!.Value, orgEvent, where));
-                }
-
-                continue;
-            }
-
-            if (Id(root, "innovationId") is not { } innovationId)
-            {
-                problems.Add(new ImportProblem(where, "innovationId", "required", "a line names its stream in innovationId (or organisationId)"));
-                continue;
-            }
-
-            if (EventCatalogue.Find(type!) is not { } entry)
-            {
-                problems.Add(new ImportProblem(where, "type", "known-type", $"'{type}' is not a journey event type (see GET /api/vocabularies)"));
-                continue;
-            }
-
-            if (Deserialize(data, entry.Type, where, problems) is JourneyEvent fact)
-            {
-                var imported = new ImportedEvent(eventId!.Value, fact with { InnovationId = innovationId }, where)
-                {
-                    RecordedAt = root.TryGetProperty("recordedAt", out var ra) && ra.ValueKind == JsonValueKind.String && ra.TryGetDateTimeOffset(out var at) ? at : null,
-                    RecordedBy = Text(root, "recordedBy"),
-                };
-                (journeys.TryGetValue(innovationId, out var list) ? list : journeys[innovationId] = []).Add((version!.Value, imported));
+                (organisations.TryGetValue(line.Stream, out var list) ? list : organisations[line.Stream] = []).Add((line.Version, orgEvent, line.Where!));
             }
         }
 
@@ -142,6 +90,127 @@ public static class ExportFormat
                 return new ImportedJourney(j.Key, j.Key.ToString(), name, events);
             })],
             problems);
+    }
+
+    /// <summary>What one line holds: problems, or an event of a stream (an <see cref="ImportedEvent"/> or an organisation's event), or nothing (blank).</summary>
+    private readonly record struct ParsedLine(ImportProblem[]? Problems, Guid Stream, long Version, object? Event, string? Where);
+
+    private static ParsedLine ParseLine(ReadOnlyMemory<byte> text, int lineNumber)
+    {
+        if (IsBlank(text.Span))
+        {
+            return default;
+        }
+
+        if (!Utf8.IsValid(text.Span))
+        {
+            // As a text reader would have read it: invalid bytes become U+FFFD.
+            text = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text.Span));
+        }
+
+        var where = $"line {lineNumber}";
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            return Problem(new ImportProblem(where, "", "json", $"not valid JSON: {e.Message}"));
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Problem(new ImportProblem(where, "", "json", "every line is one JSON object"));
+            }
+
+            var type = Text(root, "type");
+            var eventId = Id(root, "eventId");
+            var version = root.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) ? n : (long?)null;
+            var hasData = root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object;
+            var missing = new[] { ("type", type is null), ("eventId", eventId is null), ("version", version is null), ("data", !hasData) }
+                .Where(x => x.Item2).Select(x => x.Item1).ToList();
+            if (missing.Count > 0)
+            {
+                return new ParsedLine([.. missing.Select(field => new ImportProblem(where, field, "required", $"{field} is missing or has the wrong JSON type"))], default, 0, null, null);
+            }
+
+            where = $"line {lineNumber} (event {eventId})";
+            var problems = new List<ImportProblem>();
+            if (Id(root, "organisationId") is { } organisationId)
+            {
+                if (!OrganisationTypes.TryGetValue(type!, out var orgType))
+                {
+                    return Problem(new ImportProblem(where, "type", "known-type", $"'{type}' is not an organisation event type ({string.Join(", ", OrganisationTypes.Keys)})"));
+                }
+
+                return Deserialize(data, orgType, where, problems) is { } orgEvent ? new ParsedLine(null, organisationId, version!.Value, orgEvent, where) : new ParsedLine([.. problems], default, 0, null, null);
+            }
+
+            if (Id(root, "innovationId") is not { } innovationId)
+            {
+                return Problem(new ImportProblem(where, "innovationId", "required", "a line names its stream in innovationId (or organisationId)"));
+            }
+
+            if (EventCatalogue.Find(type!) is not { } entry)
+            {
+                return Problem(new ImportProblem(where, "type", "known-type", $"'{type}' is not a journey event type (see GET /api/vocabularies)"));
+            }
+
+            if (Deserialize(data, entry.Type, where, problems) is JourneyEvent fact)
+            {
+                var imported = new ImportedEvent(eventId!.Value, fact with { InnovationId = innovationId }, where)
+                {
+                    RecordedAt = root.TryGetProperty("recordedAt", out var ra) && ra.ValueKind == JsonValueKind.String && ra.TryGetDateTimeOffset(out var at) ? at : null,
+                    RecordedBy = Text(root, "recordedBy"),
+                };
+                return new ParsedLine(null, innovationId, version!.Value, imported, where);
+            }
+
+            return problems.Count > 0 ? new ParsedLine([.. problems], default, 0, null, null) : default;
+        }
+
+        static ParsedLine Problem(ImportProblem problem) => new([problem], default, 0, null, null);
+    }
+
+    /// <summary>Blank as <see cref="string.IsNullOrWhiteSpace"/> says of the decoded line.</summary>
+    private static bool IsBlank(ReadOnlySpan<byte> line)
+    {
+        var trimmed = line.TrimStart(" \t\v\f"u8);
+        if (trimmed.IsEmpty)
+        {
+            return true;
+        }
+
+        return trimmed[0] >= 0x80 && string.IsNullOrWhiteSpace(Encoding.UTF8.GetString(trimmed));
+    }
+
+    /// <summary>The lines of a UTF-8 file as a text reader splits them: at \n, \r\n or \r.</summary>
+    private static List<(int Start, int Length)> Lines(byte[] content)
+    {
+        var lines = new List<(int Start, int Length)>();
+        var start = 0;
+        while (start < content.Length)
+        {
+            var end = content.AsSpan(start).IndexOfAny((byte)'\n', (byte)'\r');
+            if (end < 0)
+            {
+                lines.Add((start, content.Length - start));
+                break;
+            }
+
+            lines.Add((start, end));
+            start += end + 1;
+            if (content[start - 1] == '\r' && start < content.Length && content[start] == '\n')
+            {
+                start++;
+            }
+        }
+
+        return lines;
     }
 
     /// <summary>Writes a batch as the export format: organisations first, then each journey in order.</summary>
@@ -242,8 +311,7 @@ public static class ExportFormat
         var bytes = buffer.ToArray();
         if (FirstLineIsObject(bytes))
         {
-            using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8);
-            return Read(reader);
+            return Read(bytes);
         }
 
         try
