@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
-using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Origin;
@@ -108,6 +108,116 @@ public static class ExportFormat
             text = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text.Span));
         }
 
+        return ReadWellFormed(text, lineNumber) ?? ReadAnyLine(text, lineNumber);
+    }
+
+    /// <summary>
+    /// The common case in one forward pass over the line (no document built, the data deserialised from
+    /// its own bytes): an event line that reads without a problem. Anything else is null, and
+    /// <see cref="ReadAnyLine"/> reads the line again to report its problems.
+    /// </summary>
+    private static ParsedLine? ReadWellFormed(ReadOnlyMemory<byte> text, int lineNumber)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(text.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            string? type = null, recordedBy = null;
+            Guid? eventId = null, innovationId = null, organisationId = null;
+            long? version = null;
+            DateTimeOffset? recordedAt = null;
+            (int Start, int End)? data = null;
+
+            // A member named twice counts as its last value, as a document's lookup reads it.
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueIsEscaped)
+                {
+                    return null;
+                }
+
+                var name = reader.ValueSpan;
+                reader.Read();
+                if (name.SequenceEqual("data"u8))
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    var isObject = reader.TokenType == JsonTokenType.StartObject;
+                    reader.Skip();
+                    data = isObject ? (start, (int)reader.BytesConsumed) : null;
+                }
+                else if (name.SequenceEqual("type"u8))
+                {
+                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (name.SequenceEqual("eventId"u8))
+                {
+                    eventId = IdOf(ref reader);
+                }
+                else if (name.SequenceEqual("innovationId"u8))
+                {
+                    innovationId = IdOf(ref reader);
+                }
+                else if (name.SequenceEqual("organisationId"u8))
+                {
+                    organisationId = IdOf(ref reader);
+                }
+                else if (name.SequenceEqual("version"u8))
+                {
+                    version = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) ? n : null;
+                }
+                else if (name.SequenceEqual("recordedAt"u8))
+                {
+                    recordedAt = reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at) ? at : null;
+                }
+                else if (name.SequenceEqual("recordedBy"u8))
+                {
+                    recordedBy = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            // Nothing may follow the object (the reader throws on a second value or stray text).
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || type is null || eventId is null || version is null || data is not { } body)
+            {
+                return null;
+            }
+
+            var json = text.Span[body.Start..body.End];
+            var where = $"line {lineNumber} (event {eventId})";
+            if (organisationId is { } organisation)
+            {
+                return OrganisationTypes.TryGetValue(type, out var orgType) && JsonSerializer.Deserialize(json, orgType, Json.Options) is { } orgEvent
+                    ? new ParsedLine(null, organisation, version.Value, orgEvent, where)
+                    : null;
+            }
+
+            if (innovationId is not { } innovation || EventCatalogue.Find(type) is not { } entry || JsonSerializer.Deserialize(json, entry.Type, Json.Options) is not JourneyEvent fact)
+            {
+                return null;
+            }
+
+            var imported = new ImportedEvent(eventId.Value, fact with { InnovationId = innovation }, where) { RecordedAt = recordedAt, RecordedBy = recordedBy };
+            return new ParsedLine(null, innovation, version.Value, imported, where);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        static Guid? IdOf(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.String && Guid.TryParse(reader.GetString(), out var g) ? g : null;
+    }
+
+    /// <summary>Any line, read as a document: the event it holds, or every problem it has.</summary>
+    private static ParsedLine ReadAnyLine(ReadOnlyMemory<byte> text, int lineNumber)
+    {
         var where = $"line {lineNumber}";
         JsonDocument doc;
         try

@@ -65,8 +65,9 @@ public static class ImportValidation
             }
         }
 
+        var graph = Graph(batch);
         problems.AddRange(Order(batch));
-        problems.AddRange(Cycles(batch));
+        problems.AddRange(Cycles(batch, graph));
         if (problems.Count > 0)
         {
             // Folding journeys with broken references would only repeat the same problems.
@@ -74,7 +75,6 @@ public static class ImportValidation
         }
 
         // Each journey folds on its own (the lookups are only read from here on), so on every core; problems keep the file's order.
-        var graph = Graph(batch);
         var refusals = new IReadOnlyList<ImportProblem>[batch.Journeys.Count];
         Parallel.For(0, batch.Journeys.Count, i => refusals[i] = Fold(batch, batch.Journeys[i], events, organisations, graph, now, user));
         foreach (var found in refusals)
@@ -133,10 +133,11 @@ public static class ImportValidation
         }
     }
 
-    private static IEnumerable<ImportProblem> Cycles(ImportBatch batch)
+    private static IEnumerable<ImportProblem> Cycles(ImportBatch batch, Dictionary<Guid, List<Guid>> graph)
     {
-        var graph = Graph(batch);
-        var origin = batch.Journeys.SelectMany(j => j.Events).GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.First().Origin);
+        // Only a cycle needs the lines' names: a file without one does not pay for the lookup.
+        Dictionary<Guid, string>? originOf = null;
+        string Origin(Guid id) => (originOf ??= batch.Journeys.SelectMany(j => j.Events).GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.First().Origin))[id];
         var state = new Dictionary<Guid, int>(); // 1 visiting, 2 done
         var reported = new HashSet<Guid>();
         foreach (var start in graph.Keys)
@@ -172,7 +173,7 @@ public static class ImportValidation
                 }
                 else if (s == 1 && reported.Add(cause))
                 {
-                    yield return new ImportProblem(origin[node], "causedBy", "acyclic", $"causedBy of {origin[node]} leads back to itself through {origin[cause]}: the causal log must stay acyclic");
+                    yield return new ImportProblem(Origin(node), "causedBy", "acyclic", $"causedBy of {Origin(node)} leads back to itself through {Origin(cause)}: the causal log must stay acyclic");
                 }
             }
         }

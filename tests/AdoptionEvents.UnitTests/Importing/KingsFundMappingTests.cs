@@ -233,6 +233,38 @@ public class KingsFundMappingTests
         read.Journeys.SelectMany(j => j.Events).Select(e => e.RecordedBy).ShouldContain("te\uFFFDst");
     }
 
+    [Fact]
+    public async Task Export_lines_read_in_one_pass_or_as_documents_give_the_same_events_and_problems()
+    {
+        using var writer = new StringWriter();
+        await ExportFormat.WriteAsync(writer, Demo, Now, "test", TestContext.Current.CancellationToken);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var plain = ExportFormat.ReadAny(new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', lines))));
+        var at = Array.FindIndex(lines, l => l.Contains("\"innovationId\"", StringComparison.Ordinal));
+        var original = lines[at];
+
+        // An escaped member name and a member named twice (the last counts) read as before; a non-object
+        // data named last, and text after the object, are problems of that line.
+        string[] variants =
+        [
+            original.Replace("\"type\":", "\"\\u0074ype\":", StringComparison.Ordinal),
+            original.Replace("\"version\":", "\"version\":999,\"version\":", StringComparison.Ordinal),
+            original[..^1] + ",\"data\":[]}",
+            original + " {}",
+        ];
+        var read = variants.Select(v => ExportFormat.ReadAny(new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', lines.Select((l, i) => i == at ? v : l)))))).ToList();
+
+        foreach (var accepted in read.Take(2))
+        {
+            accepted.Problems.ShouldBeEmpty();
+            accepted.Journeys.SelectMany(j => j.Events).Select(e => (e.Id, e.Origin, JsonSerializer.Serialize(e.Fact, e.Fact.GetType())))
+                .ShouldBe(plain.Journeys.SelectMany(j => j.Events).Select(e => (e.Id, e.Origin, JsonSerializer.Serialize(e.Fact, e.Fact.GetType()))));
+        }
+
+        read[2].Problems[0].ShouldSatisfyAllConditions(p => p.Where.ShouldBe($"line {at + 1}"), p => p.Field.ShouldBe("data"), p => p.Rule.ShouldBe("required"));
+        read[3].Problems[0].ShouldSatisfyAllConditions(p => p.Where.ShouldBe($"line {at + 1}"), p => p.Rule.ShouldBe("json"));
+    }
+
     private static string Mutate(string id, Action<JsonObject> change)
     {
         var root = JsonNode.Parse(DemoData.Bytes())!;
