@@ -25,7 +25,8 @@ public static class TamperSeal
         var data = scratch.Serialize(e.Data);
         if (!IsCanonical(data))
         {
-            data = Encoding.UTF8.GetBytes(Canonical(JsonDocument.Parse(data.ToArray()).RootElement));
+            using var document = JsonDocument.Parse(data.ToArray());
+            data = Encoding.UTF8.GetBytes(Canonical(document.RootElement));
         }
 
         var head = string.Join('\n', previous ?? "", e.StreamId.ToString("N"), e.Version, e.Id.ToString("N"), e.EventTypeName,
