@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Origin;
@@ -32,92 +34,38 @@ public static class ExportFormat
         ["organisation_succeeded"] = typeof(OrganisationSucceeded),
     };
 
-    public static ImportBatch Read(TextReader reader)
+    /// <summary>
+    /// Lines are independent until they are grouped into streams, so they are parsed on every core and
+    /// then merged in line order: the batch (stream order, origins, problems) is the same as a line-by-line read.
+    /// </summary>
+    private static ImportBatch Read(byte[] content)
     {
+        var lines = Lines(content);
+        var parsed = new ParsedLine[lines.Count];
+        Parallel.ForEach(Partitioner.Create(0, lines.Count, Math.Max(256, lines.Count / (8 * Environment.ProcessorCount))), range =>
+        {
+            for (var i = range.Item1; i < range.Item2; i++)
+            {
+                parsed[i] = ParseLine(content.AsMemory(lines[i].Start, lines[i].Length), i + 1);
+            }
+        });
+
         var problems = new List<ImportProblem>();
         var journeys = new Dictionary<Guid, List<(long Version, ImportedEvent Event)>>();
         var organisations = new Dictionary<Guid, List<(long Version, object Event, string Where)>>();
-        var lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        foreach (var line in parsed)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            if (line.Problems is { } found)
             {
-                continue;
+                problems.AddRange(found);
             }
-
-            var where = $"line {lineNumber}";
-            JsonElement root;
-            try
+            else if (line.Event is ImportedEvent imported)
             {
-                using var doc = JsonDocument.Parse(line);
-                root = doc.RootElement.Clone();
+                (journeys.TryGetValue(line.Stream, out var list) ? list : journeys[line.Stream] = []).Add((line.Version, imported));
             }
-            catch (JsonException e)
+            else if (line.Event is { } orgEvent)
             {
-                problems.Add(new ImportProblem(where, "", "json", $"not valid JSON: {e.Message}"));
-                continue;
-            }
-
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                problems.Add(new ImportProblem(where, "", "json", "every line is one JSON object"));
-                continue;
-            }
-
-            var type = Text(root, "type");
-            var eventId = Id(root, "eventId");
-            var version = root.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) ? n : (long?)null;
-            var hasData = root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object;
-            var missing = new[] { ("type", type is null), ("eventId", eventId is null), ("version", version is null), ("data", !hasData) }
-                .Where(x => x.Item2).Select(x => x.Item1).ToList();
-            foreach (var field in missing)
-            {
-                problems.Add(new ImportProblem(where, field, "required", $"{field} is missing or has the wrong JSON type"));
-            }
-
-            if (missing.Count > 0)
-            {
-                continue;
-            }
-
-            where = $"line {lineNumber} (event {eventId})";
-            if (Id(root, "organisationId") is { } organisationId)
-            {
-                if (!OrganisationTypes.TryGetValue(type!, out var orgType))
-                {
-                    problems.Add(new ImportProblem(where, "type", "known-type", $"'{type}' is not an organisation event type ({string.Join(", ", OrganisationTypes.Keys)})"));
-                    continue;
-                }
-
-                if (Deserialize(data, orgType, where, problems) is { } orgEvent)
-                {
-                    (organisations.TryGetValue(organisationId, out var list) ? list : organisations[organisationId] = []).Add((version!.Value, orgEvent, where));
-                }
-
-                continue;
-            }
-
-            if (Id(root, "innovationId") is not { } innovationId)
-            {
-                problems.Add(new ImportProblem(where, "innovationId", "required", "a line names its stream in innovationId (or organisationId)"));
-                continue;
-            }
-
-            if (EventCatalogue.Find(type!) is not { } entry)
-            {
-                problems.Add(new ImportProblem(where, "type", "known-type", $"'{type}' is not a journey event type (see GET /api/vocabularies)"));
-                continue;
-            }
-
-            if (Deserialize(data, entry.Type, where, problems) is JourneyEvent fact)
-            {
-                var imported = new ImportedEvent(eventId!.Value, fact with { InnovationId = innovationId }, where)
-                {
-                    RecordedAt = root.TryGetProperty("recordedAt", out var ra) && ra.ValueKind == JsonValueKind.String && ra.TryGetDateTimeOffset(out var at) ? at : null,
-                    RecordedBy = Text(root, "recordedBy"),
-                };
-                (journeys.TryGetValue(innovationId, out var list) ? list : journeys[innovationId] = []).Add((version!.Value, imported));
+                (organisations.TryGetValue(line.Stream, out var list) ? list : organisations[line.Stream] = []).Add((line.Version, orgEvent, line.Where!));
             }
         }
 
@@ -142,6 +90,237 @@ public static class ExportFormat
                 return new ImportedJourney(j.Key, j.Key.ToString(), name, events);
             })],
             problems);
+    }
+
+    /// <summary>What one line holds: problems, or an event of a stream (an <see cref="ImportedEvent"/> or an organisation's event), or nothing (blank).</summary>
+    private readonly record struct ParsedLine(ImportProblem[]? Problems, Guid Stream, long Version, object? Event, string? Where);
+
+    private static ParsedLine ParseLine(ReadOnlyMemory<byte> text, int lineNumber)
+    {
+        if (IsBlank(text.Span))
+        {
+            return default;
+        }
+
+        if (!Utf8.IsValid(text.Span))
+        {
+            // As a text reader would have read it: invalid bytes become U+FFFD.
+            text = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text.Span));
+        }
+
+        return ReadWellFormed(text, lineNumber) ?? ReadAnyLine(text, lineNumber);
+    }
+
+    /// <summary>
+    /// The common case in one forward pass over the line (no document built, the data deserialised from
+    /// its own bytes): an event line that reads without a problem. Anything else is null, and
+    /// <see cref="ReadAnyLine"/> reads the line again to report its problems.
+    /// </summary>
+    private static ParsedLine? ReadWellFormed(ReadOnlyMemory<byte> text, int lineNumber)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(text.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            string? type = null, recordedBy = null;
+            Guid? eventId = null, innovationId = null, organisationId = null;
+            long? version = null;
+            DateTimeOffset? recordedAt = null;
+            (int Start, int End)? data = null;
+
+            // A member named twice counts as its last value, as a document's lookup reads it.
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueIsEscaped)
+                {
+                    return null;
+                }
+
+                var name = reader.ValueSpan;
+                reader.Read();
+                if (name.SequenceEqual("data"u8))
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    var isObject = reader.TokenType == JsonTokenType.StartObject;
+                    reader.Skip();
+                    data = isObject ? (start, (int)reader.BytesConsumed) : null;
+                }
+                else if (name.SequenceEqual("type"u8))
+                {
+                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (name.SequenceEqual("eventId"u8))
+                {
+                    eventId = IdOf(ref reader);
+                }
+                else if (name.SequenceEqual("innovationId"u8))
+                {
+                    innovationId = IdOf(ref reader);
+                }
+                else if (name.SequenceEqual("organisationId"u8))
+                {
+                    organisationId = IdOf(ref reader);
+                }
+                else if (name.SequenceEqual("version"u8))
+                {
+                    version = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) ? n : null;
+                }
+                else if (name.SequenceEqual("recordedAt"u8))
+                {
+                    recordedAt = reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at) ? at : null;
+                }
+                else if (name.SequenceEqual("recordedBy"u8))
+                {
+                    recordedBy = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            // Nothing may follow the object (the reader throws on a second value or stray text).
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || type is null || eventId is null || version is null || data is not { } body)
+            {
+                return null;
+            }
+
+            var json = text.Span[body.Start..body.End];
+            var where = $"line {lineNumber} (event {eventId})";
+            if (organisationId is { } organisation)
+            {
+                return OrganisationTypes.TryGetValue(type, out var orgType) && JsonSerializer.Deserialize(json, orgType, Json.Options) is { } orgEvent
+                    ? new ParsedLine(null, organisation, version.Value, orgEvent, where)
+                    : null;
+            }
+
+            if (innovationId is not { } innovation || EventCatalogue.Find(type) is not { } entry || JsonSerializer.Deserialize(json, entry.Type, Json.Options) is not JourneyEvent fact)
+            {
+                return null;
+            }
+
+            var imported = new ImportedEvent(eventId.Value, fact with { InnovationId = innovation }, where) { RecordedAt = recordedAt, RecordedBy = recordedBy };
+            return new ParsedLine(null, innovation, version.Value, imported, where);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        static Guid? IdOf(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.String && Guid.TryParse(reader.GetString(), out var g) ? g : null;
+    }
+
+    /// <summary>Any line, read as a document: the event it holds, or every problem it has.</summary>
+    private static ParsedLine ReadAnyLine(ReadOnlyMemory<byte> text, int lineNumber)
+    {
+        var where = $"line {lineNumber}";
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            return Problem(new ImportProblem(where, "", "json", $"not valid JSON: {e.Message}"));
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Problem(new ImportProblem(where, "", "json", "every line is one JSON object"));
+            }
+
+            var type = Text(root, "type");
+            var eventId = Id(root, "eventId");
+            var version = root.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) ? n : (long?)null;
+            var hasData = root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object;
+            var missing = new[] { ("type", type is null), ("eventId", eventId is null), ("version", version is null), ("data", !hasData) }
+                .Where(x => x.Item2).Select(x => x.Item1).ToList();
+            if (missing.Count > 0)
+            {
+                return new ParsedLine([.. missing.Select(field => new ImportProblem(where, field, "required", $"{field} is missing or has the wrong JSON type"))], default, 0, null, null);
+            }
+
+            where = $"line {lineNumber} (event {eventId})";
+            var problems = new List<ImportProblem>();
+            if (Id(root, "organisationId") is { } organisationId)
+            {
+                if (!OrganisationTypes.TryGetValue(type!, out var orgType))
+                {
+                    return Problem(new ImportProblem(where, "type", "known-type", $"'{type}' is not an organisation event type ({string.Join(", ", OrganisationTypes.Keys)})"));
+                }
+
+                return Deserialize(data, orgType, where, problems) is { } orgEvent ? new ParsedLine(null, organisationId, version!.Value, orgEvent, where) : new ParsedLine([.. problems], default, 0, null, null);
+            }
+
+            if (Id(root, "innovationId") is not { } innovationId)
+            {
+                return Problem(new ImportProblem(where, "innovationId", "required", "a line names its stream in innovationId (or organisationId)"));
+            }
+
+            if (EventCatalogue.Find(type!) is not { } entry)
+            {
+                return Problem(new ImportProblem(where, "type", "known-type", $"'{type}' is not a journey event type (see GET /api/vocabularies)"));
+            }
+
+            if (Deserialize(data, entry.Type, where, problems) is JourneyEvent fact)
+            {
+                var imported = new ImportedEvent(eventId!.Value, fact with { InnovationId = innovationId }, where)
+                {
+                    RecordedAt = root.TryGetProperty("recordedAt", out var ra) && ra.ValueKind == JsonValueKind.String && ra.TryGetDateTimeOffset(out var at) ? at : null,
+                    RecordedBy = Text(root, "recordedBy"),
+                };
+                return new ParsedLine(null, innovationId, version!.Value, imported, where);
+            }
+
+            return problems.Count > 0 ? new ParsedLine([.. problems], default, 0, null, null) : default;
+        }
+
+        static ParsedLine Problem(ImportProblem problem) => new([problem], default, 0, null, null);
+    }
+
+    /// <summary>Blank as <see cref="string.IsNullOrWhiteSpace"/> says of the decoded line.</summary>
+    private static bool IsBlank(ReadOnlySpan<byte> line)
+    {
+        var trimmed = line.TrimStart(" \t\v\f"u8);
+        if (trimmed.IsEmpty)
+        {
+            return true;
+        }
+
+        return trimmed[0] >= 0x80 && string.IsNullOrWhiteSpace(Encoding.UTF8.GetString(trimmed));
+    }
+
+    /// <summary>The lines of a UTF-8 file as a text reader splits them: at \n, \r\n or \r.</summary>
+    private static List<(int Start, int Length)> Lines(byte[] content)
+    {
+        var lines = new List<(int Start, int Length)>();
+        var start = 0;
+        while (start < content.Length)
+        {
+            var end = content.AsSpan(start).IndexOfAny((byte)'\n', (byte)'\r');
+            if (end < 0)
+            {
+                lines.Add((start, content.Length - start));
+                break;
+            }
+
+            lines.Add((start, end));
+            start += end + 1;
+            if (content[start - 1] == '\r' && start < content.Length && content[start] == '\n')
+            {
+                start++;
+            }
+        }
+
+        return lines;
     }
 
     /// <summary>Writes a batch as the export format: organisations first, then each journey in order.</summary>
@@ -242,8 +421,7 @@ public static class ExportFormat
         var bytes = buffer.ToArray();
         if (FirstLineIsObject(bytes))
         {
-            using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8);
-            return Read(reader);
+            return Read(bytes);
         }
 
         try

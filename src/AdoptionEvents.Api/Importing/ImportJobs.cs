@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -70,11 +71,13 @@ public sealed class ImportJobs(Importer importer, TimeProvider clock, IHostAppli
         try
         {
             job.Status = ImportJobStatus.Running;
+            var reading = Stopwatch.StartNew();
             using var stream = new MemoryStream(content);
             var batch = ExportFormat.ReadAny(stream);
+            var read = Math.Round(reading.Elapsed.TotalSeconds, 2);
             job.Progress = job.Progress with { JourneysTotal = batch.Journeys.Count, EventsTotal = batch.EventCount };
             var report = await importer.ImportAsync(batch, options, p => job.Progress = p, ct);
-            job.Report = report;
+            job.Report = report with { PhaseSeconds = new Dictionary<string, double>(report.PhaseSeconds) { ["read"] = read } };
             job.Status = report.Outcome switch
             {
                 ImportOutcome.Succeeded => ImportJobStatus.Succeeded,

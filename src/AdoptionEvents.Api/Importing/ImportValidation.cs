@@ -65,36 +65,47 @@ public static class ImportValidation
             }
         }
 
+        var graph = Graph(batch);
         problems.AddRange(Order(batch));
-        problems.AddRange(Cycles(batch));
+        problems.AddRange(Cycles(batch, graph));
         if (problems.Count > 0)
         {
             // Folding journeys with broken references would only repeat the same problems.
             return problems;
         }
 
-        var graph = Graph(batch);
-        foreach (var journey in batch.Journeys)
+        // Each journey folds on its own (the lookups are only read from here on), so on every core; problems keep the file's order.
+        var refusals = new IReadOnlyList<ImportProblem>[batch.Journeys.Count];
+        Parallel.For(0, batch.Journeys.Count, i => refusals[i] = Fold(batch, batch.Journeys[i], events, organisations, graph, now, user));
+        foreach (var found in refusals)
         {
-            Journey? state = null;
-            foreach (var e in journey.Events)
-            {
-                var ancestors = e.Fact is CausalLinkAsserted link ? Ancestors(graph, link.CauseEventId) : [];
-                var context = new DecisionContext(events, organisations, ancestors);
-                var decision = state is null
-                    ? JourneyDecider.Start(e.Fact, context, now, user)
-                    : JourneyDecider.Decide(state, e.Fact, context, now, user);
-                if (decision.Refused)
-                {
-                    problems.AddRange(decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, Named(batch, r.Detail))));
-                    break;
-                }
-
-                state = Journey.After(state, e.Id, e.Fact);
-            }
+            problems.AddRange(found);
         }
 
         return problems;
+    }
+
+    /// <summary>The journey decided fact by fact as the API would; the refusals of the first fact refused.</summary>
+    private static IReadOnlyList<ImportProblem> Fold(ImportBatch batch, ImportedJourney journey, IReadOnlyDictionary<Guid, KnownEvent> events, IReadOnlySet<Guid> organisations,
+        Dictionary<Guid, List<Guid>> graph, DateTimeOffset now, string user)
+    {
+        Journey? state = null;
+        foreach (var e in journey.Events)
+        {
+            var ancestors = e.Fact is CausalLinkAsserted link ? Ancestors(graph, link.CauseEventId) : [];
+            var context = new DecisionContext(events, organisations, ancestors);
+            var decision = state is null
+                ? JourneyDecider.Start(e.Fact, context, now, user)
+                : JourneyDecider.Decide(state, e.Fact, context, now, user);
+            if (decision.Refused)
+            {
+                return [.. decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, Named(batch, r.Detail)))];
+            }
+
+            state = Journey.After(state, e.Id, e.Fact);
+        }
+
+        return [];
     }
 
     private static string Named(ImportBatch batch, string detail) =>
@@ -122,10 +133,11 @@ public static class ImportValidation
         }
     }
 
-    private static IEnumerable<ImportProblem> Cycles(ImportBatch batch)
+    private static IEnumerable<ImportProblem> Cycles(ImportBatch batch, Dictionary<Guid, List<Guid>> graph)
     {
-        var graph = Graph(batch);
-        var origin = batch.Journeys.SelectMany(j => j.Events).GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.First().Origin);
+        // Only a cycle needs the lines' names: a file without one does not pay for the lookup.
+        Dictionary<Guid, string>? originOf = null;
+        string Origin(Guid id) => (originOf ??= batch.Journeys.SelectMany(j => j.Events).GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.First().Origin))[id];
         var state = new Dictionary<Guid, int>(); // 1 visiting, 2 done
         var reported = new HashSet<Guid>();
         foreach (var start in graph.Keys)
@@ -161,7 +173,7 @@ public static class ImportValidation
                 }
                 else if (s == 1 && reported.Add(cause))
                 {
-                    yield return new ImportProblem(origin[node], "causedBy", "acyclic", $"causedBy of {origin[node]} leads back to itself through {origin[cause]}: the causal log must stay acyclic");
+                    yield return new ImportProblem(Origin(node), "causedBy", "acyclic", $"causedBy of {Origin(node)} leads back to itself through {Origin(cause)}: the causal log must stay acyclic");
                 }
             }
         }

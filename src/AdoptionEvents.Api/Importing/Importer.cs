@@ -107,13 +107,18 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         int written = 0, skipped = 0;
         if (bulk && newJourneys.Count > 0)
         {
-            foreach (var chunk in ChunkByEvents(newJourneys))
+            // A chunk is sealed and folded (on both cores) while the one before it is being copied in.
+            var timings = new BulkTimings();
+            await using var session = Session(options);
+            (List<ImportedJourney> Journeys, Task Copy)? copying = null;
+            async Task WrittenAsync(List<ImportedJourney> chunk, Task copy)
             {
-                await BulkWriteAsync(chunk, options, ct);
+                await copy;
                 if (reports.Count == 0)
                 {
                     await AnalyseAsync(ct);
                 }
+
                 foreach (var j in chunk)
                 {
                     reports.Add(new JourneyReport(j.Key, j.InnovationId, j.Name, j.Events.Count, j.Events.Count, 0, JourneyOutcome.Written, []));
@@ -122,6 +127,38 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
                 Report("writing", reports.Count, written, skipped);
             }
+
+            try
+            {
+                foreach (var chunk in ChunkByEvents(newJourneys))
+                {
+                    var prepared = await Task.Run(() => Prepare(session, chunk, options, timings), ct);
+                    if (copying is { } previous)
+                    {
+                        copying = null;
+                        await WrittenAsync(previous.Journeys, previous.Copy);
+                    }
+
+                    copying = (chunk, CopyAsync(prepared, timings, ct));
+                }
+
+                if (copying is { } last)
+                {
+                    copying = null;
+                    await WrittenAsync(last.Journeys, last.Copy);
+                }
+            }
+            finally
+            {
+                // Not left running after a failure: the error surfaces once the copy has stopped.
+                if (copying is { } abandoned)
+                {
+                    await abandoned.Copy.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                }
+            }
+
+            phases["journeys: sealing and folding"] = Math.Round(timings.Preparing.TotalSeconds, 2);
+            phases["journeys: copy"] = Math.Round(timings.Copy.TotalSeconds, 2);
         }
 
         foreach (var journey in bulk ? batch.Journeys.Where(j => existingJourneys.Contains(j.InnovationId)) : batch.Journeys)
@@ -232,38 +269,61 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         _ => o,
     };
 
-    private async Task BulkWriteAsync(IReadOnlyList<ImportedJourney> journeys, ImportOptions options, CancellationToken ct)
+    /// <summary>A chunk ready for COPY: its sealed streams, and the documents the inline projections would have stored.</summary>
+    private sealed record PreparedChunk(List<StreamAction> Actions, List<object> Documents);
+
+    /// <summary>Journeys are independent (each has its own hash chain and state), so they are prepared in parallel and kept in order.</summary>
+    private static PreparedChunk Prepare(IDocumentSession session, List<ImportedJourney> journeys, ImportOptions options, BulkTimings timings)
     {
-        var prepare = Stopwatch.StartNew();
-        await using var session = Session(options);
-        var actions = journeys.Select(j => StreamAction.Start(j.InnovationId, [.. Sealed(session, j, j.Events, options, 0, null)])).ToList();
+        var watch = Stopwatch.StartNew();
+        var actions = new StreamAction[journeys.Count];
+        var documents = new List<object>[journeys.Count];
+        Parallel.For(0, journeys.Count, i => (actions[i], documents[i]) = PrepareJourney(session, journeys[i], options));
+        timings.Preparing += watch.Elapsed;
+        return new PreparedChunk([.. actions], [.. documents.SelectMany(d => d)]);
+    }
 
-        // Bulk insert skips inline projections: store what JourneyProjection, SiteStatusProjection and EventIndexProjection would have.
-        var documents = new List<object>();
-        foreach (var (journey, action) in journeys.Zip(actions))
+    /// <summary>
+    /// Bulk insert skips inline projections: the documents JourneyProjection, SiteStatusProjection and
+    /// EventIndexProjection would have stored. Sealing and folding do not depend on each other until the
+    /// snapshot takes the last hash, so a long journey does both at once.
+    /// </summary>
+    private static (StreamAction Action, List<object> Documents) PrepareJourney(IDocumentSession session, ImportedJourney journey, ImportOptions options)
+    {
+        List<IEvent> events = [];
+        var documents = new List<object>(journey.Events.Count + 16);
+        Journey? state = null;
+        Parallel.Invoke(
+            () => events = Sealed(session, journey, journey.Events, options, 0, null),
+            () =>
+            {
+                foreach (var e in journey.Events)
+                {
+                    state = Journey.After(state, e.Id, e.Fact);
+                    documents.Add(IndexedEvent.Of(e.Id, journey.InnovationId, e.Fact));
+                }
+
+                documents.AddRange(EventIndexProjection.EdgesOf(journey.Events.Select(e => (e.Id, e.Fact))));
+            });
+        if (state is not null)
         {
-            Journey? state = null;
-            foreach (var e in journey.Events)
-            {
-                state = Journey.After(state, e.Id, e.Fact);
-                documents.Add(IndexedEvent.Of(e.Id, journey.InnovationId, e.Fact));
-            }
-
-            documents.AddRange(EventIndexProjection.EdgesOf(journey.Events.Select(e => (e.Id, e.Fact))));
-            if (state is not null)
-            {
-                documents.Add(state with { LastHash = TamperSeal.HashOf(action.Events[^1]) });
-                documents.AddRange(state.Sites.Select(s => new SiteStatus { Id = SiteStatus.IdFor(state.Id, s.Key), InnovationId = state.Id, SiteId = s.Key, State = s.Value }));
-            }
+            documents.Add(state with { LastHash = TamperSeal.HashOf(events[^1]) });
+            documents.AddRange(state.Sites.Select(s => new SiteStatus { Id = SiteStatus.IdFor(state.Id, s.Key), InnovationId = state.Id, SiteId = s.Key, State = s.Value }));
         }
 
-        // Events and documents go in side by side: two COPY streams keep both cores busy.
+        return (StreamAction.Start(journey.InnovationId, [.. events]), documents);
+    }
+
+    /// <summary>Events and documents go in side by side: two COPY streams keep both cores busy.</summary>
+    private async Task CopyAsync(PreparedChunk chunk, BulkTimings timings, CancellationToken ct)
+    {
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(
-            store.BulkInsertEventsAsync(actions, Chunk, ct),
-            store.BulkInsertDocumentsAsync(documents, BulkInsertMode.InsertsOnly, Chunk, ct));
-        logger.LogDebug("Bulk COPY of {Events} events and {Documents} documents in {Seconds:F1} s after {Prepare:F1} s sealing and folding",
-            actions.Sum(a => a.Events.Count), documents.Count, watch.Elapsed.TotalSeconds, (prepare.Elapsed - watch.Elapsed).TotalSeconds);
+            store.BulkInsertEventsAsync(chunk.Actions, Chunk, ct),
+            store.BulkInsertDocumentsAsync(chunk.Documents, BulkInsertMode.InsertsOnly, Chunk, ct));
+        timings.Copy += watch.Elapsed;
+        logger.LogDebug("Bulk COPY of {Events} events and {Documents} documents in {Seconds:F1} s",
+            chunk.Actions.Sum(a => a.Events.Count), chunk.Documents.Count, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>
@@ -385,5 +445,13 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         {
             yield return chunk;
         }
+    }
+
+    /// <summary>Where the bulk path's time goes, summed over its chunks (reported as phases; the two overlap).</summary>
+    private sealed class BulkTimings
+    {
+        public TimeSpan Preparing { get; set; }
+
+        public TimeSpan Copy { get; set; }
     }
 }

@@ -202,6 +202,69 @@ public class KingsFundMappingTests
         ImportValidation.Check(back, StoreKnowledge.Empty, Now, "test").ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task The_export_reader_splits_and_numbers_lines_as_a_text_reader_does_whatever_the_line_ends()
+    {
+        using var writer = new StringWriter();
+        await ExportFormat.WriteAsync(writer, Demo, Now, "test", TestContext.Current.CancellationToken);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var plain = ExportFormat.ReadAny(new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', lines))));
+
+        // Every line end a text reader knows, a blank and a whitespace-only line, a line
+        // that is not JSON (line 6), and invalid UTF-8 in a journey event's value (line 7; a text reader decodes it as U+FFFD).
+        var journeyLine = Array.FindIndex(lines, l => l.Contains("\"innovationId\"", StringComparison.Ordinal));
+        journeyLine.ShouldBeGreaterThan(2);
+        var invalid = Encoding.UTF8.GetBytes(lines[journeyLine].Replace("\"recordedBy\":\"test\"", "\"recordedBy\":\"te#st\"", StringComparison.Ordinal));
+        invalid[Array.IndexOf(invalid, (byte)'#')] = 0xFF;
+        var rest = lines.Skip(3).Where((_, i) => i + 3 != journeyLine);
+        var bytes = new List<byte>();
+        bytes.AddRange(Encoding.UTF8.GetBytes(lines[0] + "\r\n" + lines[1] + "\r\r\n \t\u00a0\r\n" + lines[2] + "\rnot json\n"));
+        bytes.AddRange(invalid);
+        bytes.AddRange(Encoding.UTF8.GetBytes("\n" + string.Join("\r\n", rest) + "\r\n"));
+
+        var read = ExportFormat.ReadAny(new MemoryStream([.. bytes]));
+
+        read.Problems.Select(p => (p.Where, p.Rule)).ShouldBe([("line 6", "json")]);
+        read.Journeys.Select(j => j.InnovationId).ShouldBe(plain.Journeys.Select(j => j.InnovationId));
+        read.Journeys.SelectMany(j => j.Events).Select(e => e.Id).ShouldBe(plain.Journeys.SelectMany(j => j.Events).Select(e => e.Id));
+        read.Journeys.SelectMany(j => j.Events).Select(e => JsonSerializer.Serialize(e.Fact, e.Fact.GetType()))
+            .ShouldBe(plain.Journeys.SelectMany(j => j.Events).Select(e => JsonSerializer.Serialize(e.Fact, e.Fact.GetType())));
+        read.Organisations.Select(o => o.Id).ShouldBe(plain.Organisations.Select(o => o.Id));
+        read.Journeys.SelectMany(j => j.Events).Select(e => e.RecordedBy).ShouldContain("te\uFFFDst");
+    }
+
+    [Fact]
+    public async Task Export_lines_read_in_one_pass_or_as_documents_give_the_same_events_and_problems()
+    {
+        using var writer = new StringWriter();
+        await ExportFormat.WriteAsync(writer, Demo, Now, "test", TestContext.Current.CancellationToken);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var plain = ExportFormat.ReadAny(new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', lines))));
+        var at = Array.FindIndex(lines, l => l.Contains("\"innovationId\"", StringComparison.Ordinal));
+        var original = lines[at];
+
+        // An escaped member name and a member named twice (the last counts) read as before; a non-object
+        // data named last, and text after the object, are problems of that line.
+        string[] variants =
+        [
+            original.Replace("\"type\":", "\"\\u0074ype\":", StringComparison.Ordinal),
+            original.Replace("\"version\":", "\"version\":999,\"version\":", StringComparison.Ordinal),
+            original[..^1] + ",\"data\":[]}",
+            original + " {}",
+        ];
+        var read = variants.Select(v => ExportFormat.ReadAny(new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', lines.Select((l, i) => i == at ? v : l)))))).ToList();
+
+        foreach (var accepted in read.Take(2))
+        {
+            accepted.Problems.ShouldBeEmpty();
+            accepted.Journeys.SelectMany(j => j.Events).Select(e => (e.Id, e.Origin, JsonSerializer.Serialize(e.Fact, e.Fact.GetType())))
+                .ShouldBe(plain.Journeys.SelectMany(j => j.Events).Select(e => (e.Id, e.Origin, JsonSerializer.Serialize(e.Fact, e.Fact.GetType()))));
+        }
+
+        read[2].Problems[0].ShouldSatisfyAllConditions(p => p.Where.ShouldBe($"line {at + 1}"), p => p.Field.ShouldBe("data"), p => p.Rule.ShouldBe("required"));
+        read[3].Problems[0].ShouldSatisfyAllConditions(p => p.Where.ShouldBe($"line {at + 1}"), p => p.Rule.ShouldBe("json"));
+    }
+
     private static string Mutate(string id, Action<JsonObject> change)
     {
         var root = JsonNode.Parse(DemoData.Bytes())!;

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AdoptionEvents.Hosting;
 using JasperFx.Events;
 
@@ -19,10 +21,22 @@ public static class TamperSeal
 
     public static string Compute(string? previous, IEvent e)
     {
-        var data = Canonical(JsonSerializer.SerializeToElement(e.Data, e.Data.GetType(), Json.Options));
-        var text = string.Join('\n', previous ?? "", e.StreamId.ToString("N"), e.Version, e.Id.ToString("N"), e.EventTypeName,
-            e.UserName ?? "", e.CorrelationId ?? "", e.CausationId ?? "", data);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        var scratch = t_scratch ??= new Scratch();
+        var data = scratch.Serialize(e.Data);
+        if (!IsCanonical(data))
+        {
+            using var document = JsonDocument.Parse(data.ToArray());
+            data = Encoding.UTF8.GetBytes(Canonical(document.RootElement));
+        }
+
+        var head = string.Join('\n', previous ?? "", e.StreamId.ToString("N"), e.Version, e.Id.ToString("N"), e.EventTypeName,
+            e.UserName ?? "", e.CorrelationId ?? "", e.CausationId ?? "", "");
+        var text = scratch.Text(Encoding.UTF8.GetByteCount(head) + data.Length);
+        var written = Encoding.UTF8.GetBytes(head, text);
+        data.CopyTo(text[written..]);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(text, digest);
+        return Convert.ToHexStringLower(digest);
     }
 
     /// <summary>Seals events about to be appended, in order, after the stream's current version and hash.</summary>
@@ -38,6 +52,104 @@ public static class TamperSeal
     }
 
     public static string? HashOf(IEvent e) => e.GetHeader(Header)?.ToString();
+
+    // Serialising with members already in ordinal order makes the serialiser's output the canonical text
+    // itself for almost every event; IsCanonical proves it per event, else Canonical rewrites it.
+    private static readonly JsonSerializerOptions Ordered = new(Json.Options)
+    {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { InOrdinalOrder } },
+    };
+
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
+    private static void InOrdinalOrder(JsonTypeInfo info)
+    {
+        if (info.Kind != JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        var ordered = info.Properties.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        info.Properties.Clear();
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            ordered[i].Order = i;
+            info.Properties.Add(ordered[i]);
+        }
+    }
+
+    /// <summary>
+    /// True when the JSON is what <see cref="Canonical"/> would write: every object's member names strictly
+    /// ascending, and plain ASCII (so byte order is the ordinal order <see cref="Canonical"/> sorts by).
+    /// Tokens are written the same way by the serialiser and by <see cref="Canonical"/> (compact, same encoder).
+    /// </summary>
+    private static bool IsCanonical(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        Span<int> previousStart = stackalloc int[66];
+        Span<int> previousLength = stackalloc int[66];
+        while (reader.Read())
+        {
+            var depth = reader.CurrentDepth;
+            if (depth >= previousStart.Length - 1)
+            {
+                return false;
+            }
+
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    previousLength[depth + 1] = -1;
+                    break;
+                case JsonTokenType.PropertyName:
+                    var name = reader.ValueSpan;
+                    if (reader.ValueIsEscaped || !Ascii.IsValid(name))
+                    {
+                        return false;
+                    }
+
+                    var start = (int)reader.TokenStartIndex + 1;
+                    if (previousLength[depth] >= 0 && name.SequenceCompareTo(json.Slice(previousStart[depth], previousLength[depth])) <= 0)
+                    {
+                        return false;
+                    }
+
+                    (previousStart[depth], previousLength[depth]) = (start, name.Length);
+                    break;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Buffers reused by one thread's seals.</summary>
+    private sealed class Scratch
+    {
+        private readonly ArrayBufferWriter<byte> _json = new(4096);
+        private byte[] _text = new byte[4096];
+
+        public ReadOnlySpan<byte> Serialize(object data)
+        {
+            _json.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(_json))
+            {
+                JsonSerializer.Serialize(writer, data, data.GetType(), Ordered);
+            }
+
+            return _json.WrittenSpan;
+        }
+
+        public Span<byte> Text(int length)
+        {
+            if (_text.Length < length)
+            {
+                _text = new byte[Math.Max(length, _text.Length * 2)];
+            }
+
+            return _text.AsSpan(0, length);
+        }
+    }
 
     /// <summary>JSON with object members in ordinal order at every depth: PostgreSQL's jsonb does not keep member order.</summary>
     public static string Canonical(JsonElement element)
