@@ -72,21 +72,63 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.CatchUpAsync();
         var before = await DocumentsAsync();
 
-        var first = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
-        await ApiClient.ExpectAsync(first, HttpStatusCode.Accepted);
-        var started = (await first.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
-        started.Projection.ShouldBe(ProjectionAdminEndpoints.All);
-        var work = api.Host.Services.GetRequiredService<RebuildJobs>().Work[started.Id];
-        if (!work.IsCompleted)
+        // A writer holding a table the rebuild locks keeps the first job running (it gives way and tries again) while the second is asked for.
+        HttpResponseMessage first;
+        Task work;
+        await using (var blocker = new NpgsqlConnection(api.Database.ConnectionString))
         {
+            await blocker.OpenAsync(Ct);
+            await using var tx = await blocker.BeginTransactionAsync(Ct);
+            await using (var hold = new NpgsqlCommand($"lock table {api.Schema}.mt_doc_innovationsummary in share row exclusive mode", blocker, tx))
+            {
+                await hold.ExecuteNonQueryAsync(Ct);
+            }
+
+            first = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
+            await ApiClient.ExpectAsync(first, HttpStatusCode.Accepted);
+            var started = (await first.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
+            started.Projection.ShouldBe(ProjectionAdminEndpoints.All);
+            work = api.Host.Services.GetRequiredService<RebuildJobs>().Work[started.Id];
             var second = await api.Client.Http.PostAsync("/api/admin/projections/InnovationSummaries/rebuild", null, Ct);
             (await ApiClient.ProblemAsync(second, HttpStatusCode.Conflict)).GetProperty("rule").GetString().ShouldBe("one-rebuild-at-a-time");
+            work.IsCompleted.ShouldBeFalse();
+            await tx.RollbackAsync(Ct);
         }
 
         await work;
         var job = (await api.Client.Http.GetFromJsonAsync<RebuildJob>(first.Headers.Location, ApiClient.JsonOptions, Ct))!;
         (job.Status, job.Progress, job.Error).ShouldBe(("completed", 1.0, null));
         job.Target.ShouldBeGreaterThan(0);
+        (await DocumentsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task A_rebuild_replaces_an_inline_projections_documents_whole_so_one_no_event_gives_is_gone()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("Stray Trust");
+        var other = await client.RegisterOrganisationAsync("Stray Practice");
+        await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        var before = await DocumentsAsync();
+
+        // A document no event gives, as a bad migration or a hand edit would leave.
+        var stray = new IndexedEvent { Id = Guid.NewGuid(), InnovationId = Guid.NewGuid(), Type = "need_identified" };
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(stray);
+            await session.SaveChangesAsync(Ct);
+        }
+
+        var index = (await api.Client.Http.GetFromJsonAsync<List<ProjectionStatus>>("/api/admin/projections", ApiClient.JsonOptions, Ct))!
+            .Single(p => p.Name.Contains("EventIndex", StringComparison.Ordinal)).Name;
+        (await RebuildAsync(index)).Status.ShouldBe("completed");
+
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<IndexedEvent>(stray.Id, Ct)).ShouldBeNull();
+        }
+
         (await DocumentsAsync()).ShouldBe(before);
     }
 

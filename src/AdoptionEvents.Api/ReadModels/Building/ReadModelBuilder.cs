@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Journeys.SiteAdoption;
@@ -9,7 +10,6 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AdoptionEvents.ReadModels.Building;
 
@@ -188,18 +188,25 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var watch = Stopwatch.StartNew();
         var options = (StoreOptions)store.Options;
         var schema = options.Events.DatabaseSchemaName;
+        var phases = new BuildPhases();
 
         // Inline projections are folded from the first event: their streams are locked, so every event is there.
         var inline = projections.Where(InlineNames.Contains).ToList();
         var from = inline.Count > 0 || marks.Count == 0 ? 0 : marks.Values.Min();
         var ceiling = await CeilingAsync(connection, schema, from, ct);
-        var writers = new Writers(connection, options);
+        var writer = new DocumentWriter(connection, options, phases);
 
         // A projection at mark 0 has applied nothing: it is built like a rebuild (emptied, written straight by COPY, nothing to load).
+        // Inline projections fold every journey stream from its first event, so their documents are replaced whole the same way.
         var scratch = marks.ToDictionary(m => m.Key, m => fromScratch || m.Value == 0);
-        foreach (var table in scratch.Where(m => m.Value).Select(m => TableOf(m.Key)))
+        foreach (var p in inline)
         {
-            await ExecuteAsync(connection, $"delete from {options.DatabaseSchemaName}.{table}", ct);
+            scratch[p] = true;
+        }
+
+        foreach (var type in scratch.Where(m => m.Value).SelectMany(m => DocumentTypesOf(m.Key)))
+        {
+            await writer.EmptyAsync(type, ct);
         }
 
         // Only journey streams matter to these projections (organisation streams are skipped unread).
@@ -207,57 +214,40 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var total = pages.Sum(p => p.Events);
         long folded = 0;
         var documents = projections.ToDictionary(p => p, _ => 0);
-        var summaries = options.Projections.All.OfType<InnovationSummaryProjection>().Single();
-        var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
-        var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
-        var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
         progress?.Invoke(new BuildProgress(0, total));
 
-        // The next page is read and deserialised while this one is folded and written.
-        var next = pages.Count > 0 ? EventsAsync(pages[0].Streams, from, ceiling, ct) : null;
-        for (var i = 0; i < pages.Count; i++)
+        // Three stages side by side, a page or two apart: reading and deserialising events (their own connection),
+        // folding and serialising documents, and writing them on the build's transaction (PostgreSQL's work).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var read = Channel.CreateBounded<IReadOnlyList<IEvent>>(1);
+        var written = Channel.CreateBounded<(long Events, List<DocumentBatch> Batches)>(1);
+        var stages = Task.WhenAll(
+            Task.Run(() => ReadPagesAsync(pages, from, ceiling, read.Writer, phases, stop.Token), stop.Token),
+            Task.Run(() => FoldPagesAsync(projections, marks, scratch, read.Reader, written.Writer, phases, stop.Token), stop.Token));
+        try
         {
-            var events = await next!;
-            next = i + 1 < pages.Count ? EventsAsync(pages[i + 1].Streams, from, ceiling, ct) : null;
-            folded += events.Count;
-            if (inline.Contains(JourneyName))
+            var waiting = Stopwatch.GetTimestamp();
+            await foreach (var (events, batches) in written.Reader.ReadAllAsync(ct))
             {
-                documents[JourneyName] += await writers.WriteAsync(FoldJourneys(journeys, events), replace: false, ct);
+                phases.Add("writer waiting", waiting);
+                foreach (var batch in batches)
+                {
+                    documents[batch.Projection] += await writer.WriteAsync(batch, ct);
+                }
+
+                folded += events;
+                progress?.Invoke(new BuildProgress(folded, total));
+                waiting = Stopwatch.GetTimestamp();
             }
 
-            if (inline.Contains(SiteStatusName))
-            {
-                documents[SiteStatusName] += await writers.WriteAsync(FoldSiteStatus(siteStatuses, events), replace: false, ct);
-            }
-
-            if (inline.Contains(EventIndexName))
-            {
-                var (indexed, edges) = FoldIndex(events);
-                documents[EventIndexName] += await writers.WriteAsync(indexed, replace: false, ct) + await writers.WriteAsync(edges, replace: false, ct);
-            }
-
-            if (projections.Contains(Configuration.InnovationSummaries))
-            {
-                var applying = events.Where(e => e.Sequence > marks[Configuration.InnovationSummaries]).ToList();
-                var built = await FoldSummariesAsync(summaries, applying, scratch[Configuration.InnovationSummaries], ct);
-                documents[Configuration.InnovationSummaries] += await writers.WriteAsync(built, scratch[Configuration.InnovationSummaries], ct);
-            }
-
-            if (projections.Contains(Configuration.SiteRegister))
-            {
-                var applying = events.Where(e => e.Sequence > marks[Configuration.SiteRegister]).ToList();
-                var built = await FoldRegisterAsync(register, applying, scratch[Configuration.SiteRegister], ct);
-                documents[Configuration.SiteRegister] += await writers.WriteAsync(built, scratch[Configuration.SiteRegister], ct);
-            }
-
-            if (projections.Contains(Configuration.ObservedMetrics))
-            {
-                var applying = events.Where(e => e.Sequence > marks[Configuration.ObservedMetrics]).ToList();
-                var built = await FoldMetricsAsync(applying, scratch[Configuration.ObservedMetrics], ct);
-                documents[Configuration.ObservedMetrics] += await writers.WriteAsync(built, scratch[Configuration.ObservedMetrics], ct);
-            }
-
-            progress?.Invoke(new BuildProgress(folded, total));
+            await stages;
+        }
+        catch
+        {
+            // The first failure is the one reported; the other stages are stopped and awaited so none outlives the build's connections.
+            await stop.CancelAsync();
+            await stages.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
 
         foreach (var (p, mark) in marks)
@@ -265,9 +255,132 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             await SetMarkAsync(connection, schema, p, Math.Max(ceiling, mark), ct);
         }
 
-        logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s",
-            string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds);
+        logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s ({Phases})",
+            string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds, phases);
         return new BuildReport(from, ceiling, folded, documents, watch.Elapsed);
+    }
+
+    /// <summary>The document types a projection stores.</summary>
+    private IReadOnlyList<Type> DocumentTypesOf(string projection) => projection switch
+    {
+        Configuration.InnovationSummaries => [typeof(InnovationSummary)],
+        Configuration.SiteRegister => [typeof(SiteAdoption)],
+        Configuration.ObservedMetrics => [typeof(ObservedMetric)],
+        _ when projection == JourneyName => [typeof(Journey)],
+        _ when projection == SiteStatusName => [typeof(SiteStatus)],
+        _ => [typeof(IndexedEvent), typeof(CausalEdge)],
+    };
+
+    /// <summary>Reads the pages' events in order, on a connection of its own, into the channel.</summary>
+    private async Task ReadPagesAsync(List<Page> pages, long from, long ceiling, ChannelWriter<IReadOnlyList<IEvent>> output, BuildPhases phases, CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            var reader = new EventReader((StoreOptions)store.Options);
+            foreach (var page in pages)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var events = await reader.ReadAsync(connection, page.Streams, from, ceiling, ct);
+                phases.Add("read", started);
+                await output.WriteAsync(events, ct);
+            }
+
+            output.Complete();
+        }
+        catch (Exception e)
+        {
+            output.Complete(e);
+            throw;
+        }
+    }
+
+    /// <summary>Folds each page of events through the projections and serialises the documents, into the channel.</summary>
+    private async Task FoldPagesAsync(List<string> projections, Dictionary<string, long> marks, Dictionary<string, bool> scratch,
+        ChannelReader<IReadOnlyList<IEvent>> input, ChannelWriter<(long Events, List<DocumentBatch> Batches)> output, BuildPhases phases, CancellationToken ct)
+    {
+        try
+        {
+            var options = (StoreOptions)store.Options;
+            var serializer = options.Serializer();
+            var summaries = options.Projections.All.OfType<InnovationSummaryProjection>().Single();
+            var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
+            var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
+            var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
+            await foreach (var events in input.ReadAllAsync(ct))
+            {
+                var batches = new List<DocumentBatch>();
+                void Add(string p, Type type, List<Built> built)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var rows = new DocumentRow[built.Count];
+                    for (var i = 0; i < rows.Length; i++)
+                    {
+                        rows[i] = new DocumentRow(built[i].Id, serializer.ToJson(built[i].Document), built[i].Revision);
+                    }
+
+                    phases.Add("serialise", started);
+                    batches.Add(new DocumentBatch(p, type, rows, scratch[p]));
+                }
+
+                if (projections.Contains(JourneyName))
+                {
+                    Add(JourneyName, typeof(Journey), phases.Time("fold " + JourneyName, () => FoldJourneys(journeys, events)));
+                }
+
+                if (projections.Contains(SiteStatusName))
+                {
+                    Add(SiteStatusName, typeof(SiteStatus), phases.Time("fold " + SiteStatusName, () => FoldSiteStatus(siteStatuses, events)));
+                }
+
+                if (projections.Contains(EventIndexName))
+                {
+                    var (indexed, edges) = phases.Time("fold " + EventIndexName, () => FoldIndex(events));
+                    Add(EventIndexName, typeof(IndexedEvent), indexed);
+                    Add(EventIndexName, typeof(CausalEdge), edges);
+                }
+
+                if (projections.Contains(Configuration.InnovationSummaries))
+                {
+                    var p = Configuration.InnovationSummaries;
+                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var folding = Stopwatch.GetTimestamp();
+                    var built = await FoldSummariesAsync(summaries, applying, scratch[p], ct);
+                    phases.Add("fold " + p, folding);
+                    Add(p, typeof(InnovationSummary), built);
+                }
+
+                if (projections.Contains(Configuration.SiteRegister))
+                {
+                    var p = Configuration.SiteRegister;
+                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var folding = Stopwatch.GetTimestamp();
+                    var built = await FoldRegisterAsync(register, applying, scratch[p], ct);
+                    phases.Add("fold " + p, folding);
+                    Add(p, typeof(SiteAdoption), built);
+                }
+
+                if (projections.Contains(Configuration.ObservedMetrics))
+                {
+                    var p = Configuration.ObservedMetrics;
+                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var folding = Stopwatch.GetTimestamp();
+                    var built = await FoldMetricsAsync(applying, scratch[p], ct);
+                    phases.Add("fold " + p, folding);
+                    Add(p, typeof(ObservedMetric), built);
+                }
+
+                await output.WriteAsync((events.Count, batches), ct);
+            }
+
+            output.Complete();
+        }
+        catch (Exception e)
+        {
+            output.Complete(e);
+            throw;
+        }
     }
 
     private static string TableOf(string projection) => projection switch
@@ -356,15 +469,6 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         }
 
         return pages;
-    }
-
-    private async Task<IReadOnlyList<IEvent>> EventsAsync(List<Guid> streams, long from, long ceiling, CancellationToken ct)
-    {
-        await using var session = store.QuerySession();
-        return await session.Events.QueryAllRawEvents()
-            .Where(e => streams.Contains(e.StreamId) && e.Sequence > from && e.Sequence <= ceiling)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(ct);
     }
 
     private static List<Built> FoldJourneys(JourneyProjection projection, IReadOnlyList<IEvent> events)
@@ -500,85 +604,4 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     /// <summary>A folded document with the revision Marten keeps for it (stream version or event sequence).</summary>
     private sealed record Built(Guid Id, object Document, long Revision);
-
-    /// <summary>
-    /// Writes documents as Marten stores them (id, JSON, type, version, last modified) with binary COPY on the
-    /// build's transaction: straight into an emptied table for a rebuild, through a temporary table and an
-    /// upsert when documents may already exist.
-    /// </summary>
-    private sealed class Writers(NpgsqlConnection connection, StoreOptions options)
-    {
-        private readonly Dictionary<Type, (string Table, bool GuidVersion)> _tables = [];
-        private readonly Marten.ISerializer _serializer = options.Serializer();
-
-        /// <summary>Into a table emptied by this build (<paramref name="replace"/>) by COPY; else COPY to a staging table and upsert.</summary>
-        public async Task<int> WriteAsync(IReadOnlyList<Built> documents, bool replace, CancellationToken ct)
-        {
-            if (documents.Count == 0)
-            {
-                return 0;
-            }
-
-            var type = documents[0].Document.GetType();
-            var (table, guidVersion) = await TableAsync(type, ct);
-            var target = replace ? table : "mt_build_staging";
-            if (!replace)
-            {
-                await ExecuteAsync(connection,
-                    $"create temporary table if not exists mt_build_staging (id uuid, data jsonb, mt_dotnet_type varchar, mt_version_long bigint, mt_version_guid uuid) on commit drop; truncate mt_build_staging", ct);
-            }
-
-            var version = replace ? "mt_version" : guidVersion ? "mt_version_guid" : "mt_version_long";
-            await using (var copy = await connection.BeginBinaryImportAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary)", ct))
-            {
-                foreach (var d in documents)
-                {
-                    await copy.StartRowAsync(ct);
-                    await copy.WriteAsync(d.Id, NpgsqlDbType.Uuid, ct);
-                    await copy.WriteAsync(_serializer.ToJson(d.Document), NpgsqlDbType.Jsonb, ct);
-                    await copy.WriteAsync(type.FullName!, NpgsqlDbType.Varchar, ct);
-                    if (guidVersion)
-                    {
-                        await copy.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid, ct);
-                    }
-                    else
-                    {
-                        await copy.WriteAsync(d.Revision, NpgsqlDbType.Bigint, ct);
-                    }
-                }
-
-                await copy.CompleteAsync(ct);
-            }
-
-            if (!replace)
-            {
-                var source = guidVersion ? "mt_version_guid" : "mt_version_long";
-                await ExecuteAsync(connection,
-                    $"insert into {table} (id, data, mt_dotnet_type, mt_version, mt_last_modified) " +
-                    $"select id, data, mt_dotnet_type, {source}, transaction_timestamp() from mt_build_staging " +
-                    "on conflict (id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type, " +
-                    "mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified", ct);
-            }
-
-            return documents.Count;
-        }
-
-        private async Task<(string Table, bool GuidVersion)> TableAsync(Type type, CancellationToken ct)
-        {
-            if (!_tables.TryGetValue(type, out var table))
-            {
-                var name = $"mt_doc_{type.Name.ToLowerInvariant()}";
-                await using var command = new NpgsqlCommand(
-                    "select data_type from information_schema.columns where table_schema = $1 and table_name = $2 and column_name = 'mt_version'", connection)
-                {
-                    Parameters = { new() { Value = options.DatabaseSchemaName }, new() { Value = name } },
-                };
-                var versionType = await command.ExecuteScalarAsync(ct) as string
-                    ?? throw new InvalidOperationException($"no document table {options.DatabaseSchemaName}.{name}");
-                _tables[type] = table = ($"{options.DatabaseSchemaName}.{name}", versionType == "uuid");
-            }
-
-            return table;
-        }
-    }
 }
