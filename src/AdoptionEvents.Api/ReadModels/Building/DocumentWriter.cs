@@ -5,8 +5,8 @@ using NpgsqlTypes;
 
 namespace AdoptionEvents.ReadModels.Building;
 
-/// <summary>A folded document serialised as Marten stores it, with the revision Marten keeps for it (stream version or event sequence).</summary>
-internal sealed record DocumentRow(Guid Id, string Json, long Revision);
+/// <summary>A folded document serialised (UTF-8 JSON) as Marten stores it, with the revision Marten keeps for it (stream version or event sequence).</summary>
+internal sealed record DocumentRow(Guid Id, byte[] Json, long Revision);
 
 /// <summary>The documents of one type a page folded, to write in one COPY.</summary>
 internal sealed record DocumentBatch(string Projection, Type Type, IReadOnlyList<DocumentRow> Rows, bool Replace);
