@@ -197,3 +197,41 @@ public class ProjectionFailureTests(ImpatientApiFixture api) : IClassFixture<Imp
         (await api.Client.Http.GetAsync($"/api/innovations/{start.InnovationId}", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 }
+
+public class RebuildFailureTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_rebuild_that_meets_an_event_it_cannot_read_fails_and_says_which()
+    {
+        var start = await api.Client.StartAsync(new AdoptionEvents.Journeys.Origin.InnovationRegistered
+        {
+            Name = "Unreadable", InnovationType = "digital", OccurredAt = SampleJourney.Year("2011"),
+            Provenance = new AdoptionEvents.Journeys.Provenance { Basis = AdoptionEvents.Journeys.Basis.Stated },
+        });
+        await api.CatchUpAsync();
+
+        // A row of a type no journey event has, written around the product.
+        await using (var connection = new NpgsqlConnection(api.Database.ConnectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var insert = new NpgsqlCommand(
+                $"insert into {api.Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
+                $"values (nextval('{api.Schema}.mt_events_sequence'), gen_random_uuid(), $1, 2, '{{}}', 'no_such_event', now(), '*DEFAULT*', null, false)", connection)
+            {
+                Parameters = { new() { Value = start.InnovationId } },
+            };
+            await insert.ExecuteNonQueryAsync(Ct);
+        }
+
+        var response = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
+        await ApiClient.ExpectAsync(response, HttpStatusCode.Accepted);
+        var started = (await response.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
+        await api.Host.Services.GetRequiredService<RebuildJobs>().Work[started.Id];
+
+        var job = (await api.Client.Http.GetFromJsonAsync<RebuildJob>(response.Headers.Location, ApiClient.JsonOptions, Ct))!;
+        job.Status.ShouldBe("failed");
+        job.Error!.ShouldContain("no_such_event");
+    }
+}

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
@@ -245,11 +246,17 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
             await stages;
         }
-        catch
+        catch (Exception e)
         {
-            // The first failure is the one reported; the other stages are stopped and awaited so none outlives the build's connections.
+            // The other stages are stopped and awaited so none outlives the build's connections. A stage's own failure is
+            // the one reported, rather than the closed channel that passed it on.
             await stop.CancelAsync();
             await stages.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (e is ChannelClosedException && stages.Exception?.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) is { } cause)
+            {
+                ExceptionDispatchInfo.Throw(cause);
+            }
+
             throw;
         }
 
