@@ -72,21 +72,63 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.CatchUpAsync();
         var before = await DocumentsAsync();
 
-        var first = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
-        await ApiClient.ExpectAsync(first, HttpStatusCode.Accepted);
-        var started = (await first.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
-        started.Projection.ShouldBe(ProjectionAdminEndpoints.All);
-        var work = api.Host.Services.GetRequiredService<RebuildJobs>().Work[started.Id];
-        if (!work.IsCompleted)
+        // A writer holding a table the rebuild locks keeps the first job running (it gives way and tries again) while the second is asked for.
+        HttpResponseMessage first;
+        Task work;
+        await using (var blocker = new NpgsqlConnection(api.Database.ConnectionString))
         {
+            await blocker.OpenAsync(Ct);
+            await using var tx = await blocker.BeginTransactionAsync(Ct);
+            await using (var hold = new NpgsqlCommand($"lock table {api.Schema}.mt_doc_innovationsummary in share row exclusive mode", blocker, tx))
+            {
+                await hold.ExecuteNonQueryAsync(Ct);
+            }
+
+            first = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
+            await ApiClient.ExpectAsync(first, HttpStatusCode.Accepted);
+            var started = (await first.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
+            started.Projection.ShouldBe(ProjectionAdminEndpoints.All);
+            work = api.Host.Services.GetRequiredService<RebuildJobs>().Work[started.Id];
             var second = await api.Client.Http.PostAsync("/api/admin/projections/InnovationSummaries/rebuild", null, Ct);
             (await ApiClient.ProblemAsync(second, HttpStatusCode.Conflict)).GetProperty("rule").GetString().ShouldBe("one-rebuild-at-a-time");
+            work.IsCompleted.ShouldBeFalse();
+            await tx.RollbackAsync(Ct);
         }
 
         await work;
         var job = (await api.Client.Http.GetFromJsonAsync<RebuildJob>(first.Headers.Location, ApiClient.JsonOptions, Ct))!;
         (job.Status, job.Progress, job.Error).ShouldBe(("completed", 1.0, null));
         job.Target.ShouldBeGreaterThan(0);
+        (await DocumentsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task A_rebuild_replaces_an_inline_projections_documents_whole_so_one_no_event_gives_is_gone()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("Stray Trust");
+        var other = await client.RegisterOrganisationAsync("Stray Practice");
+        await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        var before = await DocumentsAsync();
+
+        // A document no event gives, as a bad migration or a hand edit would leave.
+        var stray = new IndexedEvent { Id = Guid.NewGuid(), InnovationId = Guid.NewGuid(), Type = "need_identified" };
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(stray);
+            await session.SaveChangesAsync(Ct);
+        }
+
+        var index = (await api.Client.Http.GetFromJsonAsync<List<ProjectionStatus>>("/api/admin/projections", ApiClient.JsonOptions, Ct))!
+            .Single(p => p.Name.Contains("EventIndex", StringComparison.Ordinal)).Name;
+        (await RebuildAsync(index)).Status.ShouldBe("completed");
+
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<IndexedEvent>(stray.Id, Ct)).ShouldBeNull();
+        }
+
         (await DocumentsAsync()).ShouldBe(before);
     }
 
@@ -153,5 +195,43 @@ public class ProjectionFailureTests(ImpatientApiFixture api) : IClassFixture<Imp
         daemon.GetProperty("description").GetString()!.ShouldContain("InnovationSummaries:All at event 1");
         ready.GetProperty("status").GetString().ShouldBe("Degraded");
         (await api.Client.Http.GetAsync($"/api/innovations/{start.InnovationId}", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
+
+public class RebuildFailureTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_rebuild_that_meets_an_event_it_cannot_read_fails_and_says_which()
+    {
+        var start = await api.Client.StartAsync(new AdoptionEvents.Journeys.Origin.InnovationRegistered
+        {
+            Name = "Unreadable", InnovationType = "digital", OccurredAt = SampleJourney.Year("2011"),
+            Provenance = new AdoptionEvents.Journeys.Provenance { Basis = AdoptionEvents.Journeys.Basis.Stated },
+        });
+        await api.CatchUpAsync();
+
+        // A row of a type no journey event has, written around the product.
+        await using (var connection = new NpgsqlConnection(api.Database.ConnectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var insert = new NpgsqlCommand(
+                $"insert into {api.Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
+                $"values (nextval('{api.Schema}.mt_events_sequence'), gen_random_uuid(), $1, 2, '{{}}', 'no_such_event', now(), '*DEFAULT*', null, false)", connection)
+            {
+                Parameters = { new() { Value = start.InnovationId } },
+            };
+            await insert.ExecuteNonQueryAsync(Ct);
+        }
+
+        var response = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
+        await ApiClient.ExpectAsync(response, HttpStatusCode.Accepted);
+        var started = (await response.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
+        await api.Host.Services.GetRequiredService<RebuildJobs>().Work[started.Id];
+
+        var job = (await api.Client.Http.GetFromJsonAsync<RebuildJob>(response.Headers.Location, ApiClient.JsonOptions, Ct))!;
+        job.Status.ShouldBe("failed");
+        job.Error!.ShouldContain("no_such_event");
     }
 }

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Journeys.SiteAdoption;
@@ -9,7 +12,6 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AdoptionEvents.ReadModels.Building;
 
@@ -35,7 +37,8 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     /// <summary>The projections this builder folds (every async projection of the store).</summary>
     public static readonly IReadOnlyList<string> Projections = [Configuration.InnovationSummaries, Configuration.SiteRegister, Configuration.ObservedMetrics];
 
-    private const int PageEvents = 20_000;
+    // Three pages can be in memory at once (read, folded, written): small enough for the process to stay well under 1 GiB.
+    private const int PageEvents = 10_000;
 
     /// <summary>
     /// The async projections and the inline ones kept per journey stream (decision state, event index): inline
@@ -121,7 +124,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         var options = (StoreOptions)store.Options;
         await ExecuteAsync(connection, "set local lock_timeout = '500ms'", ct);
-        var tables = projections.Where(Projections.Contains).SelectMany(TablesOf).Select(t => $"{options.DatabaseSchemaName}.{t}").ToList();
+        var tables = projections.Where(Projections.Contains).SelectMany(DocumentTypesOf).Select(t => $"{options.DatabaseSchemaName}.mt_doc_{t.Name.ToLowerInvariant()}").ToList();
         if (tables.Count > 0)
         {
             await ExecuteAsync(connection, $"lock table {string.Join(", ", tables)} in share row exclusive mode", ct);
@@ -186,20 +189,28 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     private async Task<BuildReport> FoldAsync(List<string> projections, NpgsqlConnection connection, Dictionary<string, long> marks, bool fromScratch, Action<BuildProgress>? progress, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
+        var cpu = Environment.CpuUsage.TotalTime;
         var options = (StoreOptions)store.Options;
         var schema = options.Events.DatabaseSchemaName;
+        var phases = new BuildPhases();
 
         // Inline projections are folded from the first event: their streams are locked, so every event is there.
         var inline = projections.Where(InlineNames.Contains).ToList();
         var from = inline.Count > 0 || marks.Count == 0 ? 0 : marks.Values.Min();
         var ceiling = await CeilingAsync(connection, schema, from, ct);
-        var writers = new Writers(connection, options);
+        var writer = new DocumentWriter(connection, options, phases);
 
         // A projection at mark 0 has applied nothing: it is built like a rebuild (emptied, written straight by COPY, nothing to load).
+        // Inline projections fold every journey stream from its first event, so their documents are replaced whole the same way.
         var scratch = marks.ToDictionary(m => m.Key, m => fromScratch || m.Value == 0);
-        foreach (var table in scratch.Where(m => m.Value).SelectMany(m => TablesOf(m.Key)))
+        foreach (var p in inline)
         {
-            await ExecuteAsync(connection, $"delete from {options.DatabaseSchemaName}.{table}", ct);
+            scratch[p] = true;
+        }
+
+        foreach (var type in scratch.Where(m => m.Value).SelectMany(m => DocumentTypesOf(m.Key)))
+        {
+            await writer.EmptyAsync(type, ct);
         }
 
         // Only journey streams matter to these projections (organisation streams are skipped unread).
@@ -207,68 +218,46 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var total = pages.Sum(p => p.Events);
         long folded = 0;
         var documents = projections.ToDictionary(p => p, _ => 0);
-        var summaries = options.Projections.All.OfType<JasperFx.Events.Projections.IProjectionWrapper>().Select(p => p.InnerProjection).OfType<InnovationSummaryProjection>().Single();
-        var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
-        var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
-        var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
         progress?.Invoke(new BuildProgress(0, total));
 
-        // The next page is read and deserialised while this one is folded and written.
-        var next = pages.Count > 0 ? EventsAsync(pages[0].Streams, from, ceiling, ct) : null;
-        for (var i = 0; i < pages.Count; i++)
+        // Three stages side by side, a page or two apart: reading and deserialising events (their own connection),
+        // folding and serialising documents, and writing them on the build's transaction (PostgreSQL's work).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var read = Channel.CreateBounded<IReadOnlyList<IEvent>>(1);
+        var written = Channel.CreateBounded<(long Events, List<DocumentBatch> Batches)>(1);
+        var stages = Task.WhenAll(
+            Task.Run(() => ReadPagesAsync(pages, from, ceiling, read.Writer, phases, stop.Token), stop.Token),
+            Task.Run(() => FoldPagesAsync(projections, marks, scratch, read.Reader, written.Writer, phases, stop.Token), stop.Token));
+        try
         {
-            var events = await next!;
-            next = i + 1 < pages.Count ? EventsAsync(pages[i + 1].Streams, from, ceiling, ct) : null;
-            folded += events.Count;
-            if (inline.Contains(JourneyName))
+            var waiting = Stopwatch.GetTimestamp();
+            await foreach (var (events, batches) in written.Reader.ReadAllAsync(ct))
             {
-                documents[JourneyName] += await writers.WriteAsync(FoldJourneys(journeys, events), replace: false, ct);
-            }
-
-            if (inline.Contains(SiteStatusName))
-            {
-                documents[SiteStatusName] += await writers.WriteAsync(FoldSiteStatus(siteStatuses, events), replace: false, ct);
-            }
-
-            if (inline.Contains(EventIndexName))
-            {
-                var (indexed, edges) = FoldIndex(events);
-                documents[EventIndexName] += await writers.WriteAsync(indexed, replace: false, ct) + await writers.WriteAsync(edges, replace: false, ct);
-            }
-
-            if (projections.Contains(Configuration.InnovationSummaries))
-            {
-                var applying = events.Where(e => e.Sequence > marks[Configuration.InnovationSummaries]).ToList();
-                var fresh = scratch[Configuration.InnovationSummaries];
-                var changes = await FoldSummariesAsync(summaries, applying, fresh, ct);
-                documents[Configuration.InnovationSummaries] += await writers.WriteAsync([.. changes.Summaries.Select(d => new Built(d.Id, d, 0))], fresh, ct)
-                    + await writers.WriteAsync([.. changes.Sites.Select(d => new Built(d.Id, d, 0))], fresh, ct)
-                    + await writers.WriteAsync([.. changes.Barriers.Select(d => new Built(d.EventId, d, 0))], fresh, ct);
-                if (changes.RemovedBarriers.Count > 0)
+                phases.Add("writer waiting", waiting);
+                foreach (var batch in batches)
                 {
-                    await using var delete = new NpgsqlCommand($"delete from {options.DatabaseSchemaName}.mt_doc_barrierentry where id = any($1)", connection)
-                    {
-                        Parameters = { new() { Value = changes.RemovedBarriers.ToArray() } },
-                    };
-                    await delete.ExecuteNonQueryAsync(ct);
+                    documents[batch.Projection] += await writer.WriteAsync(batch, ct);
                 }
+
+                folded += events;
+                progress?.Invoke(new BuildProgress(folded, total));
+                waiting = Stopwatch.GetTimestamp();
             }
 
-            if (projections.Contains(Configuration.SiteRegister))
+            await stages;
+        }
+        catch (Exception e)
+        {
+            // The other stages are stopped and awaited so none outlives the build's connections. A stage's own failure is
+            // the one reported, rather than the closed channel that passed it on.
+            await stop.CancelAsync();
+            await stages.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (e is ChannelClosedException && stages.Exception?.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) is { } cause)
             {
-                var applying = events.Where(e => e.Sequence > marks[Configuration.SiteRegister]).ToList();
-                var built = await FoldRegisterAsync(register, applying, scratch[Configuration.SiteRegister], ct);
-                documents[Configuration.SiteRegister] += await writers.WriteAsync(built, scratch[Configuration.SiteRegister], ct);
+                ExceptionDispatchInfo.Throw(cause);
             }
 
-            if (projections.Contains(Configuration.ObservedMetrics))
-            {
-                var applying = events.Where(e => e.Sequence > marks[Configuration.ObservedMetrics]).ToList();
-                var built = await FoldMetricsAsync(applying, scratch[Configuration.ObservedMetrics], ct);
-                documents[Configuration.ObservedMetrics] += await writers.WriteAsync(built, scratch[Configuration.ObservedMetrics], ct);
-            }
-
-            progress?.Invoke(new BuildProgress(folded, total));
+            throw;
         }
 
         foreach (var (p, mark) in marks)
@@ -276,17 +265,142 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             await SetMarkAsync(connection, schema, p, Math.Max(ceiling, mark), ct);
         }
 
-        logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s",
-            string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds);
+        // The process's processor time says what the build cost apart from how busy the machine was.
+        logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s, {Cpu:F1} s of processor time ({Phases})",
+            string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds, phases);
         return new BuildReport(from, ceiling, folded, documents, watch.Elapsed);
     }
 
-    private static string[] TablesOf(string projection) => projection switch
+    /// <summary>The document types a projection stores.</summary>
+    private IReadOnlyList<Type> DocumentTypesOf(string projection) => projection switch
     {
-        Configuration.InnovationSummaries => ["mt_doc_innovationsummary", "mt_doc_summarysite", "mt_doc_barrierentry"],
-        Configuration.SiteRegister => ["mt_doc_siteadoption"],
-        _ => ["mt_doc_observedmetric"],
+        Configuration.InnovationSummaries => [typeof(InnovationSummary), typeof(SummarySite), typeof(BarrierEntry)],
+        Configuration.SiteRegister => [typeof(SiteAdoption)],
+        Configuration.ObservedMetrics => [typeof(ObservedMetric)],
+        _ when projection == JourneyName => [typeof(Journey)],
+        _ when projection == SiteStatusName => [typeof(SiteStatus)],
+        _ => [typeof(IndexedEvent), typeof(CausalEdge)],
     };
+
+    /// <summary>Reads the pages' events in order, on a connection of its own, into the channel.</summary>
+    private async Task ReadPagesAsync(List<Page> pages, long from, long ceiling, ChannelWriter<IReadOnlyList<IEvent>> output, BuildPhases phases, CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            var reader = new EventReader((StoreOptions)store.Options);
+            foreach (var page in pages)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var events = await reader.ReadAsync(connection, page.Streams, from, ceiling, ct);
+                phases.Add("read", started);
+                await output.WriteAsync(events, ct);
+            }
+
+            output.Complete();
+        }
+        catch (Exception e)
+        {
+            output.Complete(e);
+            throw;
+        }
+    }
+
+    /// <summary>Folds each page of events through the projections and serialises the documents, into the channel.</summary>
+    private async Task FoldPagesAsync(List<string> projections, Dictionary<string, long> marks, Dictionary<string, bool> scratch,
+        ChannelReader<IReadOnlyList<IEvent>> input, ChannelWriter<(long Events, List<DocumentBatch> Batches)> output, BuildPhases phases, CancellationToken ct)
+    {
+        try
+        {
+            var options = (StoreOptions)store.Options;
+            var serializer = options.Serializer();
+            var json = new ArrayBufferWriter<byte>();
+            // Registered as a plain IProjection, so Marten holds it in a wrapper.
+            var summaries = options.Projections.All.OfType<JasperFx.Events.Projections.IProjectionWrapper>().Select(w => w.InnerProjection).OfType<InnovationSummaryProjection>().Single();
+            var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
+            var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
+            var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
+            await foreach (var events in input.ReadAllAsync(ct))
+            {
+                var batches = new List<DocumentBatch>();
+                void Add(string p, Type type, List<Built> built, IReadOnlyList<Guid>? removed = null)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var rows = new DocumentRow[built.Count];
+                    for (var i = 0; i < rows.Length; i++)
+                    {
+                        // UTF-8 straight from the serializer, as PostgreSQL takes it: no string to encode again.
+                        json.ResetWrittenCount();
+                        serializer.WriteTo(json, built[i].Document);
+                        rows[i] = new DocumentRow(built[i].Id, json.WrittenSpan.ToArray(), built[i].Revision);
+                    }
+
+                    phases.Add("serialise", started);
+                    batches.Add(new DocumentBatch(p, type, rows, scratch[p]) { Removed = removed ?? [] });
+                }
+
+                if (projections.Contains(JourneyName))
+                {
+                    Add(JourneyName, typeof(Journey), phases.Time("fold " + JourneyName, () => FoldJourneys(journeys, events)));
+                }
+
+                if (projections.Contains(SiteStatusName))
+                {
+                    Add(SiteStatusName, typeof(SiteStatus), phases.Time("fold " + SiteStatusName, () => FoldSiteStatus(siteStatuses, events)));
+                }
+
+                if (projections.Contains(EventIndexName))
+                {
+                    var (indexed, edges) = phases.Time("fold " + EventIndexName, () => FoldIndex(events));
+                    Add(EventIndexName, typeof(IndexedEvent), indexed);
+                    Add(EventIndexName, typeof(CausalEdge), edges);
+                }
+
+                if (projections.Contains(Configuration.InnovationSummaries))
+                {
+                    var p = Configuration.InnovationSummaries;
+                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var folding = Stopwatch.GetTimestamp();
+                    var changes = await FoldSummariesAsync(summaries, applying, scratch[p], ct);
+                    phases.Add("fold " + p, folding);
+                    var versions = LastVersions(applying);
+                    Add(p, typeof(InnovationSummary), [.. changes.Summaries.Select(d => new Built(d.Id, d, versions[d.Id]))]);
+                    Add(p, typeof(SummarySite), [.. changes.Sites.Select(d => new Built(d.Id, d, 0))]);
+                    Add(p, typeof(BarrierEntry), [.. changes.Barriers.Select(d => new Built(d.EventId, d, 0))], changes.RemovedBarriers);
+                }
+
+                if (projections.Contains(Configuration.SiteRegister))
+                {
+                    var p = Configuration.SiteRegister;
+                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var folding = Stopwatch.GetTimestamp();
+                    var built = await FoldRegisterAsync(register, applying, scratch[p], ct);
+                    phases.Add("fold " + p, folding);
+                    Add(p, typeof(SiteAdoption), built);
+                }
+
+                if (projections.Contains(Configuration.ObservedMetrics))
+                {
+                    var p = Configuration.ObservedMetrics;
+                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var folding = Stopwatch.GetTimestamp();
+                    var built = await FoldMetricsAsync(applying, scratch[p], ct);
+                    phases.Add("fold " + p, folding);
+                    Add(p, typeof(ObservedMetric), built);
+                }
+
+                await output.WriteAsync((events.Count, batches), ct);
+            }
+
+            output.Complete();
+        }
+        catch (Exception e)
+        {
+            output.Complete(e);
+            throw;
+        }
+    }
 
     private static async Task<long> MarkAsync(NpgsqlConnection connection, string schema, string projection, CancellationToken ct)
     {
@@ -369,15 +483,6 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return pages;
     }
 
-    private async Task<IReadOnlyList<IEvent>> EventsAsync(List<Guid> streams, long from, long ceiling, CancellationToken ct)
-    {
-        await using var session = store.QuerySession();
-        return await session.Events.QueryAllRawEvents()
-            .Where(e => streams.Contains(e.StreamId) && e.Sequence > from && e.Sequence <= ceiling)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(ct);
-    }
-
     private static List<Built> FoldJourneys(JourneyProjection projection, IReadOnlyList<IEvent> events)
     {
         var built = new List<Built>();
@@ -425,6 +530,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return (indexed, edges);
     }
 
+    /// <summary>Onto what is stored (read as <see cref="SummaryBatch"/> reads it in the daemon), or from nothing.</summary>
     private async Task<SummaryChanges> FoldSummariesAsync(InnovationSummaryProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)
     {
         SummaryBatch batch;
@@ -440,6 +546,17 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
         batch.Fold(projection, events);
         return batch.Changes();
+    }
+
+    private static Dictionary<Guid, long> LastVersions(List<IEvent> events)
+    {
+        var versions = new Dictionary<Guid, long>();
+        foreach (var e in events)
+        {
+            versions[e.StreamId] = e.Version;
+        }
+
+        return versions;
     }
 
     private async Task<List<Built>> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)
@@ -504,85 +621,4 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     /// <summary>A folded document with the revision Marten keeps for it (stream version or event sequence).</summary>
     private sealed record Built(Guid Id, object Document, long Revision);
-
-    /// <summary>
-    /// Writes documents as Marten stores them (id, JSON, type, version, last modified) with binary COPY on the
-    /// build's transaction: straight into an emptied table for a rebuild, through a temporary table and an
-    /// upsert when documents may already exist.
-    /// </summary>
-    private sealed class Writers(NpgsqlConnection connection, StoreOptions options)
-    {
-        private readonly Dictionary<Type, (string Table, bool GuidVersion)> _tables = [];
-        private readonly Marten.ISerializer _serializer = options.Serializer();
-
-        /// <summary>Into a table emptied by this build (<paramref name="replace"/>) by COPY; else COPY to a staging table and upsert.</summary>
-        public async Task<int> WriteAsync(IReadOnlyList<Built> documents, bool replace, CancellationToken ct)
-        {
-            if (documents.Count == 0)
-            {
-                return 0;
-            }
-
-            var type = documents[0].Document.GetType();
-            var (table, guidVersion) = await TableAsync(type, ct);
-            var target = replace ? table : "mt_build_staging";
-            if (!replace)
-            {
-                await ExecuteAsync(connection,
-                    $"create temporary table if not exists mt_build_staging (id uuid, data jsonb, mt_dotnet_type varchar, mt_version_long bigint, mt_version_guid uuid) on commit drop; truncate mt_build_staging", ct);
-            }
-
-            var version = replace ? "mt_version" : guidVersion ? "mt_version_guid" : "mt_version_long";
-            await using (var copy = await connection.BeginBinaryImportAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary)", ct))
-            {
-                foreach (var d in documents)
-                {
-                    await copy.StartRowAsync(ct);
-                    await copy.WriteAsync(d.Id, NpgsqlDbType.Uuid, ct);
-                    await copy.WriteAsync(_serializer.ToJson(d.Document), NpgsqlDbType.Jsonb, ct);
-                    await copy.WriteAsync(type.FullName!, NpgsqlDbType.Varchar, ct);
-                    if (guidVersion)
-                    {
-                        await copy.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid, ct);
-                    }
-                    else
-                    {
-                        await copy.WriteAsync(d.Revision, NpgsqlDbType.Bigint, ct);
-                    }
-                }
-
-                await copy.CompleteAsync(ct);
-            }
-
-            if (!replace)
-            {
-                var source = guidVersion ? "mt_version_guid" : "mt_version_long";
-                await ExecuteAsync(connection,
-                    $"insert into {table} (id, data, mt_dotnet_type, mt_version, mt_last_modified) " +
-                    $"select id, data, mt_dotnet_type, {source}, transaction_timestamp() from mt_build_staging " +
-                    "on conflict (id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type, " +
-                    "mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified", ct);
-            }
-
-            return documents.Count;
-        }
-
-        private async Task<(string Table, bool GuidVersion)> TableAsync(Type type, CancellationToken ct)
-        {
-            if (!_tables.TryGetValue(type, out var table))
-            {
-                var name = $"mt_doc_{type.Name.ToLowerInvariant()}";
-                await using var command = new NpgsqlCommand(
-                    "select data_type from information_schema.columns where table_schema = $1 and table_name = $2 and column_name = 'mt_version'", connection)
-                {
-                    Parameters = { new() { Value = options.DatabaseSchemaName }, new() { Value = name } },
-                };
-                var versionType = await command.ExecuteScalarAsync(ct) as string
-                    ?? throw new InvalidOperationException($"no document table {options.DatabaseSchemaName}.{name}");
-                _tables[type] = table = ($"{options.DatabaseSchemaName}.{name}", versionType == "uuid");
-            }
-
-            return table;
-        }
-    }
 }

@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Reflection;
+using AdoptionEvents.Journeys;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+
+namespace AdoptionEvents.ReadModels.Building;
+
+/// <summary>
+/// Reads the events of a page of streams for a build with one plain query on its own connection, and
+/// deserialises each body with the store's serializer into the catalogue's type, filling the metadata Marten's
+/// raw event query fills (archived events left out, as Marten leaves them out), so the documents folded from
+/// them are the same. Reading the rows apart from deserialising them lets the deserialising, most of the
+/// reading's processor time, run on every core.
+/// </summary>
+internal sealed class EventReader
+{
+    private readonly ISerializer _serializer;
+    private readonly string _sql;
+    private readonly bool _correlation;
+    private readonly bool _causation;
+    private readonly bool _headers;
+    private readonly bool _user;
+
+    public EventReader(StoreOptions options)
+    {
+        _serializer = options.Serializer();
+        var metadata = options.Events.MetadataConfig;
+        (_correlation, _causation, _headers, _user) = (metadata.CorrelationIdEnabled, metadata.CausationIdEnabled, metadata.HeadersEnabled, metadata.UserNameEnabled);
+        string[] optional =
+        [
+            _correlation ? "correlation_id" : "null",
+            _causation ? "causation_id" : "null",
+            _headers ? "headers" : "null",
+            _user ? "user_name" : "null",
+        ];
+        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, mt_dotnet_type, {string.Join(", ", optional)}, data " +
+            $"from {options.Events.DatabaseSchemaName}.mt_events " +
+            "where stream_id = any($1) and seq_id > $2 and seq_id <= $3 and is_archived = false order by seq_id";
+    }
+
+    /// <summary>
+    /// The streams' events in (from, ceiling], in sequence order. Rows are read as they come, then their bodies
+    /// deserialised on every core, which is most of the reading's processor time.
+    /// </summary>
+    public async Task<IEvent[]> ReadAsync(NpgsqlConnection connection, List<Guid> streams, long from, long ceiling, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(_sql, connection)
+        {
+            Parameters = { new() { Value = streams.ToArray() }, new() { Value = from }, new() { Value = ceiling } },
+        };
+        var rows = new List<Row>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add(RowOf(reader));
+            }
+        }
+
+        var events = new IEvent[rows.Count];
+        Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = ct }, i => events[i] = EventOf(rows[i]));
+        return events;
+    }
+
+    /// <summary>A stored event as read: its metadata, and its JSON body and headers as PostgreSQL sent them.</summary>
+    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type,
+        string? DotNetType, string? CorrelationId, string? CausationId, byte[]? Headers, string? UserName, byte[] Data);
+
+    private Row RowOf(DbDataReader reader) => new(
+        reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6),
+        reader.IsDBNull(7) ? null : reader.GetString(7),
+        _correlation && !reader.IsDBNull(8) ? reader.GetString(8) : null,
+        _causation && !reader.IsDBNull(9) ? reader.GetString(9) : null,
+        _headers && !reader.IsDBNull(10) ? Bytes(reader, 10) : null,
+        _user && !reader.IsDBNull(11) ? reader.GetString(11) : null,
+        Bytes(reader, 12));
+
+    // The column's bytes as the serializer reads them from the reader (jsonb's version byte included: it skips it).
+    private static byte[] Bytes(DbDataReader reader, int index)
+    {
+        using var stream = reader.GetStream(index);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private IEvent EventOf(Row row)
+    {
+        var entry = EventCatalogue.Find(row.Type)
+            ?? throw new InvalidOperationException($"event {row.Id} in stream {row.StreamId} has type '{row.Type}', which is no journey event");
+        var e = Factory.For(entry.Type)(_serializer.FromJson(entry.Type, new MemoryStream(row.Data, writable: false)));
+        e.Sequence = row.Sequence;
+        e.Id = row.Id;
+        e.StreamId = row.StreamId;
+        e.Version = row.Version;
+        e.Timestamp = row.Timestamp;
+        e.TenantId = row.TenantId;
+        e.EventTypeName = row.Type;
+        if (row.DotNetType is not null)
+        {
+            e.DotNetTypeName = row.DotNetType;
+        }
+
+        e.CorrelationId = row.CorrelationId;
+        e.CausationId = row.CausationId;
+        e.Headers = row.Headers is null ? null : _serializer.FromJson<Dictionary<string, object>>(new MemoryStream(row.Headers, writable: false));
+        e.UserName = row.UserName;
+        return e;
+    }
+
+    /// <summary>Marten's event wrapper for a type known only at run time, made without reflection per event.</summary>
+    private static class Factory
+    {
+        private static readonly ConcurrentDictionary<Type, Func<object, IEvent>> Factories = new();
+
+        public static Func<object, IEvent> For(Type type) => Factories.GetOrAdd(type, t =>
+            typeof(Factory).GetMethod(nameof(Create), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(t).CreateDelegate<Func<object, IEvent>>());
+
+        private static Event<T> Create<T>(object data) where T : notnull => new((T)data);
+    }
+}
