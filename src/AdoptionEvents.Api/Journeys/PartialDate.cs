@@ -22,29 +22,18 @@ public enum DatePrecision
 public sealed record PartialDate
 {
     private readonly string _value = "";
-    private readonly DatePrecision _precision;
 
-    // Read once when the value and precision are set: folds and the change log ask a date for its interval many
-    // times. Both follow from the value and precision alone, so the record's equality (which compares fields) is
-    // unchanged by them. Whichever property is set last leaves the interval of the pair.
+    // Read once when the value is set: folds and the change log ask a date for its interval many times. It follows
+    // from the value alone, so the record's equality (which compares fields) is unchanged by it.
     private readonly (int Year, int? Month, int? Day)? _parts;
-    private readonly (DateOnly Earliest, DateOnly Latest)? _interval;
 
     public required string Value
     {
         get => _value;
-        init
-        {
-            (_value, _parts) = (value, Read(value));
-            _interval = IntervalOf(_parts, _precision);
-        }
+        init => (_value, _parts) = (value, Read(value));
     }
 
-    public required DatePrecision Precision
-    {
-        get => _precision;
-        init => (_precision, _interval) = (value, IntervalOf(_parts, value));
-    }
+    public required DatePrecision Precision { get; init; }
 
     public static PartialDate Day(DateOnly date) => new() { Value = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Precision = DatePrecision.Day };
 
@@ -67,52 +56,41 @@ public sealed record PartialDate
     }
 
     [JsonIgnore]
-    public DateOnly Earliest => _interval?.Earliest ?? EarliestOf(Parts() ?? throw new FormatException(Problem()), Precision);
+    public DateOnly Earliest
+    {
+        get
+        {
+            var (year, month, day) = Parts() ?? throw new FormatException(Problem());
+            return Precision switch
+            {
+                DatePrecision.Day => new DateOnly(year, month!.Value, day!.Value),
+                DatePrecision.Month or DatePrecision.Season => new DateOnly(year, month!.Value, 1),
+                DatePrecision.Quarter => new DateOnly(year, ((month!.Value - 1) / 3 * 3) + 1, 1),
+                DatePrecision.Year or DatePrecision.Decade => new DateOnly(year, 1, 1),
+                DatePrecision.Approximate => Start(year, month, day).AddMonths(-6),
+                _ => throw new ArgumentOutOfRangeException(nameof(Precision)),
+            };
+        }
+    }
 
     [JsonIgnore]
-    public DateOnly Latest => _interval?.Latest ?? LatestOf(Parts() ?? throw new FormatException(Problem()), Precision);
-
-    /// <summary>The interval, or null when the value cannot be read with the precision (the properties then say why).</summary>
-    private static (DateOnly Earliest, DateOnly Latest)? IntervalOf((int Year, int? Month, int? Day)? parts, DatePrecision precision)
+    public DateOnly Latest
     {
-        try
+        get
         {
-            return parts is { } p ? (EarliestOf(p, precision), LatestOf(p, precision)) : null;
+            var (year, month, day) = Parts() ?? throw new FormatException(Problem());
+            return Precision switch
+            {
+                DatePrecision.Day => new DateOnly(year, month!.Value, day!.Value),
+                DatePrecision.Month => new DateOnly(year, month!.Value, 1).AddMonths(1).AddDays(-1),
+                DatePrecision.Season => new DateOnly(year, month!.Value, 1).AddMonths(3).AddDays(-1),
+                DatePrecision.Quarter => Earliest.AddMonths(3).AddDays(-1),
+                DatePrecision.Year => new DateOnly(year, 12, 31),
+                DatePrecision.Decade => new DateOnly(year + 9, 12, 31),
+                DatePrecision.Approximate => End(year, month, day).AddMonths(6),
+                _ => throw new ArgumentOutOfRangeException(nameof(Precision)),
+            };
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
-    }
-
-    private static DateOnly EarliestOf((int Year, int? Month, int? Day) parts, DatePrecision precision)
-    {
-        var (year, month, day) = parts;
-        return precision switch
-        {
-            DatePrecision.Day => new DateOnly(year, month!.Value, day!.Value),
-            DatePrecision.Month or DatePrecision.Season => new DateOnly(year, month!.Value, 1),
-            DatePrecision.Quarter => new DateOnly(year, ((month!.Value - 1) / 3 * 3) + 1, 1),
-            DatePrecision.Year or DatePrecision.Decade => new DateOnly(year, 1, 1),
-            DatePrecision.Approximate => Start(year, month, day).AddMonths(-6),
-            _ => throw new ArgumentOutOfRangeException(nameof(precision)),
-        };
-    }
-
-    private static DateOnly LatestOf((int Year, int? Month, int? Day) parts, DatePrecision precision)
-    {
-        var (year, month, day) = parts;
-        return precision switch
-        {
-            DatePrecision.Day => new DateOnly(year, month!.Value, day!.Value),
-            DatePrecision.Month => new DateOnly(year, month!.Value, 1).AddMonths(1).AddDays(-1),
-            DatePrecision.Season => new DateOnly(year, month!.Value, 1).AddMonths(3).AddDays(-1),
-            DatePrecision.Quarter => EarliestOf(parts, precision).AddMonths(3).AddDays(-1),
-            DatePrecision.Year => new DateOnly(year, 12, 31),
-            DatePrecision.Decade => new DateOnly(year + 9, 12, 31),
-            DatePrecision.Approximate => End(year, month, day).AddMonths(6),
-            _ => throw new ArgumentOutOfRangeException(nameof(precision)),
-        };
     }
 
     /// <summary>The middle of the interval: the single date to sort and plot by.</summary>

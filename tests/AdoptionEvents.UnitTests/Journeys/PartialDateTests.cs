@@ -39,19 +39,4 @@ public class PartialDateTests
 
         date.Midpoint.ShouldBe(new DateOnly(2019, 7, 2));
     }
-
-    [Fact]
-    public void A_date_made_by_changing_one_property_reads_the_new_pair_and_equals_one_made_afresh()
-    {
-        var month = new PartialDate { Value = "2019-05", Precision = DatePrecision.Month };
-        var year = month with { Value = "2019", Precision = DatePrecision.Year };
-        var precisionFirst = new PartialDate { Precision = DatePrecision.Quarter, Value = "2019-05" };
-
-        (year.Earliest, year.Latest).ShouldBe((new DateOnly(2019, 1, 1), new DateOnly(2019, 12, 31)));
-        (month with { Precision = DatePrecision.Quarter }).Latest.ShouldBe(new DateOnly(2019, 6, 30));
-        (precisionFirst.Earliest, precisionFirst.Latest).ShouldBe((new DateOnly(2019, 4, 1), new DateOnly(2019, 6, 30)));
-        year.ShouldBe(new PartialDate { Value = "2019", Precision = DatePrecision.Year });
-        year.GetHashCode().ShouldBe(new PartialDate { Value = "2019", Precision = DatePrecision.Year }.GetHashCode());
-        (month with { Precision = DatePrecision.Day }).Problem().ShouldNotBeNull().ShouldContain("precision day needs YYYY-MM-DD");
-    }
 }
