@@ -49,6 +49,23 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
         Host.Services.GetRequiredService<DevelopmentTokenSource>().Tokens!
             .Mint(name, roles, organisations, DateTimeOffset.UtcNow, lifetime, signWith);
 
+    /// <summary>
+    /// Writes an event row around the product, as damage or a bad migration would: version 2 of the stream, with
+    /// this stored type name and JSON body, and no CLR type.
+    /// </summary>
+    public async Task InsertRawEventAsync(Guid streamId, string type, string json)
+    {
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var insert = new NpgsqlCommand(
+            $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
+            $"values (nextval('{Schema}.mt_events_sequence'), gen_random_uuid(), $1, 2, $2::jsonb, $3, now(), '*DEFAULT*', null, false)", connection)
+        {
+            Parameters = { new() { Value = streamId }, new() { Value = json }, new() { Value = type } },
+        };
+        await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Waits, deterministically, until every async projection has applied every event appended so far.</summary>
     public Task CatchUpAsync() => Host.ForceAllMartenDaemonActivityToCatchUpAsync(TestContext.Current.CancellationToken);
 

@@ -172,18 +172,8 @@ public class ProjectionFailureTests(ImpatientApiFixture api) : IClassFixture<Imp
         });
         await api.CatchUpAsync();
 
-        // A row written around the product, as damage or a bad migration would: its data fits no event schema.
-        await using (var connection = new NpgsqlConnection(api.Database.ConnectionString))
-        {
-            await connection.OpenAsync(Ct);
-            await using var insert = new NpgsqlCommand(
-                $"insert into {api.Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
-                $"values (nextval('{api.Schema}.mt_events_sequence'), gen_random_uuid(), $1, 2, '{{\"colour\": \"red\"}}', 'service_went_live', now(), '*DEFAULT*', null, false)", connection)
-            {
-                Parameters = { new() { Value = start.InnovationId } },
-            };
-            await insert.ExecuteNonQueryAsync(Ct);
-        }
+        // A row written around the product: its data fits no event schema.
+        await api.InsertRawEventAsync(start.InnovationId, "service_went_live", """{"colour": "red"}""");
 
         // The daemon retries the shard and gets no further: catching up ends with the shards still behind.
         await api.CatchUpAsync();
@@ -213,17 +203,7 @@ public class RebuildFailureTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.CatchUpAsync();
 
         // A row of a type no journey event has, written around the product.
-        await using (var connection = new NpgsqlConnection(api.Database.ConnectionString))
-        {
-            await connection.OpenAsync(Ct);
-            await using var insert = new NpgsqlCommand(
-                $"insert into {api.Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
-                $"values (nextval('{api.Schema}.mt_events_sequence'), gen_random_uuid(), $1, 2, '{{}}', 'no_such_event', now(), '*DEFAULT*', null, false)", connection)
-            {
-                Parameters = { new() { Value = start.InnovationId } },
-            };
-            await insert.ExecuteNonQueryAsync(Ct);
-        }
+        await api.InsertRawEventAsync(start.InnovationId, "no_such_event", "{}");
 
         var response = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
         await ApiClient.ExpectAsync(response, HttpStatusCode.Accepted);

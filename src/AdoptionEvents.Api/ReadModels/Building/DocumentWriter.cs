@@ -93,6 +93,9 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         return batch.Rows.Count;
     }
 
+    /// <summary>The table Marten keeps a document type in (its default naming, which this store does not change).</summary>
+    public static string TableOf(Type type) => $"mt_doc_{type.Name.ToLowerInvariant()}";
+
     private async Task ExecuteAsync(string sql, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(sql, connection);
@@ -103,7 +106,7 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
     {
         if (!_tables.TryGetValue(type, out var table))
         {
-            var name = $"mt_doc_{type.Name.ToLowerInvariant()}";
+            var name = TableOf(type);
             await using var command = new NpgsqlCommand(
                 "select data_type from information_schema.columns where table_schema = $1 and table_name = $2 and column_name = 'mt_version'", connection)
             {

@@ -124,7 +124,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         var options = (StoreOptions)store.Options;
         await ExecuteAsync(connection, "set local lock_timeout = '500ms'", ct);
-        var tables = projections.Where(Projections.Contains).SelectMany(DocumentTypesOf).Select(t => $"{options.DatabaseSchemaName}.mt_doc_{t.Name.ToLowerInvariant()}").ToList();
+        var tables = projections.Where(Projections.Contains).SelectMany(DocumentTypesOf).Select(t => $"{options.DatabaseSchemaName}.{DocumentWriter.TableOf(t)}").ToList();
         if (tables.Count > 0)
         {
             await ExecuteAsync(connection, $"lock table {string.Join(", ", tables)} in share row exclusive mode", ct);
