@@ -44,7 +44,7 @@ public static class EventStore
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
-                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.Configure);
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.ConfigureStore);
                 if (polling is > 0)
                 {
                     // How often the daemon looks for new events (busy or quiet): each look hands every projection a page.

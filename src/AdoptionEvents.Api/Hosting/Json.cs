@@ -30,6 +30,32 @@ public static class Json
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
     }
 
+    /// <summary>
+    /// The store's shape: as <see cref="Configure"/>, but members marked <see cref="StoredApartAttribute"/> are
+    /// never written (they are still read, so a document stored before a member moved out loads).
+    /// </summary>
+    public static void ConfigureStore(JsonSerializerOptions options)
+    {
+        Configure(options);
+        options.TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { LeaveOutStoredApart } };
+    }
+
+    private static void LeaveOutStoredApart(JsonTypeInfo info)
+    {
+        if (info.Kind != JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        foreach (var property in info.Properties)
+        {
+            if (property.AttributeProvider?.IsDefined(typeof(StoredApartAttribute), inherit: true) == true)
+            {
+                property.ShouldSerialize = static (_, _) => false;
+            }
+        }
+    }
+
     /// <summary>HTTP only: "type" picks the concrete fact; the store keeps the type in its own column.</summary>
     public static void ConfigureHttp(JsonSerializerOptions options)
     {
@@ -60,3 +86,10 @@ public static class Json
         }
     }
 }
+
+/// <summary>
+/// A member that answers and in-memory folds carry, but that the document declaring it does not store:
+/// it is kept in documents of its own, so the declaring document stays small (see <see cref="Json.ConfigureStore"/>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class StoredApartAttribute : Attribute;

@@ -23,6 +23,7 @@ public static class Configuration
             o.DeleteViewTypeOnTeardown<InnovationSummary>();
             o.DeleteViewTypeOnTeardown<SummarySite>();
             o.DeleteViewTypeOnTeardown<BarrierEntry>();
+            o.DeleteViewTypeOnTeardown<SummaryMetric>();
         });
         options.Projections.Add(new SiteAdoptionProjection { Name = SiteRegister }, ProjectionLifecycle.Async);
         options.Projections.Add(new ObservedMetricProjection(), ProjectionLifecycle.Async, ObservedMetrics);
@@ -35,6 +36,7 @@ public static class Configuration
         options.Schema.For<InnovationSummary>().UseNumericRevisions(true).Index(x => x.Stage).Index(x => x.Name);
         options.Schema.For<SummarySite>().Index(x => x.InnovationId).Index(x => x.SiteId);
         options.Schema.For<BarrierEntry>().Identity(x => x.EventId).Index(x => x.InnovationId);
+        options.Schema.For<SummaryMetric>().Index(x => x.InnovationId);
         options.Schema.For<SiteAdoption>().Index(x => x.InnovationId).Index(x => x.SiteId);
         options.Schema.For<ObservedMetric>().Index(x => x.InnovationId);
     }

@@ -25,7 +25,7 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         await using var session = api.Store.QuerySession();
         async Task<string> Json<T>() where T : notnull =>
             string.Join('\n', (await session.Query<T>().ToListAsync(Ct)).Select(d => JsonSerializer.Serialize(d, ApiClient.JsonOptions)).Order(StringComparer.Ordinal));
-        return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SummarySite>(), await Json<BarrierEntry>(), await Json<SiteAdoption>(), await Json<ObservedMetric>());
+        return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SummarySite>(), await Json<BarrierEntry>(), await Json<SummaryMetric>(), await Json<SiteAdoption>(), await Json<ObservedMetric>());
     }
 
     private async Task<Dictionary<string, long>> MarksAsync() =>
@@ -108,7 +108,7 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
             var summary = (await session.LoadAsync<InnovationSummary>(innovation, Ct))!;
             summary.EventCount.ShouldBe((int)state.Version);
             summary.LastEvent!.Version.ShouldBe(state.Version);
-            summary.Metrics["patients_benefiting"].Count.ShouldBe(appended);
+            (await session.LoadAsync<SummaryMetric>(SummaryMetric.IdFor(innovation, "patients_benefiting"), Ct))!.Observations.Count.ShouldBe(appended);
             var observed = await session.Query<ObservedMetric>().Where(m => m.InnovationId == innovation && m.Metric == "patients_benefiting").ToListAsync(Ct);
             observed.Count.ShouldBe(appended);
         }

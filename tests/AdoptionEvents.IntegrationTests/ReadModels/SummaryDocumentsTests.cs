@@ -1,9 +1,11 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Corrections;
+using AdoptionEvents.Journeys.Measures;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
@@ -15,8 +17,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AdoptionEvents.IntegrationTests.ReadModels;
 
 /// <summary>
-/// The daemon folds a summary a batch at a time, reading only the sites and barriers a batch names; a fold
-/// of the whole stream in memory must give the same summary, site and barrier documents.
+/// The daemon folds a summary a batch at a time, reading only the sites, barriers and metrics a batch names; a
+/// fold of the whole stream in memory must give the same summary, site, barrier and metric documents.
 /// </summary>
 public class SummaryDocumentsTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
@@ -26,9 +28,15 @@ public class SummaryDocumentsTests(ApiFixture api) : IClassFixture<ApiFixture>
 
     private static PartialDate D(string v) => new() { Value = v, Precision = DatePrecision.Day };
 
-    /// <summary>Documents as JSON with object keys sorted: PostgreSQL's jsonb keeps keys in its own order, not the dictionaries'.</summary>
-    private static string Json<T>(IEnumerable<T> documents) =>
-        string.Join('\n', documents.Select(d => Sorted(JsonSerializer.SerializeToNode(d, ApiClient.JsonOptions))!.ToJsonString()).Order(StringComparer.Ordinal));
+    /// <summary>
+    /// Documents as the store writes them, with object keys sorted: PostgreSQL's jsonb keeps keys in its own
+    /// order, not the dictionaries'.
+    /// </summary>
+    private string Json<T>(IEnumerable<T> documents)
+    {
+        var serializer = api.Store.Options.Serializer();
+        return string.Join('\n', documents.Select(d => Sorted(JsonNode.Parse(serializer.ToJson(d)))!.ToJsonString()).Order(StringComparer.Ordinal));
+    }
 
     private static JsonNode? Sorted(JsonNode? node) => node switch
     {
@@ -38,7 +46,7 @@ public class SummaryDocumentsTests(ApiFixture api) : IClassFixture<ApiFixture>
     };
 
     [Fact]
-    public async Task Summaries_folded_batch_by_batch_equal_a_fold_of_the_whole_stream_with_sites_and_barriers_beside_them()
+    public async Task Summaries_folded_batch_by_batch_equal_a_fold_of_the_whole_stream_with_sites_barriers_and_metrics_beside_them()
     {
         var client = api.Client;
         var origin = await client.RegisterOrganisationAsync("Summary origin trust");
@@ -77,6 +85,21 @@ public class SummaryDocumentsTests(ApiFixture api) : IClassFixture<ApiFixture>
         await StepAsync(new SustainmentConfirmed { SiteId = sites[0], OccurredAt = D("2019-01-01"), Provenance = Stated });
         await StepAsync(new AdoptionSuspended { SiteId = sites[1], Reason = "staff left", OccurredAt = D("2019-02-01"), Provenance = Stated });
 
+        // Metrics: a batch that observes one metric holds only that one, so the others and the observed live count must stand.
+        MetricObserved Observed(string metric, decimal value, string unit, string at) =>
+            new() { Metric = metric, Value = value, Unit = unit, OccurredAt = D(at), Provenance = Stated };
+        await StepAsync(Observed("sites_live", 3, "count", "2019-03-01"));
+        var wrongCount = await StepAsync(Observed("sites_live", 9, "count", "2019-06-01"));
+        var patients = await StepAsync(Observed("patients_benefiting", 100, "people", "2019-04-01"));
+        await StepAsync(Observed("patients_benefiting", 80, "people", "2019-01-01"));
+        await StepAsync(new EventCorrected
+        {
+            CorrectedEventId = patients, Changes = new Dictionary<string, JsonElement> { ["value"] = JsonSerializer.SerializeToElement(120) }, Reason = "late return",
+            OccurredAt = D("2019-07-01"), Provenance = Stated,
+        });
+        await StepAsync(new EventRetracted { RetractedEventId = wrongCount, Reason = "counted a pilot twice", OccurredAt = D("2019-08-01"), Provenance = Stated });
+        await StepAsync(Observed("patients_benefiting", 150, "people", "2019-09-01"));
+
         await using var session = api.Store.QuerySession();
         var events = await session.Events.FetchStreamAsync(innovation, token: Ct);
         var whole = SummaryBatch.Empty();
@@ -86,10 +109,12 @@ public class SummaryDocumentsTests(ApiFixture api) : IClassFixture<ApiFixture>
         var summary = await session.LoadAsync<InnovationSummary>(innovation, Ct);
         var storedSites = await session.Query<SummarySite>().Where(s => s.InnovationId == innovation).ToListAsync(Ct);
         var storedBarriers = await session.Query<BarrierEntry>().Where(b => b.InnovationId == innovation).ToListAsync(Ct);
+        var storedMetrics = await session.Query<SummaryMetric>().Where(m => m.InnovationId == innovation).ToListAsync(Ct);
 
         Json([summary!]).ShouldBe(Json(expected.Summaries));
         Json(storedSites).ShouldBe(Json(expected.Sites));
         Json(storedBarriers).ShouldBe(Json(expected.Barriers));
+        Json(storedMetrics).ShouldBe(Json(expected.Metrics));
 
         storedSites.ToDictionary(s => s.SiteId, s => s.State).ShouldBe(new Dictionary<Guid, SiteState>
         {
@@ -100,5 +125,14 @@ public class SummaryDocumentsTests(ApiFixture api) : IClassFixture<ApiFixture>
         summary!.OpenBarrierCount.ShouldBe(1);
         (summary.SitesByState[SiteState.Sustained], summary.SitesByState[SiteState.Suspended], summary.SitesByState[SiteState.Adopting]).ShouldBe((1, 1, 2));
         summary.EverLive.ShouldBe(2);
+
+        // The stored summary leaves the histories to their documents; the answer over HTTP still carries them.
+        JsonNode.Parse((await session.Json.FindByIdAsync<InnovationSummary>(innovation, Ct))!)!.AsObject().ContainsKey("metrics").ShouldBeFalse();
+        summary.ObservedLiveSites.ShouldBe(3);
+        storedMetrics.Single(m => m.Metric == "patients_benefiting").Observations.Select(o => o.Value).ShouldBe([80m, 120m, 150m]);
+        storedMetrics.Single(m => m.Metric == "sites_live").Observations.Select(o => o.Value).ShouldBe([3m]);
+        var view = await client.Http.GetFromJsonAsync<JsonElement>($"/api/innovations/{innovation}", Ct);
+        view.GetProperty("summary").GetProperty("metrics").GetProperty("patients_benefiting").GetArrayLength().ShouldBe(3);
+        view.GetProperty("latestReach").GetProperty("patients_benefiting").GetProperty("value").GetDecimal().ShouldBe(150m);
     }
 }

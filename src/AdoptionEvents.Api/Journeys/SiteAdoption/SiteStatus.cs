@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using JasperFx.Events;
 using Marten.Events.Projections;
 
@@ -22,14 +21,9 @@ public sealed record SiteStatus
     /// <summary>A stable id per (innovation, site), so a rebuild writes the same documents.</summary>
     public static Guid IdFor(Guid innovationId, Guid siteId)
     {
-        Span<byte> bytes = stackalloc byte[32];
-        innovationId.TryWriteBytes(bytes);
-        siteId.TryWriteBytes(bytes[16..]);
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(bytes, hash);
-        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash[..16]);
+        Span<byte> site = stackalloc byte[16];
+        siteId.TryWriteBytes(site);
+        return StableId.For(innovationId, site);
     }
 
     /// <summary>The status after one more event: the same transition rule <see cref="Journey.After"/> applies.</summary>

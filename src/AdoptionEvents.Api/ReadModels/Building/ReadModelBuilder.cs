@@ -274,7 +274,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     /// <summary>The document types a projection stores.</summary>
     private IReadOnlyList<Type> DocumentTypesOf(string projection) => projection switch
     {
-        Configuration.InnovationSummaries => [typeof(InnovationSummary), typeof(SummarySite), typeof(BarrierEntry)],
+        Configuration.InnovationSummaries => [typeof(InnovationSummary), typeof(SummarySite), typeof(BarrierEntry), typeof(SummaryMetric)],
         Configuration.SiteRegister => [typeof(SiteAdoption)],
         Configuration.ObservedMetrics => [typeof(ObservedMetric)],
         _ when projection == JourneyName => [typeof(Journey)],
@@ -368,6 +368,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     Add(p, typeof(InnovationSummary), [.. changes.Summaries.Select(d => new Built(d.Id, d, versions[d.Id]))]);
                     Add(p, typeof(SummarySite), [.. changes.Sites.Select(d => new Built(d.Id, d, 0))]);
                     Add(p, typeof(BarrierEntry), [.. changes.Barriers.Select(d => new Built(d.EventId, d, 0))], changes.RemovedBarriers);
+                    Add(p, typeof(SummaryMetric), [.. changes.Metrics.Select(d => new Built(d.Id, d, 0))]);
                 }
 
                 if (projections.Contains(Configuration.SiteRegister))

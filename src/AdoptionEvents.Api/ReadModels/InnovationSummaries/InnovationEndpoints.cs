@@ -44,6 +44,11 @@ public static class InnovationEndpoints
             .Select(s => s.SiteId).ToListAsync(ct);
         var barriers = (await session.Query<BarrierEntry>().Where(b => b.InnovationId == innovationId).ToListAsync(ct))
             .OrderBy(b => b.EncounteredAt.Midpoint).ThenBy(b => b.EventId).ToList();
+        foreach (var metric in await session.Query<SummaryMetric>().Where(m => m.InnovationId == innovationId).OrderBy(m => m.Metric).ToListAsync(ct))
+        {
+            summary.Metrics[metric.Metric] = [.. metric.Observations];
+        }
+
         var tree = await OrganisationTree.WithParentsAsync(session, live, ct);
         var regions = tree.Values
             .Where(o => o.Kind is OrganisationKind.NhsRegion or OrganisationKind.Hin or OrganisationKind.Icb)

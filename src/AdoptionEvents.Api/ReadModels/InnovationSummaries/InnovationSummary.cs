@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AdoptionEvents.Hosting;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.SiteAdoption;
 
@@ -47,6 +48,15 @@ public sealed record SummarySite(Guid Id, Guid InnovationId, Guid SiteId, SiteSt
     public static Guid IdFor(Guid innovationId, Guid siteId) => SiteStatus.IdFor(innovationId, siteId);
 }
 
+/// <summary>
+/// Every observation of one metric of an innovation, ordered as <see cref="InnovationSummary.Metrics"/> orders
+/// them: a document per innovation and metric, written by <see cref="InnovationSummaryProjection"/> beside the summary.
+/// </summary>
+public sealed record SummaryMetric(Guid Id, Guid InnovationId, string Metric, IReadOnlyList<Observation> Observations)
+{
+    public static Guid IdFor(Guid innovationId, string metric) => StableId.For(innovationId, System.Text.Encoding.UTF8.GetBytes(metric));
+}
+
 public sealed record LastEvent(Guid Id, string Type, PartialDate OccurredAt, DateTimeOffset RecordedAt, long Version);
 
 /// <summary>
@@ -54,7 +64,8 @@ public sealed record LastEvent(Guid Id, string Type, PartialDate OccurredAt, Dat
 /// state, latest reach, funding by purpose, open barriers, the last event. Built by
 /// <see cref="InnovationSummaryProjection"/>; mutable because a journey of 50,000 events is folded
 /// in place rather than copied per event. Each site's state and each barrier are documents of their
-/// own (<see cref="SummarySite"/>, <see cref="BarrierEntry"/>): the stored summary stays a few
+/// own (<see cref="SummarySite"/>, <see cref="BarrierEntry"/>), and so is each metric's history
+/// (<see cref="SummaryMetric"/>): the stored summary stays a few
 /// kilobytes however far the innovation spreads, so the daemon does not rewrite every site and
 /// barrier of a journey for every batch of its events.
 /// </summary>
@@ -138,7 +149,13 @@ public sealed class InnovationSummary
     /// <summary>Midpoint of the latest date a site went live for the first time.</summary>
     public DateOnly? LastNewLiveSite { get; set; }
 
-    /// <summary>Every observation per metric (innovation or national scope), latest last by occurredAt.</summary>
+    /// <summary>
+    /// Every observation per metric (innovation or national scope), latest last by occurredAt. Answers carry
+    /// it; the stored summary does not (a metric reported monthly by every site grows without end): each
+    /// metric's history is a <see cref="SummaryMetric"/>, every one in a fold in memory, in the daemon the
+    /// ones its batch observes, corrects or retracts.
+    /// </summary>
+    [StoredApart]
     public Dictionary<string, List<Observation>> Metrics { get; set; } = [];
 
     public List<FundingLine> Funding { get; set; } = [];

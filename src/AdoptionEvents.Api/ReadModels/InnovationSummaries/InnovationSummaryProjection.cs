@@ -15,14 +15,14 @@ using Marten.Events.Projections;
 namespace AdoptionEvents.ReadModels.InnovationSummaries;
 
 /// <summary>
-/// Folds a journey into its <see cref="InnovationSummary"/>, with a <see cref="SummarySite"/> per site
-/// and a <see cref="BarrierEntry"/> per barrier beside it. Deterministic: it reads only the events and
+/// Folds a journey into its <see cref="InnovationSummary"/>, with a <see cref="SummarySite"/> per site,
+/// a <see cref="BarrierEntry"/> per barrier and a <see cref="SummaryMetric"/> per metric beside it. Deterministic: it reads only the events and
 /// the configured thresholds, never the clock, so a rebuild gives the same documents.
 /// </summary>
 public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IProjection
 {
     /// <summary>
-    /// A daemon batch: the summaries of its journeys and the sites and barriers its events name are
+    /// A daemon batch: the summaries of its journeys and the sites, barriers and metrics its events name are
     /// loaded, the events folded in order, and what changed stored.
     /// </summary>
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
@@ -33,7 +33,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
     }
 
     /// <summary>
-    /// One event onto a summary whose <see cref="InnovationSummary.Sites"/> and <see cref="InnovationSummary.Barriers"/>
+    /// One event onto a summary whose <see cref="InnovationSummary.Sites"/>, <see cref="InnovationSummary.Barriers"/> and <see cref="InnovationSummary.Metrics"/>
     /// hold at least what the event names (see <see cref="SummaryBatch"/>).
     /// </summary>
     public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e)
@@ -60,6 +60,16 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         var when = Midpoints.Of(fact.OccurredAt);
         s.FirstRecorded = s.FirstRecorded is { } first && first <= when ? first : when;
         return s;
+    }
+
+    /// <summary>Observations the summary keeps: innovation-wide and national ones, not a single site's.</summary>
+    public static bool Summarises(MetricObserved m) => m.Scope is MeasureScope.Innovation or MeasureScope.National;
+
+    /// <summary>A correction of an observation's value (the only correction the summary folds).</summary>
+    public static bool CorrectsValue(EventCorrected c, out decimal value)
+    {
+        value = 0;
+        return c.Changes.TryGetValue("value", out var changed) && changed.TryGetDecimal(out value);
     }
 
     private static readonly string[] Keys = [.. Enum.GetValues<Stage>().Select(KeyOf)];
@@ -139,7 +149,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
             case DominoChangeObserved or NewNeedRevealed or RoleChanged or PathwayChanged or DerivedInnovationLaunched:
                 s.DominoChanges++;
                 break;
-            case MetricObserved m when m.Scope is MeasureScope.Innovation or MeasureScope.National:
+            case MetricObserved m when Summarises(m):
                 AddObservation(s, m.Metric, new Observation(eventId, m.Value, m.Unit, m.OccurredAt, m.Cumulative));
                 break;
             case EligiblePopulationDefined p:
@@ -148,7 +158,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
             case EventRetracted r:
                 Retract(s, r.RetractedEventId);
                 break;
-            case EventCorrected c when c.Changes.TryGetValue("value", out var value) && value.TryGetDecimal(out var corrected):
+            case EventCorrected c when CorrectsValue(c, out var corrected):
                 CorrectObservation(s, c.CorrectedEventId, corrected);
                 break;
         }
@@ -231,8 +241,14 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         RefreshObservedLive(s);
     }
 
-    private static void RefreshObservedLive(InnovationSummary s) =>
-        s.ObservedLiveSites = s.Metrics.TryGetValue("sites_live", out var sites) && sites.LastOrDefault(o => o.Cumulative) is { } latest ? (int)latest.Value : 0;
+    // Only when sites_live is at hand: a daemon batch holds just the metrics it touches, and the stored figure stands for the rest.
+    private static void RefreshObservedLive(InnovationSummary s)
+    {
+        if (s.Metrics.TryGetValue("sites_live", out var sites))
+        {
+            s.ObservedLiveSites = sites.LastOrDefault(o => o.Cumulative) is { } latest ? (int)latest.Value : 0;
+        }
+    }
 
     private static void ResolveBarrier(InnovationSummary s, Guid barrierId, PartialDate at, string how)
     {

@@ -1,6 +1,7 @@
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Corrections;
+using AdoptionEvents.Journeys.Measures;
 using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
 using Marten;
@@ -9,13 +10,15 @@ namespace AdoptionEvents.ReadModels.InnovationSummaries;
 
 /// <summary>What folding a batch changed: the documents to store and the barriers whose events were retracted.</summary>
 public sealed record SummaryChanges(
-    IReadOnlyList<InnovationSummary> Summaries, IReadOnlyList<SummarySite> Sites, IReadOnlyList<BarrierEntry> Barriers, IReadOnlyList<Guid> RemovedBarriers);
+    IReadOnlyList<InnovationSummary> Summaries, IReadOnlyList<SummarySite> Sites, IReadOnlyList<BarrierEntry> Barriers, IReadOnlyList<Guid> RemovedBarriers,
+    IReadOnlyList<SummaryMetric> Metrics);
 
 /// <summary>
 /// Summaries folded a batch of events at a time onto what is stored (the daemon's pages; the builder
 /// catching up after an import) or from nothing (a rebuild). Only what the batch can touch is read: its
-/// journeys' summaries, the sites whose state its events may move, and the barriers it resolves or
-/// retracts, in one round trip. Afterwards only what differs from what was read is written.
+/// journeys' summaries, the sites whose state its events may move, the barriers it resolves or
+/// retracts and the metrics it observes (every metric of a journey whose observations it may correct
+/// or retract), in one round trip. Afterwards only what differs from what was read is written.
 /// </summary>
 public sealed class SummaryBatch
 {
@@ -23,6 +26,7 @@ public sealed class SummaryBatch
     private readonly HashSet<Guid> _folded = [];
     private readonly Dictionary<Guid, SiteState> _sitesRead = [];
     private readonly Dictionary<Guid, BarrierEntry> _barriersRead = [];
+    private readonly Dictionary<Guid, SummaryMetric> _metricsRead = [];
 
     /// <summary>A batch with nothing stored before it (a rebuild from the first event).</summary>
     public static SummaryBatch Empty() => new();
@@ -32,6 +36,8 @@ public sealed class SummaryBatch
         var journeys = new HashSet<Guid>();
         var sites = new HashSet<Guid>();
         var barriers = new HashSet<Guid>();
+        var metrics = new HashSet<Guid>();
+        var everyMetric = new HashSet<Guid>();
         foreach (var e in events)
         {
             if (e.Data is not JourneyEvent fact)
@@ -51,6 +57,13 @@ public sealed class SummaryBatch
                     break;
                 case EventRetracted r:
                     barriers.Add(r.RetractedEventId);
+                    everyMetric.Add(e.StreamId);
+                    break;
+                case MetricObserved m when InnovationSummaryProjection.Summarises(m):
+                    metrics.Add(SummaryMetric.IdFor(e.StreamId, m.Metric));
+                    break;
+                case EventCorrected c when InnovationSummaryProjection.CorrectsValue(c, out _):
+                    everyMetric.Add(e.StreamId);
                     break;
             }
         }
@@ -65,6 +78,10 @@ public sealed class SummaryBatch
         var summaries = query.LoadMany<InnovationSummary>().ByIdList([.. journeys]);
         var siteDocuments = query.LoadMany<SummarySite>().ByIdList([.. sites]);
         var barrierDocuments = query.LoadMany<BarrierEntry>().ByIdList([.. barriers]);
+        var metricDocuments = query.LoadMany<SummaryMetric>().ByIdList([.. metrics]);
+        var journeyMetrics = everyMetric.Count == 0
+            ? Task.FromResult<IReadOnlyList<SummaryMetric>>([])
+            : query.Query<SummaryMetric>().Where(m => everyMetric.Contains(m.InnovationId)).ToList();
         await query.Execute(ct);
 
         foreach (var s in await summaries)
@@ -90,6 +107,14 @@ public sealed class SummaryBatch
             }
         }
 
+        foreach (var metric in (await metricDocuments).Concat(await journeyMetrics))
+        {
+            if (batch._summaries.TryGetValue(metric.InnovationId, out var s) && batch._metricsRead.TryAdd(metric.Id, metric))
+            {
+                s.Metrics[metric.Metric] = [.. metric.Observations];
+            }
+        }
+
         return batch;
     }
 
@@ -109,12 +134,13 @@ public sealed class SummaryBatch
         }
     }
 
-    /// <summary>Every summary folded, and the sites and barriers that differ from what was read (all of them in a batch from nothing).</summary>
+    /// <summary>Every summary folded, and the sites, barriers and metrics that differ from what was read (all of them in a batch from nothing).</summary>
     public SummaryChanges Changes()
     {
         var summaries = new List<InnovationSummary>(_folded.Count);
         var sites = new List<SummarySite>();
         var barriers = new List<BarrierEntry>();
+        var metrics = new List<SummaryMetric>();
         var kept = new HashSet<Guid>();
         foreach (var id in _folded)
         {
@@ -137,9 +163,18 @@ public sealed class SummaryBatch
                     barriers.Add(barrier);
                 }
             }
+
+            foreach (var (metric, observations) in s.Metrics)
+            {
+                var documentId = SummaryMetric.IdFor(s.Id, metric);
+                if (!_metricsRead.TryGetValue(documentId, out var was) || !was.Observations.SequenceEqual(observations))
+                {
+                    metrics.Add(new SummaryMetric(documentId, s.Id, metric, [.. observations]));
+                }
+            }
         }
 
-        return new SummaryChanges(summaries, sites, barriers, [.. _barriersRead.Keys.Where(id => !kept.Contains(id))]);
+        return new SummaryChanges(summaries, sites, barriers, [.. _barriersRead.Keys.Where(id => !kept.Contains(id))], metrics);
     }
 
     /// <summary>Queues the changes on a session (the daemon's batch commits them with its progress).</summary>
@@ -159,6 +194,11 @@ public sealed class SummaryBatch
         foreach (var barrier in changes.Barriers)
         {
             operations.Store(barrier);
+        }
+
+        foreach (var metric in changes.Metrics)
+        {
+            operations.Store(metric);
         }
 
         foreach (var id in changes.RemovedBarriers)
