@@ -68,6 +68,9 @@ public static class EventStore
                 wolverine.UseWolverineManagedEventSubscriptionDistribution = distribution == DaemonDistribution.Distributed;
             });
 
+        // After Marten's own start-up work, which applies the schema.
+        builder.Services.AddHostedService<JsonbCompression>();
+
         // Wolverine-managed distribution starts the projection agents itself; a Marten daemon beside it fails startup.
         if (distribution is DaemonDistribution.Solo or DaemonDistribution.HotCold)
         {
