@@ -37,7 +37,7 @@ public static class EventStore
         var marten = builder.Services.AddMarten(sp =>
             {
                 var options = new StoreOptions();
-                options.Connection(sp.GetRequiredService<ProvisionedDatabase>().ConnectionString);
+                options.Connection(settings.ForStore(sp.GetRequiredService<ProvisionedDatabase>().ConnectionString));
                 options.DatabaseSchemaName = settings.Schema;
                 options.Events.StreamIdentity = StreamIdentity.AsGuid;
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;

@@ -18,6 +18,28 @@ public sealed record DatabaseSettings
 
     /// <summary>Named Docker volume that keeps the embedded container's data across runs.</summary>
     public string DockerVolume { get; init; } = "adoption-events-pgdata";
+
+    /// <summary>
+    /// Statements Npgsql keeps prepared per connection (its Max Auto Prepare) when the connection string sets
+    /// none; 0 turns automatic preparation off (needed behind a pooler in transaction mode).
+    /// </summary>
+    public int MaxAutoPrepare { get; init; } = 100;
+
+    /// <summary>
+    /// The connection string the store uses: the provisioned one, with <see cref="MaxAutoPrepare"/> applied. Each
+    /// command runs the same few statements (append, upsert the decision state, the daemon's loads and
+    /// upserts); prepared, PostgreSQL parses and plans each once per connection instead of on every call.
+    /// </summary>
+    public string ForStore(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0 && MaxAutoPrepare > 0)
+        {
+            (builder.MaxAutoPrepare, builder.AutoPrepareMinUsages) = (MaxAutoPrepare, 2);
+        }
+
+        return builder.ConnectionString;
+    }
 }
 
 public sealed record LocalDatabaseSettings
