@@ -22,7 +22,7 @@ public sealed record AsOfView(
 /// </summary>
 public sealed record EncodedAsOfView(
     Guid InnovationId, DateOnly? OccurredBy, DateTimeOffset? RecordedBy, int EventsIncluded, int EventsInJourney,
-    EncodedJson? Summary, IReadOnlyList<Overlay> Overlays, EncodedJson Barriers, EncodedJson Sites, EncodedJson ChangeLog, StageThresholds Rules);
+    EncodedJson? Summary, IReadOnlyList<Overlay> Overlays, EncodedJson Barriers, EncodedRegister Sites, EncodedJson ChangeLog, StageThresholds Rules);
 
 public sealed record ReplayStep(
     long Version, Guid EventId, string Type, Journeys.PartialDate OccurredAt, DateTimeOffset RecordedAt, string? RecordedBy,
@@ -53,7 +53,8 @@ public static class AsOfEndpoints
     /// The as-of answer for a kept journey: from a fold its checkpoint keeps, with the parts it holds already
     /// in <paramref name="json"/>, when the cut includes exactly the events that fold folded; else from a fold
     /// of the rest of the events the cut includes, started from a copy of the longest kept fold inside its
-    /// prefix (<see cref="JourneyCheckpoint.Start"/>). Either way it serialises in <paramref name="json"/> to the
+    /// prefix (<see cref="JourneyCheckpoint.Start"/>), with the sites that fold left unchanged written as the
+    /// kept fold's JSON. Either way it serialises in <paramref name="json"/> to the
     /// same bytes as <see cref="View(Guid, IReadOnlyList{IEvent}, StageThresholds, DateOnly?, DateTimeOffset?, DateOnly)"/>.
     /// </summary>
     public static object Answer(Guid innovationId, KeptJourney journey, StageThresholds rules, JsonSerializerOptions json, DateOnly? occurredBy, DateTimeOffset? recordedBy, DateOnly now)
@@ -87,7 +88,18 @@ public static class AsOfEndpoints
             }
         }
 
-        return ViewOf(innovationId, fold, events.Count, rules, axes, now);
+        if (start is null)
+        {
+            return ViewOf(innovationId, fold, events.Count, rules, axes, now);
+        }
+
+        // The copy shares the document of every site its events left unchanged: those are written as the kept fold's bytes.
+        var summary = fold.Summary;
+        return new EncodedAsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, summary is null ? null : EncodedJson.Of(summary, json),
+            summary is null ? [] : InnovationEndpoints.OverlaysOn(summary, axes.Today(now), rules),
+            EncodedJson.Of<IReadOnlyList<BarrierEntry>>(summary?.Barriers ?? [], json),
+            EncodedRegister.Of([.. fold.Sites.Values.OrderBy(s => s.SiteId)], json, start.Encoded(json).Sites),
+            EncodedJson.Of(ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, occurredBy), json), rules);
     }
 
     private static EncodedAsOfView Encoded(Guid innovationId, FoldedJourney folded, int events, StageThresholds rules, JsonSerializerOptions json, TimeAxes axes, DateOnly now)

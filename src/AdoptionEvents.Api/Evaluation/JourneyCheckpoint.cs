@@ -248,7 +248,7 @@ public sealed class FoldedJourney
     }
 
     /// <summary>The summary, its barriers and the site register as JSON in these options; kept for the options last asked for.</summary>
-    public (EncodedJson? Summary, EncodedJson Barriers, EncodedJson Sites) Encoded(JsonSerializerOptions json)
+    public (EncodedJson? Summary, EncodedJson Barriers, EncodedRegister Sites) Encoded(JsonSerializerOptions json)
     {
         if (Volatile.Read(ref _encoded) is not { } parts || !ReferenceEquals(parts.Json, json))
         {
@@ -258,7 +258,7 @@ public sealed class FoldedJourney
                 if (parts is null || !ReferenceEquals(parts.Json, json))
                 {
                     parts = new EncodedParts(json, Fold.Summary is { } s ? EncodedJson.Of(s, json) : null,
-                        EncodedJson.Of<IReadOnlyList<BarrierEntry>>(Fold.Summary?.Barriers ?? [], json), EncodedJson.Of(SitesInOrder, json));
+                        EncodedJson.Of<IReadOnlyList<BarrierEntry>>(Fold.Summary?.Barriers ?? [], json), EncodedRegister.Of(SitesInOrder, json));
                     Volatile.Write(ref _encoded, parts);
                 }
             }
@@ -319,7 +319,7 @@ public sealed class FoldedJourney
 
     private sealed record EncodedLog(JsonSerializerOptions Json, EncodedJson Value);
 
-    private sealed record EncodedParts(JsonSerializerOptions Json, EncodedJson? Summary, EncodedJson Barriers, EncodedJson Sites);
+    private sealed record EncodedParts(JsonSerializerOptions Json, EncodedJson? Summary, EncodedJson Barriers, EncodedRegister Sites);
 }
 
 /// <summary>A value already serialised to UTF-8 JSON, written as it is wherever it stands in an answer.</summary>
@@ -339,5 +339,56 @@ public sealed class EncodedJson
 
         public override void Write(Utf8JsonWriter writer, EncodedJson value, JsonSerializerOptions options) =>
             writer.WriteRawValue(value.Utf8, skipInputValidation: true);
+    }
+}
+
+/// <summary>
+/// The site register as JSON a site at a time, written as one array: a fold copied from the one a register
+/// was encoded from (<see cref="JourneyFold.Copy"/>) shares the documents of the sites it has not changed,
+/// and writes their bytes from it instead of serialising them again.
+/// </summary>
+[JsonConverter(typeof(EncodedRegisterConverter))]
+public sealed class EncodedRegister
+{
+    private readonly List<SiteAdoption> _sites;
+    private readonly byte[][] _utf8;
+    private readonly Lazy<Dictionary<Guid, int>> _index;
+
+    private EncodedRegister(List<SiteAdoption> sites, byte[][] utf8)
+    {
+        _sites = sites;
+        _utf8 = utf8;
+        _index = new(() => sites.Select((site, i) => (site.Id, i)).ToDictionary(x => x.Id, x => x.i));
+    }
+
+    /// <summary>The sites in the order given; each that is the same document as in <paramref name="from"/> (encoded in the same options) as its bytes there.</summary>
+    public static EncodedRegister Of(List<SiteAdoption> sites, JsonSerializerOptions json, EncodedRegister? from = null)
+    {
+        var utf8 = new byte[sites.Count][];
+        for (var i = 0; i < sites.Count; i++)
+        {
+            utf8[i] = from is not null && from._index.Value.TryGetValue(sites[i].Id, out var at) && ReferenceEquals(from._sites[at], sites[i])
+                ? from._utf8[at]
+                : JsonSerializer.SerializeToUtf8Bytes(sites[i], json);
+        }
+
+        return new EncodedRegister(sites, utf8);
+    }
+
+    private sealed class EncodedRegisterConverter : JsonConverter<EncodedRegister>
+    {
+        public override EncodedRegister Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("an encoded register is written, never read: read a list of SiteAdoption");
+
+        public override void Write(Utf8JsonWriter writer, EncodedRegister value, JsonSerializerOptions options)
+        {
+            writer.WriteStartArray();
+            foreach (var site in value._utf8)
+            {
+                writer.WriteRawValue(site, skipInputValidation: true);
+            }
+
+            writer.WriteEndArray();
+        }
     }
 }
