@@ -8,8 +8,8 @@ namespace AdoptionEvents.Evaluation;
 /// mutate: every collection is new, the records in them (transitions, observations, barriers, dates) are
 /// immutable and shared. The projections never remove a key from a dictionary, so a copied one lists its
 /// keys in the original's order, and keys added later follow in the same order in both: answers serialise
-/// to the same bytes from a copy as from the original. A member added to either document must be added here; the unit tests compare
-/// every member of a copy with its original.
+/// to the same bytes from a copy as from the original. A member added to either document must be added
+/// here; the unit tests compare every member of a copy with its original.
 /// </summary>
 public static class FoldCopies
 {

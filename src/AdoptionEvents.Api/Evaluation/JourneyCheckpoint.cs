@@ -148,8 +148,8 @@ public sealed class JourneyCheckpoint
 }
 
 /// <summary>
-/// The first <see cref="Count"/> events of a journey folded (all of them, or a cut's prefix), and the parts of the as-of view that depend on that fold alone, made
-/// on first use: the summary, the site register in order and the change log (by the date it is asked for),
+/// The first <see cref="Count"/> events of a journey folded (all of them, or a cut's prefix), and the parts
+/// of the as-of view that depend on that fold alone, made on first use: the summary, the site register in order and the change log (by the date it is asked for),
 /// also as JSON, so a request writes their bytes (about 8 MB for 5,000 sites) instead of serialising them again.
 /// </summary>
 public sealed class FoldedJourney
