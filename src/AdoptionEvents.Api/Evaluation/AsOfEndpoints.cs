@@ -22,7 +22,7 @@ public sealed record AsOfView(
 /// </summary>
 public sealed record EncodedAsOfView(
     Guid InnovationId, DateOnly? OccurredBy, DateTimeOffset? RecordedBy, int EventsIncluded, int EventsInJourney,
-    EncodedJson? Summary, IReadOnlyList<Overlay> Overlays, EncodedJson Barriers, EncodedJson Sites, EncodedJson ChangeLog, StageThresholds Rules);
+    EncodedJson? Summary, IReadOnlyList<Overlay> Overlays, EncodedJson Barriers, EncodedRegister Sites, EncodedJson ChangeLog, StageThresholds Rules);
 
 public sealed record ReplayStep(
     long Version, Guid EventId, string Type, Journeys.PartialDate OccurredAt, DateTimeOffset RecordedAt, string? RecordedBy,
@@ -50,36 +50,82 @@ public static class AsOfEndpoints
     }
 
     /// <summary>
-    /// The as-of answer for a kept journey: from its checkpoint, with the parts it holds already in
-    /// <paramref name="json"/>, when the cut leaves no event out; else the view of a fresh fold. Either way
-    /// it serialises in <paramref name="json"/> to the same bytes as <see cref="View(Guid, IReadOnlyList{IEvent}, StageThresholds, DateOnly?, DateTimeOffset?, DateOnly)"/>.
+    /// The as-of answer for a kept journey: from a fold its checkpoint keeps, with the parts it holds already
+    /// in <paramref name="json"/>, when the cut includes exactly the events that fold folded; else from a fold
+    /// of the rest of the events the cut includes, started from a copy of the longest kept fold inside its
+    /// prefix (<see cref="JourneyCheckpoint.Start"/>), with the sites that fold left unchanged written as the
+    /// kept fold's JSON. Either way it serialises in <paramref name="json"/> to the
+    /// same bytes as <see cref="View(Guid, IReadOnlyList{IEvent}, StageThresholds, DateOnly?, DateTimeOffset?, DateOnly)"/>.
     /// </summary>
     public static object Answer(Guid innovationId, KeptJourney journey, StageThresholds rules, JsonSerializerOptions json, DateOnly? occurredBy, DateTimeOffset? recordedBy, DateOnly now)
     {
         var axes = new TimeAxes(occurredBy, recordedBy);
-        if (journey.Checkpoint.Covering(journey.Events, rules, axes) is not { } folded)
+        var events = journey.Events;
+        if (journey.Checkpoint.Covering(events, rules, axes) is { } folded)
         {
-            return View(innovationId, journey.Events, rules, occurredBy, recordedBy, now);
+            return Encoded(innovationId, folded, events.Count, rules, json, axes, now);
         }
 
+        var prefix = 0;
+        while (prefix < events.Count && axes.Includes(events[prefix]))
+        {
+            prefix++;
+        }
+
+        var start = journey.Checkpoint.Start(events, rules, prefix);
+        var from = start?.Count ?? 0;
+        if (start is not null && from == prefix && !events.Skip(prefix).Any(axes.Includes))
+        {
+            return Encoded(innovationId, start, events.Count, rules, json, axes, now);
+        }
+
+        var fold = start?.Fold.Copy() ?? new JourneyFold(rules);
+        for (var i = from; i < events.Count; i++)
+        {
+            if (i < prefix || axes.Includes(events[i]))
+            {
+                fold.Apply(events[i]);
+            }
+        }
+
+        if (start is null)
+        {
+            return ViewOf(innovationId, fold, events.Count, rules, axes, now);
+        }
+
+        // The copy shares the document of every site its events left unchanged: those are written as the kept fold's bytes.
+        var summary = fold.Summary;
+        return new EncodedAsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, summary is null ? null : EncodedJson.Of(summary, json),
+            summary is null ? [] : InnovationEndpoints.OverlaysOn(summary, axes.Today(now), rules),
+            EncodedJson.Of<IReadOnlyList<BarrierEntry>>(summary?.Barriers ?? [], json),
+            EncodedRegister.Of([.. fold.Sites.Values.OrderBy(s => s.SiteId)], json, start.Encoded(json).Sites),
+            EncodedJson.Of(ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, occurredBy), json), rules);
+    }
+
+    private static EncodedAsOfView Encoded(Guid innovationId, FoldedJourney folded, int events, StageThresholds rules, JsonSerializerOptions json, TimeAxes axes, DateOnly now)
+    {
         var summary = folded.Fold.Summary;
         var (summaryJson, barriersJson, sitesJson) = folded.Encoded(json);
-        return new EncodedAsOfView(innovationId, occurredBy, recordedBy, folded.Fold.Applied, journey.Events.Count, summaryJson,
+        return new EncodedAsOfView(innovationId, axes.OccurredBy, axes.RecordedBy, folded.Fold.Applied, events, summaryJson,
             summary is null ? [] : InnovationEndpoints.OverlaysOn(summary, axes.Today(now), rules),
-            barriersJson, sitesJson, folded.ChangeLogEncoded(occurredBy, json), rules);
+            barriersJson, sitesJson, folded.ChangeLogEncoded(axes.OccurredBy, json), rules);
     }
 
     /// <summary>The as-of view of a journey from its events in stream order.</summary>
     public static AsOfView View(Guid innovationId, IReadOnlyList<IEvent> events, StageThresholds rules, DateOnly? occurredBy, DateTimeOffset? recordedBy, DateOnly now)
     {
         var axes = new TimeAxes(occurredBy, recordedBy);
-        var fold = JourneyFold.Of(events, rules, axes);
+        return ViewOf(innovationId, JourneyFold.Of(events, rules, axes), events.Count, rules, axes, now);
+    }
+
+    private static AsOfView ViewOf(Guid innovationId, JourneyFold fold, int events, StageThresholds rules, TimeAxes axes, DateOnly now)
+    {
         var today = axes.Today(now);
-        return new AsOfView(innovationId, occurredBy, recordedBy, fold.Applied, events.Count, fold.Summary,
+        return new AsOfView(innovationId, axes.OccurredBy, axes.RecordedBy, fold.Applied, events, fold.Summary,
             fold.Summary is null ? [] : InnovationEndpoints.OverlaysOn(fold.Summary, today, rules),
             fold.Summary?.Barriers ?? [],
             [.. fold.Sites.Values.OrderBy(s => s.SiteId)],
-            ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, occurredBy),
+            ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, axes.OccurredBy),
             rules);
     }
 

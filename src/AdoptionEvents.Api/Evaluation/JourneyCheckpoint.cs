@@ -14,20 +14,39 @@ namespace AdoptionEvents.Evaluation;
 public sealed record KeptJourney(IReadOnlyList<IEvent> Events, JourneyCheckpoint Checkpoint);
 
 /// <summary>
-/// The fold of every event of a kept journey, so an as-of view whose cut leaves none of them out (the
-/// usual question: as of now, or of a date after the journey's last fact) is answered without folding again.
-/// A cut that leaves events out is folded afresh. The fold before the first event left out would do as a
-/// start, but the state is mutable (every site's document), so each such checkpoint would cost a deep copy;
-/// only the latest is kept.
+/// Folds of a kept journey to start an as-of view from. The latest is the fold of every event, so a cut
+/// that leaves none of them out (the usual question: as of now, or of a date after the journey's last
+/// fact) is answered without folding again. A cut inside the journey includes a prefix of it (every event
+/// up to the first one it leaves out) and then, usually, few or none of the rest: late-recorded facts of
+/// earlier dates, corrections and retractions. Up to <see cref="KeptCuts"/> folds of such prefixes are
+/// kept, made by the first cut whose prefix is at least <see cref="Stride"/> events past every kept fold
+/// it could start from: a cut whose prefix is one of them and that includes none of the rest is answered
+/// from it like the latest, any other starts from a copy of the longest one inside its prefix
+/// (<see cref="JourneyFold.Copy"/>) and folds the rest through <see cref="TimeAxes.Includes"/>, the
+/// events a fresh fold would apply, in the same order.
 /// <para>
 /// A fold is published once complete and never applied to again, so concurrent requests only read it. A
-/// journey that has grown since is folded again, once, by the first request whose cut covers it all.
+/// kept list of events only grows, with the same instances, so a fold of its first N events holds while the
+/// stream grows; the latest is made again, once, from a copy of the longest fold it starts with, by the
+/// first request whose cut covers the grown journey. Every fold is dropped with the kept journey.
 /// </para>
 /// </summary>
 public sealed class JourneyCheckpoint
 {
+    /// <summary>Folds of prefixes kept besides the latest: each about as large as the latest fold, so few.</summary>
+    public const int KeptCuts = 2;
+
+    private static long _uses;
+
     private readonly Lock _lock = new();
     private FoldedJourney? _latest;
+    private FoldedJourney[] _cuts = [];
+
+    /// <summary>
+    /// Events past the longest kept fold a cut's prefix must reach for a fold of that prefix to be kept: folding
+    /// fewer afresh on every such request costs less than the memory of another fold.
+    /// </summary>
+    public static int Stride(int events) => Math.Max(1_000, events / 16);
 
     /// <summary>The fold of all of <paramref name="events"/> when the axes leave none of them out, else null.</summary>
     public FoldedJourney? Covering(IReadOnlyList<IEvent> events, StageThresholds rules, TimeAxes axes)
@@ -53,7 +72,7 @@ public sealed class JourneyCheckpoint
                 return latest;
             }
 
-            var folded = FoldedJourney.Of(events, rules);
+            var folded = FoldedJourney.Of(events, events.Count, rules, Longest(events, rules, events.Count));
 
             // A request holding a shorter list than the one kept (it read the stream earlier) does not replace it.
             if (latest is null || latest.Count <= folded.Count)
@@ -64,11 +83,73 @@ public sealed class JourneyCheckpoint
             return folded;
         }
     }
+
+    /// <summary>
+    /// The fold to start a cut from whose first <paramref name="prefix"/> events all count: a kept fold of at
+    /// most that many of <paramref name="events"/>, the longest, made first when it would fall short of the
+    /// prefix by <see cref="Stride"/> events or more; null when the prefix is shorter than that.
+    /// </summary>
+    public FoldedJourney? Start(IReadOnlyList<IEvent> events, StageThresholds rules, int prefix)
+    {
+        var best = Best(Volatile.Read(ref _cuts), events, rules, prefix);
+        if (prefix - (best?.Count ?? 0) < Stride(events.Count))
+        {
+            return Used(best);
+        }
+
+        lock (_lock)
+        {
+            best = Best(_cuts, events, rules, prefix);
+            if (prefix - (best?.Count ?? 0) < Stride(events.Count))
+            {
+                return Used(best);
+            }
+
+            var made = FoldedJourney.Of(events, prefix, rules, Longest(events, rules, prefix));
+            Used(made);
+
+            // The most recently used stay; a fold of other rules, or of another list a request read earlier, goes first.
+            Volatile.Write(ref _cuts, [made, .. _cuts.Where(c => c.Starts(events, rules)).OrderByDescending(c => c.LastUsed).Take(KeptCuts - 1)]);
+            return made;
+        }
+    }
+
+    private static FoldedJourney? Best(FoldedJourney[] cuts, IReadOnlyList<IEvent> events, StageThresholds rules, int prefix)
+    {
+        FoldedJourney? best = null;
+        foreach (var cut in cuts)
+        {
+            if (cut.Count <= prefix && cut.Starts(events, rules) && (best is null || cut.Count > best.Count))
+            {
+                best = cut;
+            }
+        }
+
+        return best;
+    }
+
+    // The longest fold kept of at most the first `count` events, as the start of a fold of them (a copy: kept folds are not applied to).
+    private (JourneyFold Fold, int From)? Longest(IReadOnlyList<IEvent> events, StageThresholds rules, int count)
+    {
+        var best = Best(_cuts, events, rules, count);
+        if (_latest is { } latest && latest.Count <= count && latest.Starts(events, rules) && latest.Count > (best?.Count ?? 0))
+        {
+            best = latest;
+        }
+
+        return best is null ? null : (best.Fold.Copy(), best.Count);
+    }
+
+    private static FoldedJourney? Used(FoldedJourney? fold)
+    {
+        fold?.LastUsed = Interlocked.Increment(ref _uses);
+        return fold;
+    }
 }
 
 /// <summary>
-/// Every event of a journey folded, and the parts of the as-of view that depend on that fold alone, made
-/// on first use: the summary, the site register in order and the change log (by the date it is asked for),
+/// The first <see cref="Count"/> events of a journey folded (all of them, or a cut's prefix), and the parts
+/// of the as-of view that depend on that fold alone, made on first use: the summary, the site register in order and the change log (by the date it is asked for),
 /// also as JSON, so a request writes their bytes (about 8 MB for 5,000 sites) instead of serialising them again.
 /// </summary>
 public sealed class FoldedJourney
@@ -82,14 +163,20 @@ public sealed class FoldedJourney
     private EncodedParts? _encoded;
     private readonly Lock _encoding = new();
 
-    private FoldedJourney(IReadOnlyList<IEvent> events, StageThresholds rules, JourneyFold fold)
+    private FoldedJourney(IReadOnlyList<IEvent> events, int count, StageThresholds rules, JourneyFold fold)
     {
-        Count = events.Count;
-        _last = events[^1];
+        Count = count;
+        _last = events[count - 1];
         _rules = rules;
         Fold = fold;
-        LatestRecorded = events.Max(e => e.Timestamp);
-        _occurred = new(() => Occurred(events, Count));
+        var latest = DateTimeOffset.MinValue;
+        for (var i = 0; i < count; i++)
+        {
+            latest = events[i].Timestamp > latest ? events[i].Timestamp : latest;
+        }
+
+        LatestRecorded = latest;
+        _occurred = new(() => Occurred(events, count));
         _sites = new(() => [.. fold.Sites.Values.OrderBy(s => s.SiteId)]);
         _changeLogNodes = new(fold.DominoNodesAndCauses);
     }
@@ -104,11 +191,27 @@ public sealed class FoldedJourney
     /// <summary>The site register ordered by site id, as the as-of view lists it.</summary>
     public List<SiteAdoption> SitesInOrder => _sites.Value;
 
-    public static FoldedJourney Of(IReadOnlyList<IEvent> events, StageThresholds rules) => new(events, rules, JourneyFold.Of(events, rules));
+    /// <summary>When a request last started from this fold (<see cref="JourneyCheckpoint.Start"/>), to keep the most recently used.</summary>
+    public long LastUsed { get; set; }
+
+    /// <summary>The fold of the first <paramref name="count"/> events, going on from a fold of the first From of them when given.</summary>
+    public static FoldedJourney Of(IReadOnlyList<IEvent> events, int count, StageThresholds rules, (JourneyFold Fold, int From)? start = null)
+    {
+        var (fold, from) = start ?? (new JourneyFold(rules), 0);
+        for (var i = from; i < count; i++)
+        {
+            fold.Apply(events[i]);
+        }
+
+        return new(events, count, rules, fold);
+    }
 
     /// <summary>Whether this is the fold of exactly these events (the same instances: a kept list only grows) under these rules.</summary>
-    public bool Folds(IReadOnlyList<IEvent> events, StageThresholds rules) =>
-        events.Count == Count && ReferenceEquals(events[^1], _last) && _rules == rules;
+    public bool Folds(IReadOnlyList<IEvent> events, StageThresholds rules) => events.Count == Count && Starts(events, rules);
+
+    /// <summary>Whether this is the fold of the first <see cref="Count"/> of these events under these rules.</summary>
+    public bool Starts(IReadOnlyList<IEvent> events, StageThresholds rules) =>
+        events.Count >= Count && ReferenceEquals(events[Count - 1], _last) && _rules == rules;
 
     /// <summary>
     /// Whether the axes leave out none of the events folded, as <see cref="TimeAxes.Includes"/> would find
@@ -145,7 +248,7 @@ public sealed class FoldedJourney
     }
 
     /// <summary>The summary, its barriers and the site register as JSON in these options; kept for the options last asked for.</summary>
-    public (EncodedJson? Summary, EncodedJson Barriers, EncodedJson Sites) Encoded(JsonSerializerOptions json)
+    public (EncodedJson? Summary, EncodedJson Barriers, EncodedRegister Sites) Encoded(JsonSerializerOptions json)
     {
         if (Volatile.Read(ref _encoded) is not { } parts || !ReferenceEquals(parts.Json, json))
         {
@@ -155,7 +258,7 @@ public sealed class FoldedJourney
                 if (parts is null || !ReferenceEquals(parts.Json, json))
                 {
                     parts = new EncodedParts(json, Fold.Summary is { } s ? EncodedJson.Of(s, json) : null,
-                        EncodedJson.Of<IReadOnlyList<BarrierEntry>>(Fold.Summary?.Barriers ?? [], json), EncodedJson.Of(SitesInOrder, json));
+                        EncodedJson.Of<IReadOnlyList<BarrierEntry>>(Fold.Summary?.Barriers ?? [], json), EncodedRegister.Of(SitesInOrder, json));
                     Volatile.Write(ref _encoded, parts);
                 }
             }
@@ -216,7 +319,7 @@ public sealed class FoldedJourney
 
     private sealed record EncodedLog(JsonSerializerOptions Json, EncodedJson Value);
 
-    private sealed record EncodedParts(JsonSerializerOptions Json, EncodedJson? Summary, EncodedJson Barriers, EncodedJson Sites);
+    private sealed record EncodedParts(JsonSerializerOptions Json, EncodedJson? Summary, EncodedJson Barriers, EncodedRegister Sites);
 }
 
 /// <summary>A value already serialised to UTF-8 JSON, written as it is wherever it stands in an answer.</summary>
@@ -236,5 +339,56 @@ public sealed class EncodedJson
 
         public override void Write(Utf8JsonWriter writer, EncodedJson value, JsonSerializerOptions options) =>
             writer.WriteRawValue(value.Utf8, skipInputValidation: true);
+    }
+}
+
+/// <summary>
+/// The site register as JSON a site at a time, written as one array: a fold copied from the one a register
+/// was encoded from (<see cref="JourneyFold.Copy"/>) shares the documents of the sites it has not changed,
+/// and writes their bytes from it instead of serialising them again.
+/// </summary>
+[JsonConverter(typeof(EncodedRegisterConverter))]
+public sealed class EncodedRegister
+{
+    private readonly List<SiteAdoption> _sites;
+    private readonly byte[][] _utf8;
+    private readonly Lazy<Dictionary<Guid, int>> _index;
+
+    private EncodedRegister(List<SiteAdoption> sites, byte[][] utf8)
+    {
+        _sites = sites;
+        _utf8 = utf8;
+        _index = new(() => sites.Select((site, i) => (site.Id, i)).ToDictionary(x => x.Id, x => x.i));
+    }
+
+    /// <summary>The sites in the order given; each that is the same document as in <paramref name="from"/> (encoded in the same options) as its bytes there.</summary>
+    public static EncodedRegister Of(List<SiteAdoption> sites, JsonSerializerOptions json, EncodedRegister? from = null)
+    {
+        var utf8 = new byte[sites.Count][];
+        for (var i = 0; i < sites.Count; i++)
+        {
+            utf8[i] = from is not null && from._index.Value.TryGetValue(sites[i].Id, out var at) && ReferenceEquals(from._sites[at], sites[i])
+                ? from._utf8[at]
+                : JsonSerializer.SerializeToUtf8Bytes(sites[i], json);
+        }
+
+        return new EncodedRegister(sites, utf8);
+    }
+
+    private sealed class EncodedRegisterConverter : JsonConverter<EncodedRegister>
+    {
+        public override EncodedRegister Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("an encoded register is written, never read: read a list of SiteAdoption");
+
+        public override void Write(Utf8JsonWriter writer, EncodedRegister value, JsonSerializerOptions options)
+        {
+            writer.WriteStartArray();
+            foreach (var site in value._utf8)
+            {
+                writer.WriteRawValue(site, skipInputValidation: true);
+            }
+
+            writer.WriteEndArray();
+        }
     }
 }

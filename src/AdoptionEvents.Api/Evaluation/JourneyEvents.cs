@@ -21,8 +21,8 @@ namespace AdoptionEvents.Evaluation;
 /// <c>Evaluation:CachedEvents</c> events are kept, least recently used journeys dropped first; 0 keeps none.
 /// </para>
 /// <para>
-/// A kept journey also keeps its <see cref="JourneyCheckpoint"/> (its latest fold), handed on while the
-/// stream only grows and dropped with the copy.
+/// A kept journey also keeps its <see cref="JourneyCheckpoint"/> (its latest fold and folds of prefixes of
+/// it for cuts inside it), handed on while the stream only grows and dropped with the copy.
 /// </para>
 /// </summary>
 public sealed class JourneyEvents(int capacity)

@@ -1,8 +1,11 @@
 using System.Text.Json;
 using AdoptionEvents.Evaluation;
 using AdoptionEvents.Hosting;
+using AdoptionEvents.Importing.Synthetic;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Corrections;
+using AdoptionEvents.Journeys.Domino;
 using AdoptionEvents.Journeys.Measures;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
@@ -161,5 +164,175 @@ public class JourneyCheckpointTests
 
         // Reading the measures left the shared fold as it was.
         JsonSerializer.Serialize(new object?[] { shared.Summary, shared.Sites, shared.Links, shared.Funding.Count, shared.Applied }, Http).ShouldBe(state);
+    }
+
+    /// <summary>
+    /// The large journey's generator at 4,000 events (in date order), with facts recorded late among them: back-dated
+    /// site facts (a shared site document changed after a kept fold), a fact dated after the journey, corrections
+    /// and retractions, and a causal link, some in the middle of the stream and some at its end.
+    /// </summary>
+    private static IEvent[] LongStream(int extraAtEnd = 0)
+    {
+        var generated = LargeJourney.Generate(80, 4_000).Journeys[0].Events;
+        var facts = generated.Select(e => (e.Id, e.Fact)).ToList();
+        var live = generated.Where(e => e.Fact is ServiceWentLive).Select(e => ((SiteEvent)e.Fact).SiteId).ToList();
+        var metrics = generated.Where(e => e.Fact is MetricObserved { Scope: MeasureScope.Innovation }).Select(e => e.Id).ToList();
+        var barriers = generated.Where(e => e.Fact is BarrierEncountered).Select(e => e.Id).ToList();
+        var domino = generated.Where(e => e.Fact is DominoChangeObserved).Select(e => e.Id).ToList();
+        var value = new Dictionary<string, JsonElement> { ["value"] = JsonSerializer.SerializeToElement(123_456) };
+        void Insert(double at, JourneyEvent fact) => facts.Insert((int)(facts.Count * at), (Guid.CreateVersion7(), fact));
+
+        Insert(0.3, new StaffTrained { SiteId = live[0], Count = 7, OccurredAt = Y("2013"), Provenance = Stated });
+        Insert(0.4, new AdaptationMade { SiteId = live[1], Component = "recall letter", Adaptation = "in Welsh", OccurredAt = Y("2014"), Provenance = Stated });
+        Insert(0.5, new EventCorrected { CorrectedEventId = metrics[0], Changes = value, Reason = "a later report", OccurredAt = Y("2030"), Provenance = Stated });
+        Insert(0.6, new MetricObserved { Metric = "patients_benefiting", Value = 99, Unit = "people", Cumulative = true, OccurredAt = Y("2027"), Provenance = Stated });
+        Insert(0.7, new EventRetracted { RetractedEventId = barriers[0], Reason = "recorded against the wrong innovation", OccurredAt = Y("2030"), Provenance = Stated });
+        facts.Add((Guid.CreateVersion7(), new KnowledgeShared { SiteId = live[2], ToSiteId = live[3], OccurredAt = Y("2015"), Provenance = Stated }));
+        facts.Add((Guid.CreateVersion7(), new EventRetracted { RetractedEventId = metrics[^1], Reason = "double counted", OccurredAt = Y("2030"), Provenance = Stated }));
+        facts.Add((Guid.CreateVersion7(), new CausalLinkAsserted { CauseEventId = domino[0], EffectEventId = domino[1], OccurredAt = Y("2016"), Provenance = Stated }));
+        for (var i = 0; i < extraAtEnd; i++)
+        {
+            facts.Add((Guid.CreateVersion7(), new StaffTrained { SiteId = live[i % live.Count], Count = 1, OccurredAt = Y((2012 + (i % 14)).ToString(System.Globalization.CultureInfo.InvariantCulture)), Provenance = Stated }));
+        }
+
+        return [.. facts.Select((f, i) => Wrap(f.Fact, i + 1, f.Id))];
+    }
+
+    private static List<(DateOnly? OccurredBy, DateTimeOffset? RecordedBy)> CutsAcross(IEvent[] events, int seed)
+    {
+        var cuts = new List<(DateOnly?, DateTimeOffset?)>();
+        for (var d = new DateOnly(2010, 6, 30); d < new DateOnly(2031, 1, 1); d = d.AddMonths(4))
+        {
+            cuts.Add((d, null));
+        }
+
+        foreach (var share in new[] { 0.1, 0.35, 0.55, 0.65, 0.9, 1.0 })
+        {
+            var k = events[(int)((events.Length - 1) * share)].Timestamp;
+            cuts.Add((null, k));
+            cuts.Add((new DateOnly(2019, 6, 30), k));
+            cuts.Add((new DateOnly(2024, 12, 31), k));
+        }
+
+        var random = new Random(seed);
+        return [.. cuts.OrderBy(_ => random.Next())];
+    }
+
+    [Fact]
+    public void Cuts_at_many_dates_across_a_long_journey_with_late_facts_corrections_and_retractions_are_the_bytes_of_a_fresh_fold()
+    {
+        var stream = LongStream();
+        var checkpoint = new JourneyCheckpoint();
+        var journey = new KeptJourney(stream, checkpoint);
+        var answeredFromAKeptFold = 0;
+        var startedFromACopy = 0;
+
+        // Twice, in different orders: a cut answered or started from a kept fold must leave it as it was for the next.
+        foreach (var seed in new[] { 1, 2 })
+        {
+            foreach (var (occurredBy, recordedBy) in CutsAcross(stream, seed))
+            {
+                var answer = AsOfEndpoints.Answer(InnovationId, journey, Rules, Http, occurredBy, recordedBy, Today);
+                var axes = new TimeAxes(occurredBy, recordedBy);
+                var laterCount = stream.Skip(Prefix(stream, axes)).Any(axes.Includes);
+                answeredFromAKeptFold += answer is EncodedAsOfView && !laterCount ? 1 : 0;
+                startedFromACopy += answer is EncodedAsOfView && laterCount ? 1 : 0;
+                JsonSerializer.Serialize(answer, answer.GetType(), Http).ShouldBe(Fresh(stream, occurredBy, recordedBy), $"occurredBy {occurredBy}, recordedBy {recordedBy}");
+            }
+        }
+
+        answeredFromAKeptFold.ShouldBeGreaterThan(10);
+        startedFromACopy.ShouldBeGreaterThan(10);
+    }
+
+    [Fact]
+    public void Folds_of_a_prefix_still_answer_as_the_journey_grows_and_a_journey_that_grew_is_folded_on_from_the_latest()
+    {
+        var grown = LongStream(extraAtEnd: 1_500);
+        var stream = grown[..^1_500];
+        var checkpoint = new JourneyCheckpoint();
+        var before = new KeptJourney(stream, checkpoint);
+        Kept(before, null, null).ShouldBe(Fresh(stream, null, null));
+        foreach (var (occurredBy, recordedBy) in CutsAcross(stream, 3).Take(20))
+        {
+            Kept(before, occurredBy, recordedBy).ShouldBe(Fresh(stream, occurredBy, recordedBy));
+        }
+
+        // As JourneyEvents hands them out: a longer list that starts with the same instances, and back-dated facts at its end.
+        var after = new KeptJourney(grown, checkpoint);
+        var kept = checkpoint.Start(grown, Rules, stream.Length).ShouldNotBeNull();
+        kept.Count.ShouldBeLessThanOrEqualTo(stream.Length);
+        Kept(after, null, null).ShouldBe(Fresh(grown, null, null));
+        checkpoint.Covering(grown, Rules, new TimeAxes(null, null)).ShouldNotBeNull().Count.ShouldBe(grown.Length);
+        foreach (var (occurredBy, recordedBy) in CutsAcross(grown, 4))
+        {
+            Kept(after, occurredBy, recordedBy).ShouldBe(Fresh(grown, occurredBy, recordedBy), $"occurredBy {occurredBy}, recordedBy {recordedBy}");
+        }
+
+        // Another rule set starts from no kept fold of the first.
+        var strict = new StageThresholds { ScalingShare = 0.9m, WidespreadShare = 0.95m, StallMonths = 1 };
+        foreach (var (occurredBy, recordedBy) in CutsAcross(grown, 5).Take(10))
+        {
+            Kept(after, occurredBy, recordedBy, strict).ShouldBe(Fresh(grown, occurredBy, recordedBy, strict));
+        }
+    }
+
+    [Fact]
+    public void A_copy_of_a_fold_goes_on_alone_and_copies_every_member_of_the_documents_it_changes()
+    {
+        var stream = LongStream();
+        var half = stream.Length / 2;
+        var original = JourneyFold.Of(stream[..half], Rules);
+        var before = JsonSerializer.Serialize(new object?[] { original.Summary, original.Summary!.Sites, original.Summary.Barriers, original.Sites, original.Links, original.Funding.Count, original.Applied }, Http);
+
+        var copy = original.Copy();
+        foreach (var e in stream[half..])
+        {
+            copy.Apply(e);
+        }
+
+        JsonSerializer.Serialize(new object?[] { original.Summary, original.Summary.Sites, original.Summary.Barriers, original.Sites, original.Links, original.Funding.Count, original.Applied }, Http).ShouldBe(before);
+        var whole = JourneyFold.Of(stream, Rules);
+        JsonSerializer.Serialize(new object?[] { copy.Summary, copy.Summary!.Sites, copy.Summary.Barriers, copy.Sites, copy.Links, copy.Funding.Count, copy.Applied }, Http)
+            .ShouldBe(JsonSerializer.Serialize(new object?[] { whole.Summary, whole.Summary!.Sites, whole.Summary.Barriers, whole.Sites, whole.Links, whole.Funding.Count, whole.Applied }, Http));
+
+        SameMembers(original.Summary, FoldCopies.Of(original.Summary));
+        foreach (var site in original.Sites.Values)
+        {
+            SameMembers(site, FoldCopies.Of(site));
+        }
+    }
+
+    // Every public member equal in value, and no collection shared: a member left out of FoldCopies fails here.
+    private static void SameMembers<T>(T original, T copy)
+    {
+        foreach (var member in typeof(T).GetProperties().Where(p => p.CanWrite))
+        {
+            var (a, b) = (member.GetValue(original), member.GetValue(copy));
+            JsonSerializer.Serialize(b, member.PropertyType, Http).ShouldBe(JsonSerializer.Serialize(a, member.PropertyType, Http), $"{typeof(T).Name}.{member.Name}");
+            if (a is System.Collections.IEnumerable and not string)
+            {
+                ReferenceEquals(a, b).ShouldBeFalse($"{typeof(T).Name}.{member.Name} is shared");
+            }
+        }
+
+        if (original is InnovationSummary s && copy is InnovationSummary c)
+        {
+            foreach (var (metric, list) in s.Metrics)
+            {
+                ReferenceEquals(list, c.Metrics[metric]).ShouldBeFalse($"metric {metric} is shared");
+            }
+        }
+    }
+
+    private static int Prefix(IEvent[] events, TimeAxes axes)
+    {
+        var n = 0;
+        while (n < events.Length && axes.Includes(events[n]))
+        {
+            n++;
+        }
+
+        return n;
     }
 }
