@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Reflection;
+using System.Text.Json;
 using AdoptionEvents.Journeys;
 using JasperFx.Events;
 using Marten;
@@ -106,9 +107,48 @@ internal sealed class EventReader
 
         e.CorrelationId = row.CorrelationId;
         e.CausationId = row.CausationId;
-        e.Headers = row.Headers is null ? null : _serializer.FromJson<Dictionary<string, object>>(new MemoryStream(row.Headers, writable: false));
+        e.Headers = row.Headers is null ? null : SealOf(row.Headers);
         e.UserName = row.UserName;
         return e;
+    }
+
+    /// <summary>
+    /// The one header a fold reads, the tamper seal (<see cref="Journeys.Audit.TamperSeal.HashOf"/>, kept by the journey
+    /// projection), as Marten's serializer gives it (a string); the others are left unread. Deserialising the whole
+    /// object into a dictionary of objects cost more than the event's body. Any other shape is read as Marten reads it.
+    /// </summary>
+    private Dictionary<string, object> SealOf(byte[] headers)
+    {
+        // jsonb arrives with a version byte before the text.
+        var json = headers.AsSpan(headers.Length > 0 && headers[0] == 1 ? 1 : 0);
+        var reader = new Utf8JsonReader(json);
+        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var seal = reader.ValueTextEquals(Journeys.Audit.TamperSeal.Header);
+                reader.Read();
+                if (!seal)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    break;
+                }
+
+                return new Dictionary<string, object>(1) { [Journeys.Audit.TamperSeal.Header] = reader.GetString()! };
+            }
+
+            if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0)
+            {
+                return [];
+            }
+        }
+
+        return _serializer.FromJson<Dictionary<string, object>>(new MemoryStream(headers, writable: false));
     }
 
     /// <summary>Marten's event wrapper for a type known only at run time, made without reflection per event.</summary>
