@@ -11,33 +11,24 @@ namespace AdoptionEvents.ReadModels.Building;
 
 /// <summary>
 /// Reads the events of a page of streams for a build with one plain query on its own connection, and
-/// deserialises each body with the store's serializer into the catalogue's type, filling the metadata Marten's
-/// raw event query fills (archived events left out, as Marten leaves them out), so the documents folded from
-/// them are the same. Reading the rows apart from deserialising them lets the deserialising, most of the
-/// reading's processor time, run on every core.
+/// deserialises each body with the store's serializer into the catalogue's type. Only the metadata the
+/// projections read is filled (sequence, id, stream, version, timestamp, tenant, type name and the tamper seal
+/// header); who recorded an event and its correlation and causation ids are left unread, as no fold reads them
+/// (the builder's tests compare its documents with the daemon's, which reads everything). Archived events are
+/// left out, as Marten leaves them out. Reading the rows apart from deserialising them lets the deserialising,
+/// most of the reading's processor time, run on every core.
 /// </summary>
 internal sealed class EventReader
 {
     private readonly ISerializer _serializer;
     private readonly string _sql;
-    private readonly bool _correlation;
-    private readonly bool _causation;
     private readonly bool _headers;
-    private readonly bool _user;
 
     public EventReader(StoreOptions options)
     {
         _serializer = options.Serializer();
-        var metadata = options.Events.MetadataConfig;
-        (_correlation, _causation, _headers, _user) = (metadata.CorrelationIdEnabled, metadata.CausationIdEnabled, metadata.HeadersEnabled, metadata.UserNameEnabled);
-        string[] optional =
-        [
-            _correlation ? "correlation_id" : "null",
-            _causation ? "causation_id" : "null",
-            _headers ? "headers" : "null",
-            _user ? "user_name" : "null",
-        ];
-        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, mt_dotnet_type, {string.Join(", ", optional)}, data " +
+        _headers = options.Events.MetadataConfig.HeadersEnabled;
+        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, {(_headers ? "headers" : "null")}, data " +
             $"from {options.Events.DatabaseSchemaName}.mt_events " +
             "where stream_id = any($1) and seq_id > $2 and seq_id <= $3 and is_archived = false order by seq_id";
     }
@@ -67,25 +58,20 @@ internal sealed class EventReader
     }
 
     /// <summary>A stored event as read: its metadata, and its JSON body and headers as PostgreSQL sent them.</summary>
-    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type,
-        string? DotNetType, string? CorrelationId, string? CausationId, byte[]? Headers, string? UserName, byte[] Data);
+    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, byte[]? Headers, byte[] Data);
 
     private Row RowOf(DbDataReader reader) => new(
         reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6),
-        reader.IsDBNull(7) ? null : reader.GetString(7),
-        _correlation && !reader.IsDBNull(8) ? reader.GetString(8) : null,
-        _causation && !reader.IsDBNull(9) ? reader.GetString(9) : null,
-        _headers && !reader.IsDBNull(10) ? Bytes(reader, 10) : null,
-        _user && !reader.IsDBNull(11) ? reader.GetString(11) : null,
-        Bytes(reader, 12));
+        _headers && !reader.IsDBNull(7) ? Bytes(reader, 7) : null,
+        Bytes(reader, 8));
 
-    // The column's bytes as the serializer reads them from the reader (jsonb's version byte included: it skips it).
+    // The column's bytes as the serializer reads them from the reader (jsonb's version byte included: it skips it), copied once.
     private static byte[] Bytes(DbDataReader reader, int index)
     {
         using var stream = reader.GetStream(index);
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     private IEvent EventOf(Row row)
@@ -100,15 +86,7 @@ internal sealed class EventReader
         e.Timestamp = row.Timestamp;
         e.TenantId = row.TenantId;
         e.EventTypeName = row.Type;
-        if (row.DotNetType is not null)
-        {
-            e.DotNetTypeName = row.DotNetType;
-        }
-
-        e.CorrelationId = row.CorrelationId;
-        e.CausationId = row.CausationId;
         e.Headers = row.Headers is null ? null : SealOf(row.Headers);
-        e.UserName = row.UserName;
         return e;
     }
 
