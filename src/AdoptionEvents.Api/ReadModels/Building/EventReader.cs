@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Reflection;
-using System.Text.Json;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Audit;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -13,7 +13,7 @@ namespace AdoptionEvents.ReadModels.Building;
 /// Reads the events of a page of streams for a build with one plain query on its own connection, and
 /// deserialises each body with the store's serializer into the catalogue's type. Only the metadata the
 /// projections read is filled (sequence, id, stream, version, timestamp, tenant, type name and the tamper seal
-/// header); who recorded an event and its correlation and causation ids are left unread, as no fold reads them
+/// header, <see cref="Journeys.Audit.TamperSeal.HashOf"/>, which the journey projection keeps); other headers, who recorded an event and its correlation and causation ids are left unread, as no fold reads them
 /// (the builder's tests compare its documents with the daemon's, which reads everything). Archived events are
 /// left out, as Marten leaves them out. Reading the rows apart from deserialising them lets the deserialising,
 /// most of the reading's processor time, run on every core.
@@ -22,13 +22,14 @@ internal sealed class EventReader
 {
     private readonly ISerializer _serializer;
     private readonly string _sql;
-    private readonly bool _headers;
 
     public EventReader(StoreOptions options)
     {
         _serializer = options.Serializer();
-        _headers = options.Events.MetadataConfig.HeadersEnabled;
-        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, {(_headers ? "headers" : "null")}, data " +
+        var headers = options.Events.MetadataConfig.HeadersEnabled;
+        // The seal is taken out of the headers by PostgreSQL: turning the whole jsonb into text to send, and parsing it
+        // here into a dictionary of objects, cost more than the event's body.
+        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, {(headers ? $"headers ->> '{TamperSeal.Header}'" : "null")}, data " +
             $"from {options.Events.DatabaseSchemaName}.mt_events " +
             "where stream_id = any($1) and seq_id > $2 and seq_id <= $3 and is_archived = false order by seq_id";
     }
@@ -57,12 +58,12 @@ internal sealed class EventReader
         return events;
     }
 
-    /// <summary>A stored event as read: its metadata, and its JSON body and headers as PostgreSQL sent them.</summary>
-    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, byte[]? Headers, byte[] Data);
+    /// <summary>A stored event as read: its metadata, its tamper seal, and its JSON body as PostgreSQL sent it.</summary>
+    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, string? Seal, byte[] Data);
 
-    private Row RowOf(DbDataReader reader) => new(
+    private static Row RowOf(DbDataReader reader) => new(
         reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6),
-        _headers && !reader.IsDBNull(7) ? Bytes(reader, 7) : null,
+        reader.IsDBNull(7) ? null : reader.GetString(7),
         Bytes(reader, 8));
 
     // The column's bytes as the serializer reads them from the reader (jsonb's version byte included: it skips it), copied once.
@@ -86,47 +87,12 @@ internal sealed class EventReader
         e.Timestamp = row.Timestamp;
         e.TenantId = row.TenantId;
         e.EventTypeName = row.Type;
-        e.Headers = row.Headers is null ? null : SealOf(row.Headers);
-        return e;
-    }
-
-    /// <summary>
-    /// The one header a fold reads, the tamper seal (<see cref="Journeys.Audit.TamperSeal.HashOf"/>, kept by the journey
-    /// projection), as Marten's serializer gives it (a string); the others are left unread. Deserialising the whole
-    /// object into a dictionary of objects cost more than the event's body. Any other shape is read as Marten reads it.
-    /// </summary>
-    private Dictionary<string, object> SealOf(byte[] headers)
-    {
-        // jsonb arrives with a version byte before the text.
-        var json = headers.AsSpan(headers.Length > 0 && headers[0] == 1 ? 1 : 0);
-        var reader = new Utf8JsonReader(json);
-        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        if (row.Seal is not null)
         {
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var seal = reader.ValueTextEquals(Journeys.Audit.TamperSeal.Header);
-                reader.Read();
-                if (!seal)
-                {
-                    reader.Skip();
-                    continue;
-                }
-
-                if (reader.TokenType != JsonTokenType.String)
-                {
-                    break;
-                }
-
-                return new Dictionary<string, object>(1) { [Journeys.Audit.TamperSeal.Header] = reader.GetString()! };
-            }
-
-            if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0)
-            {
-                return [];
-            }
+            e.SetHeader(TamperSeal.Header, row.Seal);
         }
 
-        return _serializer.FromJson<Dictionary<string, object>>(new MemoryStream(headers, writable: false));
+        return e;
     }
 
     /// <summary>Marten's event wrapper for a type known only at run time, made without reflection per event.</summary>

@@ -321,6 +321,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
             var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
             var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
+            var siteIds = new SiteIds();
             await foreach (var events in input.ReadAllAsync(ct))
             {
                 var batches = new List<DocumentBatch>();
@@ -347,7 +348,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
                 if (projections.Contains(SiteStatusName))
                 {
-                    Add(SiteStatusName, typeof(SiteStatus), phases.Time("fold " + SiteStatusName, () => FoldSiteStatus(siteStatuses, events)));
+                    Add(SiteStatusName, typeof(SiteStatus), phases.Time("fold " + SiteStatusName, () => FoldSiteStatus(siteStatuses, events, siteIds)));
                 }
 
                 if (projections.Contains(EventIndexName))
@@ -375,7 +376,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     var p = Configuration.SiteRegister;
                     var applying = events.Where(e => e.Sequence > marks[p]).ToList();
                     var folding = Stopwatch.GetTimestamp();
-                    var built = await FoldRegisterAsync(register, applying, scratch[p], ct);
+                    var built = await FoldRegisterAsync(register, applying, scratch[p], siteIds, ct);
                     phases.Add("fold " + p, folding);
                     Add(p, typeof(SiteAdoption), built);
                 }
@@ -503,13 +504,13 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return built;
     }
 
-    private static List<Built> FoldSiteStatus(SiteStatusProjection projection, IReadOnlyList<IEvent> events)
+    private static List<Built> FoldSiteStatus(SiteStatusProjection projection, IReadOnlyList<IEvent> events, SiteIds siteIds)
     {
         var documents = new Dictionary<Guid, (SiteStatus? Document, long Sequence)>();
         foreach (var e in events.Where(e => e.Data is SiteEvent))
         {
             var fact = (SiteEvent)e.Data;
-            var id = SiteStatus.IdFor(fact.InnovationId, fact.SiteId);
+            var id = siteIds.Of(fact);
             documents[id] = (projection.Evolve(documents.TryGetValue(id, out var known) ? known.Document : null, id, e), e.Sequence);
         }
 
@@ -559,10 +560,10 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return versions;
     }
 
-    private async Task<List<Built>> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)
+    private async Task<List<Built>> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, SiteIds siteIds, CancellationToken ct)
     {
         var sites = events.Where(e => e.Data is SiteEvent).ToList();
-        var stored = fromScratch ? new Dictionary<Guid, SiteAdoption>() : await LoadAsync<SiteAdoption>(sites.Select(e => SiteAdoptionProjection.IdentityOf((SiteEvent)e.Data)).Distinct(), d => d.Id, ct);
+        var stored = fromScratch ? new Dictionary<Guid, SiteAdoption>() : await LoadAsync<SiteAdoption>(sites.Select(e => siteIds.Of((SiteEvent)e.Data)).Distinct(), d => d.Id, ct);
         var documents = new Dictionary<Guid, (SiteAdoption? Document, long Sequence)>();
         foreach (var e in sites)
         {
@@ -573,7 +574,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 throw new InvalidOperationException($"event {e.Id} in stream {e.StreamId} names innovation {fact.InnovationId}");
             }
 
-            var id = SiteAdoptionProjection.IdentityOf(fact);
+            var id = siteIds.Of(fact);
             var before = documents.TryGetValue(id, out var known) ? known.Document : stored.GetValueOrDefault(id);
             documents[id] = (projection.Evolve(before, id, e), e.Sequence);
         }
@@ -617,6 +618,25 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// The document id of each (innovation, site) a build meets, worked out once: it is a SHA-256 (<see cref="SiteStatus.IdFor"/>,
+    /// the id of the site's status and of its register entry alike), and folds ask for it at every event about the site.
+    /// </summary>
+    private sealed class SiteIds
+    {
+        private readonly Dictionary<(Guid Innovation, Guid Site), Guid> _ids = [];
+
+        public Guid Of(SiteEvent e)
+        {
+            if (!_ids.TryGetValue((e.InnovationId, e.SiteId), out var id))
+            {
+                _ids[(e.InnovationId, e.SiteId)] = id = SiteStatus.IdFor(e.InnovationId, e.SiteId);
+            }
+
+            return id;
+        }
     }
 
     /// <summary>A folded document with the revision Marten keeps for it (stream version or event sequence).</summary>
