@@ -208,11 +208,6 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             scratch[p] = true;
         }
 
-        foreach (var type in scratch.Where(m => m.Value).SelectMany(m => DocumentTypesOf(m.Key)))
-        {
-            await writer.EmptyAsync(type, ct);
-        }
-
         // Only journey streams matter to these projections (organisation streams are skipped unread).
         var pages = await PagesAsync(connection, schema, from, ceiling, [.. EventCatalogue.Entries.Select(e => e.Name)], ct);
         var total = pages.Sum(p => p.Events);
@@ -230,6 +225,14 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             Task.Run(() => FoldPagesAsync(projections, marks, scratch, read.Reader, written.Writer, phases, stop.Token), stop.Token));
         try
         {
+            // Emptied while the first pages are read and folded (the build's own transaction: no other stage writes or reads them).
+            var emptying = Stopwatch.GetTimestamp();
+            foreach (var type in scratch.Where(m => m.Value).SelectMany(m => DocumentTypesOf(m.Key)))
+            {
+                await writer.EmptyAsync(type, ct);
+            }
+
+            phases.Add("empty", emptying);
             var waiting = Stopwatch.GetTimestamp();
             await foreach (var (events, batches) in written.Reader.ReadAllAsync(ct))
             {
