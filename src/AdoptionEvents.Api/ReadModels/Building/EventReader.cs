@@ -12,11 +12,12 @@ namespace AdoptionEvents.ReadModels.Building;
 /// <summary>
 /// Reads the events of a page of streams for a build with one plain query on its own connection, and
 /// deserialises each body with the store's serializer into the catalogue's type. Only the metadata the
-/// projections read is filled (sequence, id, stream, version, timestamp, tenant, type name and the tamper seal
-/// header, <see cref="Journeys.Audit.TamperSeal.HashOf"/>, which the journey projection keeps); other headers, who recorded an event and its correlation and causation ids are left unread, as no fold reads them
-/// (the builder's tests compare its documents with the daemon's, which reads everything). Archived events are
-/// left out, as Marten leaves them out. Reading the rows apart from deserialising them lets the deserialising,
-/// most of the reading's processor time, run on every core.
+/// projections read is filled: sequence, id, stream, version, timestamp, tenant, type name, and of the headers
+/// the tamper seal (<see cref="TamperSeal.HashOf"/>, which the journey projection keeps). The other headers, who
+/// recorded an event and its correlation and causation ids are left unread, as no fold reads them (the builder's
+/// tests compare its documents with the daemon's, which reads everything). Archived events are left out, as
+/// Marten leaves them out. Reading the rows apart from deserialising them lets the deserialising, most of the
+/// reading's processor time, run on every core.
 /// </summary>
 internal sealed class EventReader
 {

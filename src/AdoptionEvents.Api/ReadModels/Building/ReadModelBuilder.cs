@@ -625,7 +625,8 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     /// <summary>
     /// The document id of each (innovation, site) a build meets, worked out once: it is a SHA-256 (<see cref="SiteStatus.IdFor"/>,
-    /// the id of the site's status and of its register entry alike), and folds ask for it at every event about the site.
+    /// which <see cref="SiteAdoption.IdFor"/> also gives, so one id serves the site's status and its register entry), and
+    /// folds ask for it at every event about the site.
     /// </summary>
     private sealed class SiteIds
     {
