@@ -28,6 +28,22 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
             await Json<Journey>(), await Json<IndexedEvent>(), await Json<CausalEdge>(), await Json<AdoptionEvents.Journeys.SiteAdoption.SiteStatus>());
     }
 
+    /// <summary>The version Marten keeps for each event-index document (a Guid: a write must change it).</summary>
+    private async Task<Dictionary<Guid, Guid>> IndexVersionsAsync()
+    {
+        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand($"select id, mt_version from {api.Schema}.mt_doc_indexedevent", connection);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        var versions = new Dictionary<Guid, Guid>();
+        while (await reader.ReadAsync(Ct))
+        {
+            versions[reader.GetGuid(0)] = reader.GetGuid(1);
+        }
+
+        return versions;
+    }
+
     private async Task<RebuildJob> RebuildAsync(string projection)
     {
         var response = await api.Client.Http.PostAsync(projection == ProjectionAdminEndpoints.All ? "/api/admin/projections/rebuild" : $"/api/admin/projections/{projection}/rebuild", null, Ct);
@@ -71,6 +87,7 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         await client.RecordSampleJourneyAsync(site, other);
         await api.CatchUpAsync();
         var before = await DocumentsAsync();
+        var versionsBefore = await IndexVersionsAsync();
 
         // A writer holding a table the rebuild locks keeps the first job running (it gives way and tries again) while the second is asked for.
         HttpResponseMessage first;
@@ -100,6 +117,11 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         (job.Status, job.Progress, job.Error).ShouldBe(("completed", 1.0, null));
         job.Target.ShouldBeGreaterThan(0);
         (await DocumentsAsync()).ShouldBe(before);
+
+        // The same documents, written anew: each has a version it did not have before.
+        var versionsAfter = await IndexVersionsAsync();
+        versionsAfter.Keys.Order().ShouldBe(versionsBefore.Keys.Order());
+        versionsAfter.ShouldAllBe(v => v.Value != versionsBefore[v.Key]);
     }
 
     [Fact]

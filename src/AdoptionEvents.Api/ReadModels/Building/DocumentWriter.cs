@@ -23,6 +23,10 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
 {
     private readonly Dictionary<Type, (string Table, bool GuidVersion)> _tables = [];
 
+    // A document's Guid version only has to differ from its earlier ones, so one per build serves every document it
+    // writes: a fresh one per row cost a cryptographic random number each.
+    private readonly Guid _version = Guid.CreateVersion7();
+
     /// <summary>Deletes every document of the type (seen by others only when the build commits).</summary>
     public async Task EmptyAsync(Type type, CancellationToken ct)
     {
@@ -66,7 +70,7 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
                 await copy.WriteAsync(typeName, NpgsqlDbType.Varchar, ct);
                 if (guidVersion)
                 {
-                    await copy.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid, ct);
+                    await copy.WriteAsync(_version, NpgsqlDbType.Uuid, ct);
                 }
                 else
                 {

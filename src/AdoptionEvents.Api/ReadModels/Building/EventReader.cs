@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Reflection;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Audit;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -10,33 +11,26 @@ namespace AdoptionEvents.ReadModels.Building;
 
 /// <summary>
 /// Reads the events of a page of streams for a build with one plain query on its own connection, and
-/// deserialises each body with the store's serializer into the catalogue's type, filling the metadata Marten's
-/// raw event query fills (archived events left out, as Marten leaves them out), so the documents folded from
-/// them are the same. Reading the rows apart from deserialising them lets the deserialising, most of the
+/// deserialises each body with the store's serializer into the catalogue's type. Only the metadata the
+/// projections read is filled: sequence, id, stream, version, timestamp, tenant, type name, and of the headers
+/// the tamper seal (<see cref="TamperSeal.HashOf"/>, which the journey projection keeps). The other headers, who
+/// recorded an event and its correlation and causation ids are left unread, as no fold reads them (the builder's
+/// tests compare its documents with the daemon's, which reads everything). Archived events are left out, as
+/// Marten leaves them out. Reading the rows apart from deserialising them lets the deserialising, most of the
 /// reading's processor time, run on every core.
 /// </summary>
 internal sealed class EventReader
 {
     private readonly ISerializer _serializer;
     private readonly string _sql;
-    private readonly bool _correlation;
-    private readonly bool _causation;
-    private readonly bool _headers;
-    private readonly bool _user;
 
     public EventReader(StoreOptions options)
     {
         _serializer = options.Serializer();
-        var metadata = options.Events.MetadataConfig;
-        (_correlation, _causation, _headers, _user) = (metadata.CorrelationIdEnabled, metadata.CausationIdEnabled, metadata.HeadersEnabled, metadata.UserNameEnabled);
-        string[] optional =
-        [
-            _correlation ? "correlation_id" : "null",
-            _causation ? "causation_id" : "null",
-            _headers ? "headers" : "null",
-            _user ? "user_name" : "null",
-        ];
-        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, mt_dotnet_type, {string.Join(", ", optional)}, data " +
+        var headers = options.Events.MetadataConfig.HeadersEnabled;
+        // The seal is taken out of the headers by PostgreSQL: turning the whole jsonb into text to send, and parsing it
+        // here into a dictionary of objects, cost more than the event's body.
+        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, {(headers ? $"headers ->> '{TamperSeal.Header}'" : "null")}, data " +
             $"from {options.Events.DatabaseSchemaName}.mt_events " +
             "where stream_id = any($1) and seq_id > $2 and seq_id <= $3 and is_archived = false order by seq_id";
     }
@@ -65,26 +59,21 @@ internal sealed class EventReader
         return events;
     }
 
-    /// <summary>A stored event as read: its metadata, and its JSON body and headers as PostgreSQL sent them.</summary>
-    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type,
-        string? DotNetType, string? CorrelationId, string? CausationId, byte[]? Headers, string? UserName, byte[] Data);
+    /// <summary>A stored event as read: its metadata, its tamper seal, and its JSON body as PostgreSQL sent it.</summary>
+    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, string? Seal, byte[] Data);
 
-    private Row RowOf(DbDataReader reader) => new(
+    private static Row RowOf(DbDataReader reader) => new(
         reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6),
         reader.IsDBNull(7) ? null : reader.GetString(7),
-        _correlation && !reader.IsDBNull(8) ? reader.GetString(8) : null,
-        _causation && !reader.IsDBNull(9) ? reader.GetString(9) : null,
-        _headers && !reader.IsDBNull(10) ? Bytes(reader, 10) : null,
-        _user && !reader.IsDBNull(11) ? reader.GetString(11) : null,
-        Bytes(reader, 12));
+        Bytes(reader, 8));
 
-    // The column's bytes as the serializer reads them from the reader (jsonb's version byte included: it skips it).
+    // The column's bytes as the serializer reads them from the reader (jsonb's version byte included: it skips it), copied once.
     private static byte[] Bytes(DbDataReader reader, int index)
     {
         using var stream = reader.GetStream(index);
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     private IEvent EventOf(Row row)
@@ -99,15 +88,11 @@ internal sealed class EventReader
         e.Timestamp = row.Timestamp;
         e.TenantId = row.TenantId;
         e.EventTypeName = row.Type;
-        if (row.DotNetType is not null)
+        if (row.Seal is not null)
         {
-            e.DotNetTypeName = row.DotNetType;
+            e.SetHeader(TamperSeal.Header, row.Seal);
         }
 
-        e.CorrelationId = row.CorrelationId;
-        e.CausationId = row.CausationId;
-        e.Headers = row.Headers is null ? null : _serializer.FromJson<Dictionary<string, object>>(new MemoryStream(row.Headers, writable: false));
-        e.UserName = row.UserName;
         return e;
     }
 

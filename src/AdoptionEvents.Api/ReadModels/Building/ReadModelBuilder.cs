@@ -208,11 +208,6 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             scratch[p] = true;
         }
 
-        foreach (var type in scratch.Where(m => m.Value).SelectMany(m => DocumentTypesOf(m.Key)))
-        {
-            await writer.EmptyAsync(type, ct);
-        }
-
         // Only journey streams matter to these projections (organisation streams are skipped unread).
         var pages = await PagesAsync(connection, schema, from, ceiling, [.. EventCatalogue.Entries.Select(e => e.Name)], ct);
         var total = pages.Sum(p => p.Events);
@@ -230,6 +225,14 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             Task.Run(() => FoldPagesAsync(projections, marks, scratch, read.Reader, written.Writer, phases, stop.Token), stop.Token));
         try
         {
+            // Emptied while the first pages are read and folded (the build's own transaction: no other stage writes or reads them).
+            var emptying = Stopwatch.GetTimestamp();
+            foreach (var type in scratch.Where(m => m.Value).SelectMany(m => DocumentTypesOf(m.Key)))
+            {
+                await writer.EmptyAsync(type, ct);
+            }
+
+            phases.Add("empty", emptying);
             var waiting = Stopwatch.GetTimestamp();
             await foreach (var (events, batches) in written.Reader.ReadAllAsync(ct))
             {
@@ -321,6 +324,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
             var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
             var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
+            var siteIds = new SiteIds();
             await foreach (var events in input.ReadAllAsync(ct))
             {
                 var batches = new List<DocumentBatch>();
@@ -347,7 +351,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
                 if (projections.Contains(SiteStatusName))
                 {
-                    Add(SiteStatusName, typeof(SiteStatus), phases.Time("fold " + SiteStatusName, () => FoldSiteStatus(siteStatuses, events)));
+                    Add(SiteStatusName, typeof(SiteStatus), phases.Time("fold " + SiteStatusName, () => FoldSiteStatus(siteStatuses, events, siteIds)));
                 }
 
                 if (projections.Contains(EventIndexName))
@@ -376,7 +380,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     var p = Configuration.SiteRegister;
                     var applying = events.Where(e => e.Sequence > marks[p]).ToList();
                     var folding = Stopwatch.GetTimestamp();
-                    var built = await FoldRegisterAsync(register, applying, scratch[p], ct);
+                    var built = await FoldRegisterAsync(register, applying, scratch[p], siteIds, ct);
                     phases.Add("fold " + p, folding);
                     Add(p, typeof(SiteAdoption), built);
                 }
@@ -504,13 +508,13 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return built;
     }
 
-    private static List<Built> FoldSiteStatus(SiteStatusProjection projection, IReadOnlyList<IEvent> events)
+    private static List<Built> FoldSiteStatus(SiteStatusProjection projection, IReadOnlyList<IEvent> events, SiteIds siteIds)
     {
         var documents = new Dictionary<Guid, (SiteStatus? Document, long Sequence)>();
         foreach (var e in events.Where(e => e.Data is SiteEvent))
         {
             var fact = (SiteEvent)e.Data;
-            var id = SiteStatus.IdFor(fact.InnovationId, fact.SiteId);
+            var id = siteIds.Of(fact);
             documents[id] = (projection.Evolve(documents.TryGetValue(id, out var known) ? known.Document : null, id, e), e.Sequence);
         }
 
@@ -560,10 +564,10 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return versions;
     }
 
-    private async Task<List<Built>> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, CancellationToken ct)
+    private async Task<List<Built>> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, SiteIds siteIds, CancellationToken ct)
     {
         var sites = events.Where(e => e.Data is SiteEvent).ToList();
-        var stored = fromScratch ? new Dictionary<Guid, SiteAdoption>() : await LoadAsync<SiteAdoption>(sites.Select(e => SiteAdoptionProjection.IdentityOf((SiteEvent)e.Data)).Distinct(), d => d.Id, ct);
+        var stored = fromScratch ? new Dictionary<Guid, SiteAdoption>() : await LoadAsync<SiteAdoption>(sites.Select(e => siteIds.Of((SiteEvent)e.Data)).Distinct(), d => d.Id, ct);
         var documents = new Dictionary<Guid, (SiteAdoption? Document, long Sequence)>();
         foreach (var e in sites)
         {
@@ -574,7 +578,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 throw new InvalidOperationException($"event {e.Id} in stream {e.StreamId} names innovation {fact.InnovationId}");
             }
 
-            var id = SiteAdoptionProjection.IdentityOf(fact);
+            var id = siteIds.Of(fact);
             var before = documents.TryGetValue(id, out var known) ? known.Document : stored.GetValueOrDefault(id);
             documents[id] = (projection.Evolve(before, id, e), e.Sequence);
         }
@@ -618,6 +622,26 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// The document id of each (innovation, site) a build meets, worked out once: it is a SHA-256 (<see cref="SiteStatus.IdFor"/>,
+    /// which <see cref="SiteAdoption.IdFor"/> also gives, so one id serves the site's status and its register entry), and
+    /// folds ask for it at every event about the site.
+    /// </summary>
+    private sealed class SiteIds
+    {
+        private readonly Dictionary<(Guid Innovation, Guid Site), Guid> _ids = [];
+
+        public Guid Of(SiteEvent e)
+        {
+            if (!_ids.TryGetValue((e.InnovationId, e.SiteId), out var id))
+            {
+                _ids[(e.InnovationId, e.SiteId)] = id = SiteStatus.IdFor(e.InnovationId, e.SiteId);
+            }
+
+            return id;
+        }
     }
 
     /// <summary>A folded document with the revision Marten keeps for it (stream version or event sequence).</summary>
