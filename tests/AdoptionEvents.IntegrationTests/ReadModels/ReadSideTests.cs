@@ -4,6 +4,7 @@ using System.Text.Json;
 using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Barriers;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Measures;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
@@ -12,6 +13,7 @@ using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.NetworkFigures;
 using AdoptionEvents.ReadModels.SiteRegister;
 using AdoptionEvents.Tests;
+using Marten;
 
 namespace AdoptionEvents.IntegrationTests.ReadModels;
 
@@ -234,6 +236,16 @@ public class ReadSideTests(ReadSideWorld world) : IClassFixture<ReadSideWorld>
         await ProblemAsync($"/api/network-figures?organisationId={Guid.NewGuid()}", HttpStatusCode.NotFound);
         (await ProblemAsync("/api/network-figures?from=2020-01-01&to=2019-01-01", HttpStatusCode.BadRequest)).GetProperty("field").GetString().ShouldBe("from");
         (await Http.GetAsync("/api/network-figures?to=yesterday", Ct)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public void The_network_figures_shard_asks_the_daemon_only_for_the_events_it_reads()
+    {
+        var options = (StoreOptions)world.Api.Store.Options;
+        var shard = options.Projections.All.OfType<JasperFx.Events.Projections.EventFilterable>()
+            .Single(p => p is JasperFx.Events.Projections.ProjectionBase { Name: AdoptionEvents.ReadModels.Configuration.ObservedMetrics });
+
+        shard.IncludedEventTypes.ShouldBe([typeof(MetricObserved), typeof(EventCorrected), typeof(EventRetracted)], ignoreOrder: true);
     }
 
     [Fact]

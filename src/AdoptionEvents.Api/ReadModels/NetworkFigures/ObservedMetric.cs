@@ -2,6 +2,7 @@ using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Measures;
 using JasperFx.Events;
+using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
 
@@ -33,9 +34,19 @@ public sealed record ObservedMetric
     public bool Retracted { get; init; }
 }
 
-/// <summary>Flat table of observations for the network figures; async across streams.</summary>
-public sealed class ObservedMetricProjection : IProjection
+/// <summary>
+/// Flat table of observations for the network figures; async across streams. It declares the only events it
+/// reads, so the daemon loads just those for its shard instead of every page of every journey.
+/// </summary>
+public sealed class ObservedMetricProjection : ProjectionBase, IProjection
 {
+    public ObservedMetricProjection()
+    {
+        IncludeType<MetricObserved>();
+        IncludeType<EventCorrected>();
+        IncludeType<EventRetracted>();
+    }
+
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         var batch = new Dictionary<Guid, ObservedMetric>();
