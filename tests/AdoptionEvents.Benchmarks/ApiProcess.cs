@@ -25,6 +25,8 @@ public sealed record ApiSettings(string Dll, string ConnectionString, string Sch
         ["Integration__RabbitMq__Uri"] = RabbitMqUri ?? "",
         ["Integration__RabbitMq__Exchange"] = Exchange,
         ["Logging__LogLevel__Default"] = "Warning",
+        // The builder's one line per build names where its time went (its phases and processor time).
+        ["Logging__LogLevel__AdoptionEvents.ReadModels.Building"] = "Information",
         // Telemetry export would add work the figures should not carry.
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null,
     };

@@ -1,51 +1,56 @@
 using System.Diagnostics;
 using Marten;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AdoptionEvents.ReadModels.Building;
 
-/// <summary>A folded document serialised (UTF-8 JSON) as Marten stores it, with the revision Marten keeps for it (stream version or event sequence).</summary>
-internal sealed record DocumentRow(Guid Id, byte[] Json, long Revision);
-
-/// <summary>The documents of one type a page folded, to write in one COPY, and those of the type it removed (a retracted barrier).</summary>
-internal sealed record DocumentBatch(string Projection, Type Type, IReadOnlyList<DocumentRow> Rows, bool Replace)
+/// <summary>
+/// The documents of one type a page folded, encoded for one COPY (<see cref="CopyRows"/>), and those of the type it
+/// removed (a retracted barrier).
+/// </summary>
+internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows, bool Replace)
 {
     public IReadOnlyList<Guid> Removed { get; init; } = [];
 }
 
 /// <summary>
 /// Writes documents as Marten stores them (id, JSON, type, version, last modified) with binary COPY on the
-/// build's transaction: straight into a table the build emptied, or through a temporary table and an upsert
-/// when documents may already exist.
+/// build's transaction. A type the build replaces whole is written into a fresh table beside the live one, with
+/// no index to keep up per row; <see cref="SwapAsync"/> then builds its indexes in one sorted pass each and puts
+/// it in the live table's place, so readers see the old documents until the build commits. Documents that may
+/// already exist go through a temporary table and an upsert.
 /// </summary>
-internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions options, BuildPhases phases)
+internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions options, BuildPhases phases, ILogger logger)
 {
     private readonly Dictionary<Type, (string Table, bool GuidVersion)> _tables = [];
 
-    // A document's Guid version only has to differ from its earlier ones, so one per build serves every document it
-    // writes: a fresh one per row cost a cryptographic random number each.
-    private readonly Guid _version = Guid.CreateVersion7();
+    // The fresh table each replaced type is written into, by type.
+    private readonly Dictionary<Type, string> _fresh = [];
 
-    /// <summary>Deletes every document of the type (seen by others only when the build commits).</summary>
-    public async Task EmptyAsync(Type type, CancellationToken ct)
+    /// <summary>
+    /// Starts replacing every document of the type: later batches marked <see cref="DocumentBatch.Replace"/> go into a
+    /// fresh table shaped like the live one (columns, defaults, compression; its indexes come at the swap).
+    /// </summary>
+    public async Task ReplaceAsync(Type type, CancellationToken ct)
     {
         var (table, _) = await TableAsync(type, ct);
-        await using var command = new NpgsqlCommand($"delete from {table}", connection);
-        await command.ExecuteNonQueryAsync(ct);
+        var fresh = table + "_build";
+        await ExecuteAsync($"drop table if exists {fresh}; create table {fresh} (like {table} including all excluding indexes)", ct);
+        _fresh[type] = fresh;
     }
 
-    /// <summary>Into a table emptied by this build (<see cref="DocumentBatch.Replace"/>) by COPY; else COPY to a staging table and upsert.</summary>
+    /// <summary>Into the fresh table of a replaced type (<see cref="DocumentBatch.Replace"/>) by COPY; else COPY to a staging table and upsert.</summary>
     public async Task<int> WriteAsync(DocumentBatch batch, CancellationToken ct)
     {
-        var (table, guidVersion) = await TableAsync(batch.Type, ct);
+        var (live, guidVersion) = await TableAsync(batch.Type, ct);
+        var table = batch.Replace ? _fresh[batch.Type] : live;
         if (batch.Removed.Count > 0)
         {
             await using var delete = new NpgsqlCommand($"delete from {table} where id = any($1)", connection) { Parameters = { new() { Value = batch.Removed.ToArray() } } };
             await delete.ExecuteNonQueryAsync(ct);
         }
 
-        if (batch.Rows.Count == 0)
+        if (batch.Rows.Rows == 0)
         {
             return 0;
         }
@@ -59,26 +64,11 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         }
 
         var version = batch.Replace ? "mt_version" : guidVersion ? "mt_version_guid" : "mt_version_long";
-        var typeName = batch.Type.FullName!;
-        await using (var copy = await connection.BeginBinaryImportAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary)", ct))
+        await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary)", ct))
         {
-            foreach (var row in batch.Rows)
-            {
-                await copy.StartRowAsync(ct);
-                await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
-                await copy.WriteAsync(row.Json, NpgsqlDbType.Jsonb, ct);
-                await copy.WriteAsync(typeName, NpgsqlDbType.Varchar, ct);
-                if (guidVersion)
-                {
-                    await copy.WriteAsync(_version, NpgsqlDbType.Uuid, ct);
-                }
-                else
-                {
-                    await copy.WriteAsync(row.Revision, NpgsqlDbType.Bigint, ct);
-                }
-            }
-
-            await copy.CompleteAsync(ct);
+            await copy.WriteAsync(CopyRows.Header, ct);
+            await copy.WriteAsync(batch.Rows.Written, ct);
+            await copy.WriteAsync(CopyRows.Trailer, ct);
         }
 
         phases.Add("copy " + batch.Type.Name, started);
@@ -94,7 +84,118 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
             phases.Add("upsert " + batch.Type.Name, upserting);
         }
 
-        return batch.Rows.Count;
+        return batch.Rows.Rows;
+    }
+
+    /// <summary>Whether the type's table keeps a Guid version (else a number): how its rows are encoded.</summary>
+    public async Task<bool> GuidVersionAsync(Type type, CancellationToken ct) => (await TableAsync(type, ct)).GuidVersion;
+
+    /// <summary>
+    /// Puts each fresh table in its live table's place: its indexes are built (each in one sorted pass, under
+    /// temporary names) and its statistics gathered while readers still use the live table; then, holding every
+    /// live table exclusively for a moment, the live tables are dropped and the fresh ones take their names, their
+    /// indexes' and their constraints'. Readers wait only for that moment, and see the new documents from the
+    /// commit. When the exclusive locks do not come (a writer that read a live table waits for this build's locks)
+    /// the documents are copied into the live tables instead, with the index upkeep the swap avoids.
+    /// </summary>
+    public async Task SwapAsync(CancellationToken ct)
+    {
+        if (_fresh.Count == 0)
+        {
+            return;
+        }
+
+        var renames = new List<string>();
+        var indexing = Stopwatch.GetTimestamp();
+        foreach (var (type, fresh) in _fresh)
+        {
+            var (live, _) = await TableAsync(type, ct);
+            var (schema, name) = (options.DatabaseSchemaName, TableOf(type));
+            foreach (var index in await IndexesAsync(live, ct))
+            {
+                var temporary = $"mt_build_{renames.Count}";
+                if (index.Constraint is { } constraint)
+                {
+                    await ExecuteAsync($"alter table {fresh} add constraint {temporary} {constraint.Definition}", ct);
+                    renames.Add($"alter table {live} rename constraint {temporary} to {constraint.Name}");
+                }
+                else
+                {
+                    await ExecuteAsync($"create {(index.Unique ? "unique " : "")}index {temporary} on {fresh} {index.Method}", ct);
+                    renames.Add($"alter index {schema}.{temporary} rename to {index.Name}");
+                }
+            }
+
+            await ExecuteAsync($"analyze {fresh}", ct);
+            renames.Insert(0, $"drop table {live}; alter table {fresh} rename to {name}");
+        }
+
+        phases.Add("index", indexing);
+        var swapping = Stopwatch.GetTimestamp();
+        var tables = string.Join(", ", _fresh.Keys.Select(t => _tables[t].Table));
+        for (var attempt = 1; ; attempt++)
+        {
+            await ExecuteAsync("savepoint swap; set local lock_timeout = '500ms'", ct);
+            try
+            {
+                await ExecuteAsync($"lock table {tables} in access exclusive mode", ct);
+                // Every table's drop and rename come first, then the renames of indexes and constraints onto the names they replace.
+                await ExecuteAsync(string.Join("; ", renames), ct);
+                await ExecuteAsync("release savepoint swap; set local lock_timeout = 0", ct);
+                phases.Add("swap", swapping);
+                _fresh.Clear();
+                return;
+            }
+            catch (PostgresException e)
+            {
+                await ExecuteAsync("rollback to savepoint swap; release savepoint swap; set local lock_timeout = 0", ct);
+                if (e.SqlState is not (PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected) || attempt == 10)
+                {
+                    logger.LogWarning(e, "The rebuilt tables {Tables} could not be swapped in; copying their documents instead", tables);
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct);
+            }
+        }
+
+        foreach (var (type, fresh) in _fresh)
+        {
+            var (live, _) = _tables[type];
+            await ExecuteAsync($"delete from {live}; insert into {live} select * from {fresh}; drop table {fresh}", ct);
+        }
+
+        phases.Add("swap", swapping);
+        _fresh.Clear();
+    }
+
+    private sealed record IndexConstraint(string Name, string Definition);
+
+    private sealed record LiveIndex(string Name, bool Unique, string Method, IndexConstraint? Constraint);
+
+    /// <summary>The live table's indexes as PostgreSQL describes them: name, uniqueness, what follows ON table, and the constraint an index backs.</summary>
+    private async Task<List<LiveIndex>> IndexesAsync(string table, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select i.relname, x.indisunique, pg_get_indexdef(x.indexrelid), c.conname, pg_get_constraintdef(c.oid) " +
+            "from pg_index x join pg_class i on i.oid = x.indexrelid " +
+            "left join pg_constraint c on c.conindid = x.indexrelid and c.conrelid = x.indrelid " +
+            "where x.indrelid = $1::regclass order by i.relname", connection)
+        {
+            Parameters = { new() { Value = table } },
+        };
+        var indexes = new List<LiveIndex>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            // "CREATE [UNIQUE] INDEX name ON schema.table USING btree (...) [WHERE ...]": the part from USING on is the table's own.
+            var definition = reader.GetString(2);
+            var method = definition[definition.IndexOf(" USING ", StringComparison.Ordinal)..].Trim();
+            var constraint = reader.IsDBNull(3) ? null : new IndexConstraint(reader.GetString(3), reader.GetString(4));
+            indexes.Add(new LiveIndex(reader.GetString(0), reader.GetBoolean(1), method, constraint));
+        }
+
+        return indexes;
     }
 
     /// <summary>The table Marten keeps a document type in (its default naming, which this store does not change).</summary>

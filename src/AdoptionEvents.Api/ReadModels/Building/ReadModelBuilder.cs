@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using System.Text;
 using System.Threading.Channels;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
@@ -198,7 +198,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var inline = projections.Where(InlineNames.Contains).ToList();
         var from = inline.Count > 0 || marks.Count == 0 ? 0 : marks.Values.Min();
         var ceiling = await CeilingAsync(connection, schema, from, ct);
-        var writer = new DocumentWriter(connection, options, phases);
+        var writer = new DocumentWriter(connection, options, phases, logger);
 
         // A projection at mark 0 has applied nothing: it is built like a rebuild (emptied, written straight by COPY, nothing to load).
         // Inline projections fold every journey stream from its first event, so their documents are replaced whole the same way.
@@ -220,19 +220,23 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var read = Channel.CreateBounded<IReadOnlyList<IEvent>>(1);
         var written = Channel.CreateBounded<(long Events, List<DocumentBatch> Batches)>(1);
+        var guidVersions = new Dictionary<Type, bool>();
+        foreach (var type in projections.SelectMany(DocumentTypesOf))
+        {
+            guidVersions[type] = await writer.GuidVersionAsync(type, ct);
+        }
+
         var stages = Task.WhenAll(
             Task.Run(() => ReadPagesAsync(pages, from, ceiling, read.Writer, phases, stop.Token), stop.Token),
-            Task.Run(() => FoldPagesAsync(projections, marks, scratch, read.Reader, written.Writer, phases, stop.Token), stop.Token));
+            Task.Run(() => FoldPagesAsync(projections, marks, scratch, guidVersions, read.Reader, written.Writer, phases, stop.Token), stop.Token));
         try
         {
-            // Emptied while the first pages are read and folded (the build's own transaction: no other stage writes or reads them).
-            var emptying = Stopwatch.GetTimestamp();
+            // Fresh tables for what is replaced whole, made while the first pages are read and folded.
             foreach (var type in scratch.Where(m => m.Value).SelectMany(m => DocumentTypesOf(m.Key)))
             {
-                await writer.EmptyAsync(type, ct);
+                await writer.ReplaceAsync(type, ct);
             }
 
-            phases.Add("empty", emptying);
             var waiting = Stopwatch.GetTimestamp();
             await foreach (var (events, batches) in written.Reader.ReadAllAsync(ct))
             {
@@ -240,6 +244,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 foreach (var batch in batches)
                 {
                     documents[batch.Projection] += await writer.WriteAsync(batch, ct);
+                    batch.Rows.Dispose();
                 }
 
                 folded += events;
@@ -263,6 +268,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             throw;
         }
 
+        await writer.SwapAsync(ct);
         foreach (var (p, mark) in marks)
         {
             await SetMarkAsync(connection, schema, p, Math.Max(ceiling, mark), ct);
@@ -311,14 +317,17 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     }
 
     /// <summary>Folds each page of events through the projections and serialises the documents, into the channel.</summary>
-    private async Task FoldPagesAsync(List<string> projections, Dictionary<string, long> marks, Dictionary<string, bool> scratch,
+    private async Task FoldPagesAsync(List<string> projections, Dictionary<string, long> marks, Dictionary<string, bool> scratch, Dictionary<Type, bool> guidVersions,
         ChannelReader<IReadOnlyList<IEvent>> input, ChannelWriter<(long Events, List<DocumentBatch> Batches)> output, BuildPhases phases, CancellationToken ct)
     {
         try
         {
             var options = (StoreOptions)store.Options;
             var serializer = options.Serializer();
-            var json = new ArrayBufferWriter<byte>();
+            // A document's Guid version only has to differ from its earlier ones, so one per build serves every document it
+            // writes: a fresh one per row cost a cryptographic random number each.
+            var version = Guid.CreateVersion7();
+            var typeNames = guidVersions.Keys.ToDictionary(t => t, t => Encoding.UTF8.GetBytes(t.FullName!));
             // Registered as a plain IProjection, so Marten holds it in a wrapper.
             var summaries = options.Projections.All.OfType<JasperFx.Events.Projections.IProjectionWrapper>().Select(w => w.InnerProjection).OfType<InnovationSummaryProjection>().Single();
             var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
@@ -327,22 +336,8 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             var siteIds = new SiteIds();
             await foreach (var events in input.ReadAllAsync(ct))
             {
-                var batches = new List<DocumentBatch>();
-                void Add(string p, Type type, List<Built> built, IReadOnlyList<Guid>? removed = null)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var rows = new DocumentRow[built.Count];
-                    for (var i = 0; i < rows.Length; i++)
-                    {
-                        // UTF-8 straight from the serializer, as PostgreSQL takes it: no string to encode again.
-                        json.ResetWrittenCount();
-                        serializer.WriteTo(json, built[i].Document);
-                        rows[i] = new DocumentRow(built[i].Id, json.WrittenSpan.ToArray(), built[i].Revision);
-                    }
-
-                    phases.Add("serialise", started);
-                    batches.Add(new DocumentBatch(p, type, rows, scratch[p]) { Removed = removed ?? [] });
-                }
+                var folded = new List<(string Projection, Type Type, List<Built> Built, IReadOnlyList<Guid> Removed)>();
+                void Add(string p, Type type, List<Built> built, IReadOnlyList<Guid>? removed = null) => folded.Add((p, type, built, removed ?? []));
 
                 if (projections.Contains(JourneyName))
                 {
@@ -395,7 +390,25 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     Add(p, typeof(ObservedMetric), built);
                 }
 
-                await output.WriteAsync((events.Count, batches), ct);
+                // Each type's documents are serialised on a core of their own, straight into the rows COPY sends.
+                var started = Stopwatch.GetTimestamp();
+                var batches = new DocumentBatch[folded.Count];
+                Parallel.For(0, folded.Count, new ParallelOptions { CancellationToken = ct }, i =>
+                {
+                    var (p, type, built, removed) = folded[i];
+                    var rows = new CopyRows();
+                    Guid? guidVersion = guidVersions[type] ? version : null;
+                    foreach (var document in built)
+                    {
+                        rows.StartRow(document.Id);
+                        serializer.WriteTo(rows, document.Document);
+                        rows.EndRow(typeNames[type], guidVersion, document.Revision);
+                    }
+
+                    batches[i] = new DocumentBatch(p, type, rows, scratch[p]) { Removed = removed };
+                });
+                phases.Add("serialise", started);
+                await output.WriteAsync((events.Count, [.. batches]), ct);
             }
 
             output.Complete();
