@@ -76,6 +76,35 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_bulk_import_that_extends_a_folded_journey_beside_new_ones_upserts_the_one_and_inserts_the_others_as_the_daemon_would()
+    {
+        var full = SyntheticNetwork.Generate(seed: 405);
+        var journeys = full.Journeys.OrderBy(j => j.Events.Count).ThenBy(j => j.Key, StringComparer.Ordinal).Take(5).ToList();
+        var extended = journeys[^1];
+        var firstHalf = extended with { Events = [.. extended.Events.Take(extended.Events.Count / 2)] };
+        var importer = api.Host.Services.GetRequiredService<Importer>();
+        var first = await importer.ImportAsync(full with { Journeys = [.. journeys.Take(2), firstHalf] }, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
+        first.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", first.Problems));
+
+        // The second import meets one journey every read model has folded (its documents are upserted) and two no read
+        // model has met (their documents are written straight into the tables).
+        var second = await importer.ImportAsync(full with { Journeys = [.. journeys.Skip(2)] }, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
+        second.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", second.Problems));
+        second.Journeys.Single(j => j.InnovationId == extended.InnovationId).Outcome.ShouldBe(JourneyOutcome.Extended);
+        second.Journeys.Count(j => j.Outcome == JourneyOutcome.Written).ShouldBe(2);
+
+        var imported = await DocumentsAsync();
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<InnovationSummary>(extended.InnovationId, Ct))!.LastEvent!.Version.ShouldBe(extended.Events.Count);
+        }
+
+
+        await DaemonRebuildAsync();
+        (await DocumentsAsync()).ShouldBe(imported);
+    }
+
+    [Fact]
     public async Task A_rebuild_while_events_are_appended_loses_none_and_applies_none_twice()
     {
         var client = api.Client;

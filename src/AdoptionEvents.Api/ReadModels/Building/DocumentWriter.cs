@@ -4,11 +4,24 @@ using Npgsql;
 
 namespace AdoptionEvents.ReadModels.Building;
 
+/// <summary>How a batch's documents reach their table.</summary>
+internal enum WriteMode
+{
+    /// <summary>Into the fresh table of a type the build replaces whole (<see cref="DocumentWriter.ReplaceAsync"/>).</summary>
+    Replace,
+
+    /// <summary>Straight into the live table: documents of journeys none of whose events were applied before, so none exists yet.</summary>
+    Insert,
+
+    /// <summary>Through a staging table and an upsert: documents that may exist already.</summary>
+    Upsert,
+}
+
 /// <summary>
 /// The documents of one type a page folded, encoded for one COPY (<see cref="CopyRows"/>), and those of the type it
 /// removed (a retracted barrier).
 /// </summary>
-internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows, bool Replace)
+internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows, WriteMode Mode)
 {
     public IReadOnlyList<Guid> Removed { get; init; } = [];
 }
@@ -28,7 +41,7 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
     private readonly Dictionary<Type, string> _fresh = [];
 
     /// <summary>
-    /// Starts replacing every document of the type: later batches marked <see cref="DocumentBatch.Replace"/> go into a
+    /// Starts replacing every document of the type: later batches of <see cref="WriteMode.Replace"/> go into a
     /// fresh table shaped like the live one (columns, defaults, compression; its indexes come at the swap).
     /// </summary>
     public async Task ReplaceAsync(Type type, CancellationToken ct)
@@ -39,11 +52,11 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         _fresh[type] = fresh;
     }
 
-    /// <summary>Into the fresh table of a replaced type (<see cref="DocumentBatch.Replace"/>) by COPY; else COPY to a staging table and upsert.</summary>
+    /// <summary>By COPY into the fresh table of a replaced type or the live table, as the batch's mode says; else COPY to a staging table and upsert.</summary>
     public async Task<int> WriteAsync(DocumentBatch batch, CancellationToken ct)
     {
         var (live, guidVersion) = await TableAsync(batch.Type, ct);
-        var table = batch.Replace ? _fresh[batch.Type] : live;
+        var table = batch.Mode == WriteMode.Replace ? _fresh[batch.Type] : live;
         if (batch.Removed.Count > 0)
         {
             await using var delete = new NpgsqlCommand($"delete from {table} where id = any($1)", connection) { Parameters = { new() { Value = batch.Removed.ToArray() } } };
@@ -56,14 +69,14 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         }
 
         var started = Stopwatch.GetTimestamp();
-        var target = batch.Replace ? table : "mt_build_staging";
-        if (!batch.Replace)
+        var upsert = batch.Mode == WriteMode.Upsert;
+        if (upsert)
         {
             await ExecuteAsync(
                 "create temporary table if not exists mt_build_staging (id uuid, data jsonb, mt_dotnet_type varchar, mt_version_long bigint, mt_version_guid uuid) on commit drop; truncate mt_build_staging", ct);
         }
 
-        var version = batch.Replace ? "mt_version" : guidVersion ? "mt_version_guid" : "mt_version_long";
+        var (target, version) = upsert ? ("mt_build_staging", guidVersion ? "mt_version_guid" : "mt_version_long") : (table, "mt_version");
         await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary)", ct))
         {
             await copy.WriteAsync(CopyRows.Header, ct);
@@ -72,7 +85,7 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         }
 
         phases.Add("copy " + batch.Type.Name, started);
-        if (!batch.Replace)
+        if (upsert)
         {
             var upserting = Stopwatch.GetTimestamp();
             var source = guidVersion ? "mt_version_guid" : "mt_version_long";

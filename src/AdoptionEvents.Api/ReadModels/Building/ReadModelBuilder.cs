@@ -208,8 +208,10 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             scratch[p] = true;
         }
 
-        // Only journey streams matter to these projections (organisation streams are skipped unread).
-        var pages = await PagesAsync(connection, schema, from, ceiling, [.. EventCatalogue.Entries.Select(e => e.Name)], ct);
+        // Only journey streams matter to these projections (organisation streams are skipped unread). A journey none of
+        // whose events any projection has applied (its first event is past every mark) has no document yet: its pages are
+        // folded from nothing and written straight into the tables, with nothing to load and nothing to upsert.
+        var pages = await PagesAsync(connection, schema, from, ceiling, [.. EventCatalogue.Entries.Select(e => e.Name)], marks.Count == 0 ? 0 : marks.Values.Max(), ct);
         var total = pages.Sum(p => p.Events);
         long folded = 0;
         var documents = projections.ToDictionary(p => p, _ => 0);
@@ -218,7 +220,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         // Three stages side by side, a page or two apart: reading and deserialising events (their own connection),
         // folding and serialising documents, and writing them on the build's transaction (PostgreSQL's work).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var read = Channel.CreateBounded<IReadOnlyList<IEvent>>(1);
+        var read = Channel.CreateBounded<(IReadOnlyList<IEvent> Events, bool Fresh)>(1);
         var written = Channel.CreateBounded<(long Events, List<DocumentBatch> Batches)>(1);
         var guidVersions = new Dictionary<Type, bool>();
         foreach (var type in projections.SelectMany(DocumentTypesOf))
@@ -292,7 +294,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     };
 
     /// <summary>Reads the pages' events in order, on a connection of its own, into the channel.</summary>
-    private async Task ReadPagesAsync(List<Page> pages, long from, long ceiling, ChannelWriter<IReadOnlyList<IEvent>> output, BuildPhases phases, CancellationToken ct)
+    private async Task ReadPagesAsync(List<Page> pages, long from, long ceiling, ChannelWriter<(IReadOnlyList<IEvent> Events, bool Fresh)> output, BuildPhases phases, CancellationToken ct)
     {
         try
         {
@@ -304,7 +306,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 var started = Stopwatch.GetTimestamp();
                 var events = await reader.ReadAsync(connection, page.Streams, from, ceiling, ct);
                 phases.Add("read", started);
-                await output.WriteAsync(events, ct);
+                await output.WriteAsync((events, page.Fresh), ct);
             }
 
             output.Complete();
@@ -318,7 +320,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     /// <summary>Folds each page of events through the projections and serialises the documents, into the channel.</summary>
     private async Task FoldPagesAsync(List<string> projections, Dictionary<string, long> marks, Dictionary<string, bool> scratch, Dictionary<Type, bool> guidVersions,
-        ChannelReader<IReadOnlyList<IEvent>> input, ChannelWriter<(long Events, List<DocumentBatch> Batches)> output, BuildPhases phases, CancellationToken ct)
+        ChannelReader<(IReadOnlyList<IEvent> Events, bool Fresh)> input, ChannelWriter<(long Events, List<DocumentBatch> Batches)> output, BuildPhases phases, CancellationToken ct)
     {
         try
         {
@@ -334,8 +336,10 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
             var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
             var siteIds = new SiteIds();
-            await foreach (var events in input.ReadAllAsync(ct))
+            await foreach (var (events, fresh) in input.ReadAllAsync(ct))
             {
+                // Folded from nothing: a projection being replaced whole, or a page of journeys no projection has met yet.
+                var fromNothing = scratch.ToDictionary(m => m.Key, m => m.Value || fresh);
                 var folded = new List<(string Projection, Type Type, List<Built> Built, IReadOnlyList<Guid> Removed)>();
                 void Add(string p, Type type, List<Built> built, IReadOnlyList<Guid>? removed = null) => folded.Add((p, type, built, removed ?? []));
 
@@ -361,7 +365,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     var p = Configuration.InnovationSummaries;
                     var applying = events.Where(e => e.Sequence > marks[p]).ToList();
                     var folding = Stopwatch.GetTimestamp();
-                    var changes = await FoldSummariesAsync(summaries, applying, scratch[p], ct);
+                    var changes = await FoldSummariesAsync(summaries, applying, fromNothing[p], ct);
                     phases.Add("fold " + p, folding);
                     var versions = LastVersions(applying);
                     Add(p, typeof(InnovationSummary), [.. changes.Summaries.Select(d => new Built(d.Id, d, versions[d.Id]))]);
@@ -375,7 +379,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     var p = Configuration.SiteRegister;
                     var applying = events.Where(e => e.Sequence > marks[p]).ToList();
                     var folding = Stopwatch.GetTimestamp();
-                    var built = await FoldRegisterAsync(register, applying, scratch[p], siteIds, ct);
+                    var built = await FoldRegisterAsync(register, applying, fromNothing[p], siteIds, ct);
                     phases.Add("fold " + p, folding);
                     Add(p, typeof(SiteAdoption), built);
                 }
@@ -385,7 +389,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     var p = Configuration.ObservedMetrics;
                     var applying = events.Where(e => e.Sequence > marks[p]).ToList();
                     var folding = Stopwatch.GetTimestamp();
-                    var built = await FoldMetricsAsync(applying, scratch[p], ct);
+                    var built = await FoldMetricsAsync(applying, fromNothing[p], ct);
                     phases.Add("fold " + p, folding);
                     Add(p, typeof(ObservedMetric), built);
                 }
@@ -405,7 +409,8 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                         rows.EndRow(typeNames[type], guidVersion, document.Revision);
                     }
 
-                    batches[i] = new DocumentBatch(p, type, rows, scratch[p]) { Removed = removed };
+                    var mode = scratch[p] ? WriteMode.Replace : fresh ? WriteMode.Insert : WriteMode.Upsert;
+                    batches[i] = new DocumentBatch(p, type, rows, mode) { Removed = removed };
                 });
                 phases.Add("serialise", started);
                 await output.WriteAsync((events.Count, [.. batches]), ct);
@@ -469,36 +474,38 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return newest - from == count ? newest : Math.Max(from, Math.Min(newest, highWater));
     }
 
-    private sealed record Page(List<Guid> Streams, long Events);
+    /// <summary>Whole streams of about <see cref="PageEvents"/> events; fresh when none of their events is at or before any projection's mark.</summary>
+    private sealed record Page(List<Guid> Streams, long Events, bool Fresh);
 
-    /// <summary>The streams with events in (from, ceiling], in pages of whole streams of about <see cref="PageEvents"/> events.</summary>
-    private static async Task<List<Page>> PagesAsync(NpgsqlConnection connection, string schema, long from, long ceiling, string[] types, CancellationToken ct)
+    /// <summary>
+    /// The streams with events in (from, ceiling], in pages of whole streams of about <see cref="PageEvents"/> events:
+    /// first the pages of streams that are fresh (their first event is past <paramref name="freshAfter"/>), then the rest.
+    /// </summary>
+    private static async Task<List<Page>> PagesAsync(NpgsqlConnection connection, string schema, long from, long ceiling, string[] types, long freshAfter, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            $"select stream_id, count(*) from {schema}.mt_events where seq_id > $1 and seq_id <= $2 and type = any($3) group by stream_id order by stream_id", connection)
+            $"select stream_id, count(*), min(version) = 1 and min(seq_id) > $4 from {schema}.mt_events " +
+            "where seq_id > $1 and seq_id <= $2 and type = any($3) group by stream_id order by stream_id", connection)
         {
-            Parameters = { new() { Value = from }, new() { Value = ceiling }, new() { Value = types } },
+            Parameters = { new() { Value = from }, new() { Value = ceiling }, new() { Value = types }, new() { Value = freshAfter } },
         };
         var pages = new List<Page>();
-        var current = new Page([], 0);
+        Page fresh = new([], 0, true), known = new([], 0, false);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
+            ref var current = ref reader.GetBoolean(2) ? ref fresh : ref known;
             current.Streams.Add(reader.GetGuid(0));
             current = current with { Events = current.Events + reader.GetInt64(1) };
             if (current.Events >= PageEvents)
             {
                 pages.Add(current);
-                current = new Page([], 0);
+                current = new Page([], 0, current.Fresh);
             }
         }
 
-        if (current.Streams.Count > 0)
-        {
-            pages.Add(current);
-        }
-
-        return pages;
+        pages.AddRange(new[] { fresh, known }.Where(p => p.Streams.Count > 0));
+        return [.. pages.OrderByDescending(p => p.Fresh)];
     }
 
     private static List<Built> FoldJourneys(JourneyProjection projection, IReadOnlyList<IEvent> events)
