@@ -13,6 +13,7 @@ using AdoptionEvents.ReadModels.SiteRegister;
 using JasperFx.Events.Projections;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace AdoptionEvents.IntegrationTests.ReadModels;
 
@@ -102,6 +103,66 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         await DaemonRebuildAsync();
         (await DocumentsAsync()).ShouldBe(imported);
+    }
+
+    /// <summary>Every index and jsonb column of the store's document tables as PostgreSQL describes them.</summary>
+    private async Task<string> DocumentTablesAsync()
+    {
+        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand(
+            "select string_agg(line, E'\\n' order by line) from (" +
+            "select indexdef as line from pg_indexes where schemaname = $1 and tablename like 'mt_doc_%' union all " +
+            "select c.relname || '.' || a.attname || ' ' || coalesce(a.attcompression::text, '') || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull " +
+            "from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace " +
+            "where n.nspname = $1 and c.relname like 'mt_doc_%' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped) lines", connection)
+        {
+            Parameters = { new() { Value = api.Schema } },
+        };
+        return (string)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    [Fact]
+    public async Task A_rebuild_swaps_in_tables_with_the_indexes_columns_and_compression_of_the_ones_it_replaces()
+    {
+        await api.Client.RecordSampleJourneyAsync(await api.Client.RegisterOrganisationAsync("Swap Trust"), await api.Client.RegisterOrganisationAsync("Swap Practice"));
+        await api.CatchUpAsync();
+        var tables = await DocumentTablesAsync();
+        var documents = await DocumentsAsync();
+
+        var builder = ActivatorUtilities.CreateInstance<ReadModelBuilder>(api.Host.Services);
+        await builder.RebuildAsync(builder.All, null, Ct);
+
+        (await DocumentTablesAsync()).ShouldBe(tables);
+        tables.ShouldNotContain("_build");
+        tables.ShouldContain(" l jsonb", Case.Sensitive, "lz4 (l) kept on the jsonb columns");
+        (await DocumentsAsync()).ShouldBe(documents);
+        await api.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_rebuild_whose_tables_a_reader_holds_to_the_end_copies_its_documents_in_instead_of_swapping()
+    {
+        await api.Client.RecordSampleJourneyAsync(await api.Client.RegisterOrganisationAsync("Held Trust"), await api.Client.RegisterOrganisationAsync("Held Practice"));
+        await api.CatchUpAsync();
+        var tables = await DocumentTablesAsync();
+        var documents = await DocumentsAsync();
+
+        // A reader's open transaction keeps its share of the summaries table: the swap's exclusive lock cannot come.
+        await using var reader = new NpgsqlConnection(api.Database.ConnectionString);
+        await reader.OpenAsync(Ct);
+        await using var transaction = await reader.BeginTransactionAsync(Ct);
+        await using (var read = new NpgsqlCommand($"select count(*) from {api.Schema}.mt_doc_innovationsummary", reader, transaction))
+        {
+            ((long)(await read.ExecuteScalarAsync(Ct))!).ShouldBeGreaterThan(0);
+        }
+
+        var report = await ProjectionAdminEndpoints.RebuildAsync(ReadModelBuilder.Projections, api.Host.Services, null, Ct);
+        await transaction.CommitAsync(Ct);
+
+        report.Documents.Values.Sum().ShouldBeGreaterThan(0);
+        (await DocumentsAsync()).ShouldBe(documents);
+        (await DocumentTablesAsync()).ShouldBe(tables);
     }
 
     [Fact]

@@ -35,6 +35,10 @@ internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows
 /// </summary>
 internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions options, BuildPhases phases, ILogger logger)
 {
+    // Tries at the swap's exclusive locks, half a second each: readers' statements are short, so only a transaction held
+    // open (a writer waiting on this build's locks) outlasts them.
+    private const int SwapAttempts = 5;
+
     private readonly Dictionary<Type, (string Table, bool GuidVersion)> _tables = [];
 
     // The fresh table each replaced type is written into, by type.
@@ -162,13 +166,13 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
             catch (PostgresException e)
             {
                 await ExecuteAsync("rollback to savepoint swap; release savepoint swap; set local lock_timeout = 0", ct);
-                if (e.SqlState is not (PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected) || attempt == 10)
+                if (e.SqlState is not (PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected) || attempt == SwapAttempts)
                 {
                     logger.LogWarning(e, "The rebuilt tables {Tables} could not be swapped in; copying their documents instead", tables);
                     break;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), ct);
             }
         }
 
