@@ -79,7 +79,7 @@ public class EventReferenceTests(ApiFixture api) : IClassFixture<ApiFixture>
         (await ApiClient.ProblemAsync(await PostAsync(other.InnovationId, elsewhere), HttpStatusCode.Conflict)).GetProperty("rule").GetString().ShouldBe("same-journey");
         var notABarrier = new BarrierResolved { BarrierEventId = metric, How = "n/a", OccurredAt = SampleJourney.Year("2016"), Provenance = Stated };
         var wrongType = await ApiClient.ProblemAsync(await PostAsync(start.InnovationId, notABarrier), HttpStatusCode.UnprocessableEntity);
-        (wrongType.GetProperty("rule").GetString(), wrongType.GetProperty("detail").GetString()).ShouldBe(("event-type", $"event {metric} is a metric_observed, not a barrier_encountered"));
+        (wrongType.GetProperty("rule").GetString(), wrongType.GetProperty("detail").GetString()).ShouldBe(("event-type", $"barrierEventId: event {metric} is a metric_observed, not a barrier_encountered"));
     }
 
     [Fact]
