@@ -44,6 +44,8 @@ public static class EventStore
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
+                // The event index keeps only the events found by content: any other is looked up by id in mt_events.
+                options.Events.EnableUniqueIndexOnEventId = true;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.ConfigureStore);
                 if (polling is > 0)
                 {

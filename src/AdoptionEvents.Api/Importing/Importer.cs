@@ -209,9 +209,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         var fileIds = batch.Journeys.SelectMany(j => j.Events).Select(e => e.Id).ToHashSet();
         var referenced = batch.Journeys.SelectMany(j => j.Events).SelectMany(e => e.Fact.ReferencedEvents()).Where(id => !fileIds.Contains(id)).ToHashSet();
         // One query for every id, and only the three fields the decisions need: on an empty store it finds nothing at once.
-        var wanted = fileIds.Concat(referenced).ToArray();
-        var indexed = await session.Query<IndexedEvent>().Where(e => wanted.Contains(e.Id))
-            .Select(e => new KnownEvent(e.Id, e.InnovationId, e.Type)).ToListAsync(ct);
+        var known = await KnownEvents.AmongAsync(session, [.. fileIds.Concat(referenced)], ct);
 
         var organisationIds = batch.Organisations.Select(o => o.Id)
             .Concat(batch.Organisations.SelectMany(o => o.References()))
@@ -229,8 +227,8 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
             journeys.UnionWith((await session.LoadManyAsync<Journey>(ct, ids)).Select(j => j.Id));
         }
 
-        var knowledge = new StoreKnowledge(indexed.ToDictionary(e => e.Id), organisations);
-        return (knowledge, indexed.Select(e => e.Id).Where(fileIds.Contains).ToHashSet(), journeys, organisations);
+        var knowledge = new StoreKnowledge(known, organisations);
+        return (knowledge, known.Keys.Where(fileIds.Contains).ToHashSet(), journeys, organisations);
     }
 
     private async Task WriteOrganisationsAsync(List<ImportedOrganisation> organisations, bool bulk, ImportOptions options, CancellationToken ct)
@@ -299,7 +297,10 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
                 foreach (var e in journey.Events)
                 {
                     state = Journey.After(state, e.Id, e.Fact);
-                    documents.Add(IndexedEvent.Of(e.Id, journey.InnovationId, e.Fact));
+                    if (IndexedEvent.IsKept(e.Fact))
+                    {
+                        documents.Add(IndexedEvent.Of(e.Id, journey.InnovationId, e.Fact));
+                    }
                 }
 
                 documents.AddRange(EventIndexProjection.EdgesOf(journey.Events.Select(e => (e.Id, e.Fact))));

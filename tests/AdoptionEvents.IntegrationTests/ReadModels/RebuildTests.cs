@@ -5,10 +5,12 @@ using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.ReadModels.Admin;
+using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.NetworkFigures;
 using AdoptionEvents.ReadModels.SiteRegister;
 using AdoptionEvents.Tests;
+using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -42,6 +44,13 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
 
         return versions;
+    }
+
+    /// <summary>A change log as JSON, its edges in a fixed order (they come in the order the nodes were found).</summary>
+    private async Task<string> ChangeLogAsync(string url)
+    {
+        var view = (await api.Client.Http.GetFromJsonAsync<ChangeLogView>(url, ApiClient.JsonOptions, Ct))!;
+        return JsonSerializer.Serialize(view with { Edges = [.. view.Edges.OrderBy(e => e.Cause).ThenBy(e => e.Effect).ThenBy(e => e.Via, StringComparer.Ordinal)] }, ApiClient.JsonOptions);
     }
 
     private async Task<RebuildJob> RebuildAsync(string projection)
@@ -152,6 +161,45 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
 
         (await DocumentsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task A_full_event_index_from_an_earlier_version_answers_as_before_and_a_rebuild_keeps_only_the_events_found_by_content()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("Full Index Trust");
+        var other = await client.RegisterOrganisationAsync("Full Index Practice");
+        var (innovation, ids) = await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        var before = await DocumentsAsync();
+        var log = await ChangeLogAsync($"/api/innovations/{innovation}/change-log");
+        var descendants = await ChangeLogAsync($"/api/change-log/{ids["decided"]}/descendants");
+
+        // An earlier version kept a document for every journey event.
+        IReadOnlyList<IEvent> events;
+        await using (var session = api.Store.LightweightSession())
+        {
+            events = await session.Events.FetchStreamAsync(innovation, token: Ct);
+            var plain = events.Where(e => !IndexedEvent.IsKept((JourneyEvent)e.Data)).ToList();
+            plain.ShouldNotBeEmpty();
+            session.Store(plain.Select(e => IndexedEvent.Of(e.Id, innovation, (JourneyEvent)e.Data)).ToArray());
+            await session.SaveChangesAsync(Ct);
+        }
+
+        (await ChangeLogAsync($"/api/innovations/{innovation}/change-log")).ShouldBe(log);
+        (await ChangeLogAsync($"/api/change-log/{ids["decided"]}/descendants")).ShouldBe(descendants);
+        var journeyEvents = events.Select(e => e.Id).ToHashSet();
+        (await IndexVersionsAsync()).Keys.Count(journeyEvents.Contains).ShouldBe(events.Count);
+
+        var index = (await api.Client.Http.GetFromJsonAsync<List<ProjectionStatus>>("/api/admin/projections", ApiClient.JsonOptions, Ct))!
+            .Single(p => p.Name.Contains("EventIndex", StringComparison.Ordinal)).Name;
+        (await RebuildAsync(index)).Status.ShouldBe("completed");
+
+        (await IndexVersionsAsync()).Keys.Where(journeyEvents.Contains).Order()
+            .ShouldBe(events.Where(e => IndexedEvent.IsKept((JourneyEvent)e.Data)).Select(e => e.Id).Order());
+        (await DocumentsAsync()).ShouldBe(before);
+        (await ChangeLogAsync($"/api/innovations/{innovation}/change-log")).ShouldBe(log);
+        (await ChangeLogAsync($"/api/change-log/{ids["decided"]}/descendants")).ShouldBe(descendants);
     }
 
     [Fact]

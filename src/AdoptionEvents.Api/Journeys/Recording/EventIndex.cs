@@ -5,7 +5,11 @@ using Marten.Events.Projections;
 
 namespace AdoptionEvents.Journeys.Recording;
 
-/// <summary>Every journey event by id: what causedBy and other references are checked against.</summary>
+/// <summary>
+/// A journey event as the change log finds it by content: a domino event (by its kind) or an event with causes (by
+/// the events in its causedBy). Only those are kept (<see cref="IsKept"/>); any other is only ever looked up by id,
+/// which <see cref="KnownEvents"/> answers from the stored event.
+/// </summary>
 public sealed record IndexedEvent
 {
     public Guid Id { get; init; }
@@ -26,15 +30,23 @@ public sealed record IndexedEvent
     public static IndexedEvent Of(Guid id, Guid innovationId, JourneyEvent fact) => new()
     {
         Id = id, InnovationId = innovationId, Type = EventCatalogue.Of(fact).Name, CausedBy = fact.CausedBy, OccurredAt = fact.OccurredAt,
-        Summary = fact.Summary, Kind = fact switch
-        {
-            DominoChangeObserved d => d.Kind,
-            NewNeedRevealed => "new_need_revealed",
-            RoleChanged r => r.Who == RoleHolder.Patient ? "patient_role_change" : "staff_role_change",
-            PathwayChanged => "pathway_redesign",
-            DerivedInnovationLaunched => "derivative_innovation",
-            _ => null,
-        },
+        Summary = fact.Summary, Kind = KindOf(fact),
+    };
+
+    /// <summary>
+    /// Whether the index keeps a document for the fact: the inline projection, the bulk import and the read-model
+    /// builder all store exactly these, so a rebuild reproduces the same set.
+    /// </summary>
+    public static bool IsKept(JourneyEvent fact) => fact.CausedBy.Count > 0 || KindOf(fact) is not null;
+
+    private static string? KindOf(JourneyEvent fact) => fact switch
+    {
+        DominoChangeObserved d => d.Kind,
+        NewNeedRevealed => "new_need_revealed",
+        RoleChanged r => r.Who == RoleHolder.Patient ? "patient_role_change" : "staff_role_change",
+        PathwayChanged => "pathway_redesign",
+        DerivedInnovationLaunched => "derivative_innovation",
+        _ => null,
     };
 }
 
@@ -67,7 +79,11 @@ public sealed class EventIndexProjection : IProjection
                 continue;
             }
 
-            operations.Store(IndexedEvent.Of(e.Id, e.StreamId, fact));
+            if (IndexedEvent.IsKept(fact))
+            {
+                operations.Store(IndexedEvent.Of(e.Id, e.StreamId, fact));
+            }
+
             switch (fact)
             {
                 case CausalLinkAsserted link:
@@ -113,6 +129,7 @@ public sealed class EventIndexProjection : IProjection
         var frontier = new List<Guid> { start };
         while (frontier.Count > 0)
         {
+            // An event with causes always has its document: one without has none to add, so the documents alone answer.
             var nodes = await session.LoadManyAsync<IndexedEvent>(ct, frontier);
             var edges = await session.Query<CausalEdge>().Where(x => frontier.Contains(x.Effect) && x.WithdrawnAt == null).ToListAsync(ct);
             frontier = [.. nodes.SelectMany(n => n.CausedBy).Concat(edges.Select(x => x.Cause)).Where(seen.Add)];

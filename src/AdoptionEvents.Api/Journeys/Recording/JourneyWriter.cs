@@ -108,12 +108,12 @@ public static class JourneyWriter
     {
         var eventIds = fact.ReferencedEvents().Distinct().ToArray();
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
-        var events = eventIds.Length == 0 ? [] : await session.LoadManyAsync<IndexedEvent>(ct, eventIds);
+        var events = await KnownEvents.AmongAsync(session, eventIds, ct);
         var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);
         var ancestors = fact is CausalLinkAsserted link
             ? await EventIndexProjection.AncestorsAsync(session, link.CauseEventId, ct)
             : [];
-        return new DecisionContext(events.ToDictionary(e => e.Id, e => new KnownEvent(e.Id, e.InnovationId, e.Type)), organisations, ancestors);
+        return new DecisionContext(events, organisations, ancestors);
     }
 
     /// <summary>

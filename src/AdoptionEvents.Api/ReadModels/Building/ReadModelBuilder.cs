@@ -548,7 +548,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         foreach (var stream in events.GroupBy(e => e.StreamId))
         {
             var facts = stream.Where(e => e.Data is JourneyEvent).Select(e => (e.Id, Fact: (JourneyEvent)e.Data)).ToList();
-            indexed.AddRange(facts.Select(f => new Built(f.Id, IndexedEvent.Of(f.Id, stream.Key, f.Fact), 0)));
+            indexed.AddRange(facts.Where(f => IndexedEvent.IsKept(f.Fact)).Select(f => new Built(f.Id, IndexedEvent.Of(f.Id, stream.Key, f.Fact), 0)));
             edges.AddRange(EventIndexProjection.EdgesOf(facts).Select(edge => new Built(edge.Id, edge, 0)));
         }
 

@@ -26,14 +26,14 @@ public static class ChangeLogEndpoints
     /// <summary>What did this event set off? It and everything that follows from it.</summary>
     [WolverineGet("/api/change-log/{eventId}/descendants")]
     public static async Task<IResult> Descendants(Guid eventId, IQuerySession session, DateOnly? asOf, CancellationToken ct) =>
-        await session.LoadAsync<IndexedEvent>(eventId, ct) is { } start
+        await StartAsync(session, eventId, ct) is { } start
             ? Results.Ok(await BuildAsync(session, [start], Direction.Effects, asOf, null, ct))
             : UnknownEvent(eventId);
 
     /// <summary>What led to this event? It and everything it follows from.</summary>
     [WolverineGet("/api/change-log/{eventId}/ancestors")]
     public static async Task<IResult> Ancestors(Guid eventId, IQuerySession session, DateOnly? asOf, CancellationToken ct) =>
-        await session.LoadAsync<IndexedEvent>(eventId, ct) is { } start
+        await StartAsync(session, eventId, ct) is { } start
             ? Results.Ok(await BuildAsync(session, [start], Direction.Causes, asOf, null, ct))
             : UnknownEvent(eventId);
 
@@ -46,6 +46,9 @@ public static class ChangeLogEndpoints
     /// <summary>Links not withdrawn (by the date asked, when one is).</summary>
     private static List<CausalEdge> Standing(IEnumerable<CausalEdge> edges, DateOnly? asOf) =>
         [.. edges.Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf))];
+
+    private static async Task<IndexedEvent?> StartAsync(IQuerySession session, Guid eventId, CancellationToken ct) =>
+        (await KnownEvents.IndexedAsync(session, [eventId], ct)).SingleOrDefault();
 
     private static IResult UnknownEvent(Guid id) => Problems.For(new Refusal(404, "eventId", "known-event", $"there is no event {id}"));
 
@@ -67,7 +70,7 @@ public static class ChangeLogEndpoints
                 }
 
                 next = [.. current.SelectMany(id => found[id].CausedBy).Concat(edges.Select(e => e.Cause)).Distinct().Where(id => !found.ContainsKey(id))];
-                foreach (var e in await session.LoadManyAsync<IndexedEvent>(ct, next))
+                foreach (var e in await KnownEvents.IndexedAsync(session, next, ct))
                 {
                     found[e.Id] = e;
                 }
@@ -83,10 +86,11 @@ public static class ChangeLogEndpoints
                 var effects = new List<IndexedEvent>();
                 foreach (var id in current)
                 {
+                    // An effect through causedBy has causes, so it always has its document.
                     effects.AddRange(await session.Query<IndexedEvent>().Where(x => x.CausedBy.Contains(id)).ToListAsync(ct));
                 }
 
-                effects.AddRange(await session.LoadManyAsync<IndexedEvent>(ct, edges.Select(e => e.Effect).Distinct()));
+                effects.AddRange(await KnownEvents.IndexedAsync(session, [.. edges.Select(e => e.Effect).Distinct()], ct));
                 next = [];
                 foreach (var e in effects.Where(e => found.TryAdd(e.Id, e)))
                 {

@@ -1,0 +1,74 @@
+using Marten;
+using Npgsql;
+
+namespace AdoptionEvents.Journeys.Recording;
+
+/// <summary>
+/// Journey events by id. The event index keeps documents only for the events found by content (domino events
+/// and events with causes), so the rest are read from the stored events, by Marten's unique index on the event
+/// id. Only journey event types count: an organisation's event is no journey event and stays unknown.
+/// </summary>
+public static class KnownEvents
+{
+    private static readonly string[] JourneyTypes = [.. EventCatalogue.Entries.Select(e => e.Name)];
+
+    /// <summary>
+    /// The ids that are journey events, with their journey and type. Every journey event has its row, so the rows
+    /// answer alone, without a body to deserialise.
+    /// </summary>
+    public static async Task<Dictionary<Guid, KnownEvent>> AmongAsync(IQuerySession session, IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var known = new Dictionary<Guid, KnownEvent>(ids.Count);
+        if (ids.Count == 0)
+        {
+            return known;
+        }
+
+        await using var command = Rows(session, "id, stream_id, type", ids);
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var e = new KnownEvent(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2));
+            known[e.Id] = e;
+        }
+
+        return known;
+    }
+
+    /// <summary>
+    /// The ids that are journey events, as the change log shows them: the index's document where it keeps one, else
+    /// the same document made from the stored event (<see cref="IndexedEvent.Of"/>).
+    /// </summary>
+    public static async Task<List<IndexedEvent>> IndexedAsync(IQuerySession session, IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var found = new List<IndexedEvent>(await session.LoadManyAsync<IndexedEvent>(ct, ids));
+        var missing = ids.Except(found.Select(e => e.Id)).ToArray();
+        if (missing.Length == 0)
+        {
+            return found;
+        }
+
+        var serializer = session.DocumentStore.Options.Serializer();
+        await using var command = Rows(session, "id, stream_id, type, data", missing);
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var entry = EventCatalogue.Find(reader.GetString(2))!;
+            var fact = (JourneyEvent)serializer.FromJson(entry.Type, reader, 3);
+            found.Add(IndexedEvent.Of(reader.GetGuid(0), reader.GetGuid(1), fact));
+        }
+
+        return found;
+    }
+
+    private static NpgsqlCommand Rows(IQuerySession session, string columns, IReadOnlyCollection<Guid> ids) =>
+        new($"select {columns} from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where id = any($1) and type = any($2)")
+        {
+            Parameters = { new() { Value = ids as Guid[] ?? [.. ids] }, new() { Value = JourneyTypes } },
+        };
+}
