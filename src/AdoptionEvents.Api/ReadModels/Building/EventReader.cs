@@ -16,8 +16,8 @@ namespace AdoptionEvents.ReadModels.Building;
 /// the tamper seal (<see cref="TamperSeal.HashOf"/>, which the journey projection keeps). The other headers, who
 /// recorded an event and its correlation and causation ids are left unread, as no fold reads them (the builder's
 /// tests compare its documents with the daemon's, which reads everything). Archived events are left out, as
-/// Marten leaves them out. Reading the rows apart from deserialising them lets the deserialising, most of the
-/// reading's processor time, run on every core.
+/// Marten leaves them out. Rows are read apart from being deserialised, so a build reads one page while the
+/// last is deserialised, and the deserialising, most of the reading's processor time, runs on every core.
 /// </summary>
 internal sealed class EventReader
 {
@@ -35,32 +35,33 @@ internal sealed class EventReader
             "where stream_id = any($1) and seq_id > $2 and seq_id <= $3 and is_archived = false order by seq_id";
     }
 
-    /// <summary>
-    /// The streams' events in (from, ceiling], in sequence order. Rows are read as they come, then their bodies
-    /// deserialised on every core, which is most of the reading's processor time.
-    /// </summary>
-    public async Task<IEvent[]> ReadAsync(NpgsqlConnection connection, List<Guid> streams, long from, long ceiling, CancellationToken ct)
+    /// <summary>The streams' stored events in (from, ceiling], in sequence order, as read: their bodies still JSON.</summary>
+    public async Task<List<Row>> ReadRowsAsync(NpgsqlConnection connection, List<Guid> streams, long from, long ceiling, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(_sql, connection)
         {
             Parameters = { new() { Value = streams.ToArray() }, new() { Value = from }, new() { Value = ceiling } },
         };
         var rows = new List<Row>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
         {
-            while (await reader.ReadAsync(ct))
-            {
-                rows.Add(RowOf(reader));
-            }
+            rows.Add(RowOf(reader));
         }
 
+        return rows;
+    }
+
+    /// <summary>The rows' events, their bodies deserialised on every core: most of the reading's processor time.</summary>
+    public IEvent[] Deserialise(List<Row> rows, CancellationToken ct)
+    {
         var events = new IEvent[rows.Count];
         Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = ct }, i => events[i] = EventOf(rows[i]));
         return events;
     }
 
     /// <summary>A stored event as read: its metadata, its tamper seal, and its JSON body as PostgreSQL sent it.</summary>
-    private sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, string? Seal, byte[] Data);
+    public sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, string? Seal, byte[] Data);
 
     private static Row RowOf(DbDataReader reader) => new(
         reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6),

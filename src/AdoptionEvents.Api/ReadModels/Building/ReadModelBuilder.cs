@@ -217,7 +217,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var documents = projections.ToDictionary(p => p, _ => 0);
         progress?.Invoke(new BuildProgress(0, total));
 
-        // Three stages side by side, a page or two apart: reading and deserialising events (their own connection),
+        // Four stages side by side, a page or two apart: reading events (their own connection), deserialising them,
         // folding and serialising documents, and writing them on the build's transaction (PostgreSQL's work).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var read = Channel.CreateBounded<(IReadOnlyList<IEvent> Events, bool Fresh)>(1);
@@ -293,22 +293,49 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         _ => [typeof(IndexedEvent), typeof(CausalEdge)],
     };
 
-    /// <summary>Reads the pages' events in order, on a connection of its own, into the channel.</summary>
+    /// <summary>
+    /// Reads the pages' events in order, on a connection of its own, into the channel: the next page's rows are read
+    /// while the last page's bodies are deserialised.
+    /// </summary>
     private async Task ReadPagesAsync(List<Page> pages, long from, long ceiling, ChannelWriter<(IReadOnlyList<IEvent> Events, bool Fresh)> output, BuildPhases phases, CancellationToken ct)
     {
+        var reader = new EventReader((StoreOptions)store.Options);
+        var rows = Channel.CreateBounded<(List<EventReader.Row> Rows, bool Fresh)>(1);
+        async Task FetchAsync()
+        {
+            try
+            {
+                await using var connection = store.Storage.Database.CreateConnection();
+                await connection.OpenAsync(ct);
+                foreach (var page in pages)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var read = await reader.ReadRowsAsync(connection, page.Streams, from, ceiling, ct);
+                    phases.Add("read", started);
+                    await rows.Writer.WriteAsync((read, page.Fresh), ct);
+                }
+
+                rows.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                rows.Writer.Complete(e);
+                throw;
+            }
+        }
+
+        var fetching = Task.Run(FetchAsync, ct);
         try
         {
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync(ct);
-            var reader = new EventReader((StoreOptions)store.Options);
-            foreach (var page in pages)
+            await foreach (var (read, fresh) in rows.Reader.ReadAllAsync(ct))
             {
                 var started = Stopwatch.GetTimestamp();
-                var events = await reader.ReadAsync(connection, page.Streams, from, ceiling, ct);
-                phases.Add("read", started);
-                await output.WriteAsync((events, page.Fresh), ct);
+                var events = reader.Deserialise(read, ct);
+                phases.Add("deserialise", started);
+                await output.WriteAsync((events, fresh), ct);
             }
 
+            await fetching;
             output.Complete();
         }
         catch (Exception e)
