@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Reflection;
+using System.Text.Json;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
 using JasperFx.Events;
 using Marten;
+using Marten.Services;
 using Npgsql;
 
 namespace AdoptionEvents.ReadModels.Building;
@@ -22,11 +24,17 @@ namespace AdoptionEvents.ReadModels.Building;
 internal sealed class EventReader
 {
     private readonly ISerializer _serializer;
+    private readonly JsonSerializerOptions? _json;
     private readonly string _sql;
 
     public EventReader(StoreOptions options)
     {
         _serializer = options.Serializer();
+        // The store's own options, to deserialise each body from its bytes: the serializer's stream overload costs a
+        // buffered, resumable read per event, which is most of an event's deserialising.
+        JsonSerializerOptions? json = null;
+        (_serializer as SystemTextJsonSerializer)?.Configure(o => json = o);
+        _json = json;
         var headers = options.Events.MetadataConfig.HeadersEnabled;
         // The seal is taken out of the headers by PostgreSQL: turning the whole jsonb into text to send, and parsing it
         // here into a dictionary of objects, cost more than the event's body.
@@ -81,7 +89,13 @@ internal sealed class EventReader
     {
         var entry = EventCatalogue.Find(row.Type)
             ?? throw new InvalidOperationException($"event {row.Id} in stream {row.StreamId} has type '{row.Type}', which is no journey event");
-        var e = Factory.For(entry.Type)(_serializer.FromJson(entry.Type, new MemoryStream(row.Data, writable: false)));
+        // jsonb's binary form leads with its format version (1), which no JSON text starts with.
+        var body = row.Data.AsSpan();
+        body = body is [1, ..] ? body[1..] : body;
+        var data = _json is not null
+            ? JsonSerializer.Deserialize(body, entry.Type, _json)!
+            : _serializer.FromJson(entry.Type, new MemoryStream(row.Data, writable: false));
+        var e = Factory.For(entry.Type)(data);
         e.Sequence = row.Sequence;
         e.Id = row.Id;
         e.StreamId = row.StreamId;
