@@ -200,7 +200,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var ceiling = await CeilingAsync(connection, schema, from, ct);
         var writer = new DocumentWriter(connection, options, phases, logger);
 
-        // A projection at mark 0 has applied nothing: it is built like a rebuild (emptied, written straight by COPY, nothing to load).
+        // A projection at mark 0 has applied nothing: it is built like a rebuild (replaced whole, written straight by COPY, nothing to load).
         // Inline projections fold every journey stream from its first event, so their documents are replaced whole the same way.
         var scratch = marks.ToDictionary(m => m.Key, m => fromScratch || m.Value == 0);
         foreach (var p in inline)
