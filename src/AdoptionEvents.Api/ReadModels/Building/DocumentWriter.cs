@@ -35,9 +35,10 @@ internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows
 /// </summary>
 internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions options, BuildPhases phases, ILogger logger)
 {
-    // Tries at the swap's exclusive locks, half a second each: readers' statements are short, so only a transaction held
-    // open (a writer waiting on this build's locks) outlasts them.
-    private const int SwapAttempts = 5;
+    // Tries at the swap's exclusive locks, two seconds each. Readers' statements are short. An autovacuum of a table (it
+    // follows a bulk import) gives way to a waiting lock only once the wait passes deadlock_timeout (1 s by default), so a
+    // try must wait longer than that. Only a transaction held open (a writer waiting on this build's locks) outlasts them.
+    private const int SwapAttempts = 3;
 
     private readonly Dictionary<Type, (string Table, bool GuidVersion)> _tables = [];
 
@@ -152,7 +153,7 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         var tables = string.Join(", ", _fresh.Keys.Select(t => _tables[t].Table));
         for (var attempt = 1; ; attempt++)
         {
-            await ExecuteAsync("savepoint swap; set local lock_timeout = '500ms'", ct);
+            await ExecuteAsync("savepoint swap; set local lock_timeout = '2s'", ct);
             try
             {
                 await ExecuteAsync($"lock table {tables} in access exclusive mode", ct);
