@@ -82,7 +82,10 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         }
 
         var (target, version) = upsert ? ("mt_build_staging", guidVersion ? "mt_version_guid" : "mt_version_long") : (table, "mt_version");
-        await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary)", ct))
+        // Into a table this transaction made, rows go in frozen and their pages marked all-visible: no first reader sets
+        // their hint bits, and the autovacuum a large insert sets off finds nothing to do beside the readers that follow.
+        var freeze = batch.Mode == WriteMode.Replace ? ", freeze" : "";
+        await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary{freeze})", ct))
         {
             await copy.WriteAsync(CopyRows.Header, ct);
             await copy.WriteAsync(batch.Rows.Written, ct);
