@@ -122,13 +122,18 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         return (string)(await command.ExecuteScalarAsync(Ct))!;
     }
 
+    /// <summary>Records a sample journey, lets the daemon fold it, and returns the document tables and documents as they stand.</summary>
+    private async Task<(string Tables, string Documents)> SampleJourneyFoldedAsync(string name)
+    {
+        await api.Client.RecordSampleJourneyAsync(await api.Client.RegisterOrganisationAsync($"{name} Trust"), await api.Client.RegisterOrganisationAsync($"{name} Practice"));
+        await api.CatchUpAsync();
+        return (await DocumentTablesAsync(), await DocumentsAsync());
+    }
+
     [Fact]
     public async Task A_rebuild_swaps_in_tables_with_the_indexes_columns_and_compression_of_the_ones_it_replaces()
     {
-        await api.Client.RecordSampleJourneyAsync(await api.Client.RegisterOrganisationAsync("Swap Trust"), await api.Client.RegisterOrganisationAsync("Swap Practice"));
-        await api.CatchUpAsync();
-        var tables = await DocumentTablesAsync();
-        var documents = await DocumentsAsync();
+        var (tables, documents) = await SampleJourneyFoldedAsync("Swap");
 
         var builder = ActivatorUtilities.CreateInstance<ReadModelBuilder>(api.Host.Services);
         await builder.RebuildAsync(builder.All, null, Ct);
@@ -143,10 +148,7 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
     [Fact]
     public async Task A_rebuild_whose_tables_a_reader_holds_to_the_end_copies_its_documents_in_instead_of_swapping()
     {
-        await api.Client.RecordSampleJourneyAsync(await api.Client.RegisterOrganisationAsync("Held Trust"), await api.Client.RegisterOrganisationAsync("Held Practice"));
-        await api.CatchUpAsync();
-        var tables = await DocumentTablesAsync();
-        var documents = await DocumentsAsync();
+        var (tables, documents) = await SampleJourneyFoldedAsync("Held");
 
         // A reader's open transaction keeps its share of the summaries table: the swap's exclusive lock cannot come.
         await using var reader = new NpgsqlConnection(api.Database.ConnectionString);

@@ -23,18 +23,17 @@ namespace AdoptionEvents.ReadModels.Building;
 /// </summary>
 internal sealed class EventReader
 {
-    private readonly ISerializer _serializer;
-    private readonly JsonSerializerOptions? _json;
+    private readonly JsonSerializerOptions _json;
     private readonly string _sql;
 
     public EventReader(StoreOptions options)
     {
-        _serializer = options.Serializer();
         // The store's own options, to deserialise each body from its bytes: the serializer's stream overload costs a
         // buffered, resumable read per event, which is most of an event's deserialising.
         JsonSerializerOptions? json = null;
-        (_serializer as SystemTextJsonSerializer)?.Configure(o => json = o);
-        _json = json;
+        (options.Serializer() as SystemTextJsonSerializer ?? throw new InvalidOperationException("the store serialises with System.Text.Json (EventStore)"))
+            .Configure(o => json = o);
+        _json = json!;
         var headers = options.Events.MetadataConfig.HeadersEnabled;
         // The seal is taken out of the headers by PostgreSQL: turning the whole jsonb into text to send, and parsing it
         // here into a dictionary of objects, cost more than the event's body.
@@ -76,7 +75,7 @@ internal sealed class EventReader
         reader.IsDBNull(7) ? null : reader.GetString(7),
         Bytes(reader, 8));
 
-    // The column's bytes as the serializer reads them from the reader (jsonb's version byte included: it skips it), copied once.
+    // The column's bytes as PostgreSQL sent them (jsonb's version byte included: EventOf skips it), copied once.
     private static byte[] Bytes(DbDataReader reader, int index)
     {
         using var stream = reader.GetStream(index);
@@ -92,9 +91,7 @@ internal sealed class EventReader
         // jsonb's binary form leads with its format version (1), which no JSON text starts with.
         var body = row.Data.AsSpan();
         body = body is [1, ..] ? body[1..] : body;
-        var data = _json is not null
-            ? JsonSerializer.Deserialize(body, entry.Type, _json)!
-            : _serializer.FromJson(entry.Type, new MemoryStream(row.Data, writable: false));
+        var data = JsonSerializer.Deserialize(body, entry.Type, _json)!;
         var e = Factory.For(entry.Type)(data);
         e.Sequence = row.Sequence;
         e.Id = row.Id;
