@@ -1,9 +1,12 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
+using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Marten.Services;
@@ -14,15 +17,17 @@ namespace AdoptionEvents.ReadModels.Building;
 /// <summary>
 /// Reads the events of a page of streams for a build with one plain query on its own connection, and
 /// deserialises each body with the store's serializer into the catalogue's type. Only the metadata the
-/// projections read is filled: sequence, id, stream, version, timestamp, tenant, type name, and of the headers
-/// the tamper seal (<see cref="TamperSeal.HashOf"/>, which the journey projection keeps). The other headers, who
-/// recorded an event and its correlation and causation ids are left unread, as no fold reads them (the builder's
-/// tests compare its documents with the daemon's, which reads everything). Archived events are left out, as
-/// Marten leaves them out. Rows are read apart from being deserialised, so a build reads one page while the
+/// projections read is filled: sequence, id, stream, version, timestamp, tenant, type name, and on the last event of
+/// each stream the tamper seal (<see cref="TamperSeal.HashOf"/>, which the journey projection keeps from it). The
+/// other headers, who recorded an event and its correlation and causation ids are left unread, as no fold reads them
+/// (the builder's tests compare its documents with the daemon's, which reads everything). Archived events are left
+/// out, as Marten leaves them out. Rows are read apart from being deserialised, so a build reads one page while the
 /// last is deserialised, and the deserialising, most of the reading's processor time, runs on every core.
 /// </summary>
 internal sealed class EventReader
 {
+    private static readonly string[] TypeNames = [.. EventCatalogue.Entries.Select(e => e.Name)];
+
     private readonly JsonSerializerOptions _json;
     private readonly string _sql;
 
@@ -33,65 +38,66 @@ internal sealed class EventReader
         JsonSerializerOptions? json = null;
         (options.Serializer() as SystemTextJsonSerializer ?? throw new InvalidOperationException("the store serialises with System.Text.Json (EventStore)"))
             .Configure(o => json = o);
-        _json = json!;
+        // Stored events were checked when they were recorded: not asking again which required members each body has
+        // spares a bit array per object read.
+        _json = new JsonSerializerOptions(json!)
+        {
+            TypeInfoResolver = (json!.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver()).WithAddedModifier(type =>
+            {
+                foreach (var property in type.Properties)
+                {
+                    property.IsRequired = false;
+                }
+            }),
+        };
         var headers = options.Events.MetadataConfig.HeadersEnabled;
         // The seal is taken out of the headers by PostgreSQL: turning the whole jsonb into text to send, and parsing it
-        // here into a dictionary of objects, cost more than the event's body.
-        _sql = $"select seq_id, id, stream_id, version, timestamp, tenant_id, type, {(headers ? $"headers ->> '{TamperSeal.Header}'" : "null")}, data " +
+        // here into a dictionary of objects, cost more than the event's body. The type comes as its place in the
+        // catalogue, and the default tenant as null, so no row carries a string of its own.
+        _sql = $"select seq_id, id, stream_id, version, timestamp, nullif(tenant_id, $5), array_position($4, type), {(headers ? $"headers ->> '{TamperSeal.Header}'" : "null")}, data " +
             $"from {options.Events.DatabaseSchemaName}.mt_events " +
             "where stream_id = any($1) and seq_id > $2 and seq_id <= $3 and is_archived = false order by seq_id";
     }
 
     /// <summary>The streams' stored events in (from, ceiling], in sequence order, as read: their bodies still JSON.</summary>
-    public async Task<List<Row>> ReadRowsAsync(NpgsqlConnection connection, List<Guid> streams, long from, long ceiling, CancellationToken ct)
+    public async Task<Rows> ReadRowsAsync(NpgsqlConnection connection, List<Guid> streams, long from, long ceiling, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(_sql, connection)
         {
-            Parameters = { new() { Value = streams.ToArray() }, new() { Value = from }, new() { Value = ceiling } },
+            Parameters = { new() { Value = streams.ToArray() }, new() { Value = from }, new() { Value = ceiling }, new() { Value = TypeNames }, new() { Value = StorageConstants.DefaultTenantId } },
         };
-        var rows = new List<Row>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        var rows = new Rows();
+        try
         {
-            rows.Add(RowOf(reader));
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add(reader);
+            }
+        }
+        catch
+        {
+            rows.Dispose();
+            throw;
         }
 
         return rows;
     }
 
     /// <summary>The rows' events, their bodies deserialised on every core: most of the reading's processor time.</summary>
-    public IEvent[] Deserialise(List<Row> rows, CancellationToken ct)
+    public IEvent[] Deserialise(Rows rows, CancellationToken ct)
     {
         var events = new IEvent[rows.Count];
-        Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = ct }, i => events[i] = EventOf(rows[i]));
+        Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = ct }, i => events[i] = EventOf(rows, i));
         return events;
     }
 
-    /// <summary>A stored event as read: its metadata, its tamper seal, and its JSON body as PostgreSQL sent it.</summary>
-    public sealed record Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, string? Seal, byte[] Data);
-
-    private static Row RowOf(DbDataReader reader) => new(
-        reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6),
-        reader.IsDBNull(7) ? null : reader.GetString(7),
-        Bytes(reader, 8));
-
-    // The column's bytes as PostgreSQL sent them (jsonb's version byte included: EventOf skips it), copied once.
-    private static byte[] Bytes(DbDataReader reader, int index)
+    private IEvent EventOf(Rows rows, int index)
     {
-        using var stream = reader.GetStream(index);
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
-    }
-
-    private IEvent EventOf(Row row)
-    {
-        var entry = EventCatalogue.Find(row.Type)
-            ?? throw new InvalidOperationException($"event {row.Id} in stream {row.StreamId} has type '{row.Type}', which is no journey event");
-        // jsonb's binary form leads with its format version (1), which no JSON text starts with.
-        var body = row.Data.AsSpan();
-        body = body is [1, ..] ? body[1..] : body;
-        var data = JsonSerializer.Deserialize(body, entry.Type, _json)!;
+        var row = rows[index];
+        var entry = row.Type is { } type ? EventCatalogue.Entries[type - 1]
+            : throw new InvalidOperationException($"event {row.Id} in stream {row.StreamId} has a type that is no journey event");
+        var data = JsonSerializer.Deserialize(rows.Body(row), entry.Type, _json)!;
         var e = Factory.For(entry.Type)(data);
         e.Sequence = row.Sequence;
         e.Id = row.Id;
@@ -99,13 +105,70 @@ internal sealed class EventReader
         e.Version = row.Version;
         e.Timestamp = row.Timestamp;
         e.TenantId = row.TenantId;
-        e.EventTypeName = row.Type;
-        if (row.Seal is not null)
+        e.EventTypeName = entry.Name;
+        if (rows.Seal(index) is { } seal)
         {
-            e.SetHeader(TamperSeal.Header, row.Seal);
+            e.SetHeader(TamperSeal.Header, seal);
         }
 
         return e;
+    }
+
+    /// <summary>A stored event as read: its metadata, and where its JSON body lies in the page's bytes.</summary>
+    public readonly record struct Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, int? Type, int BodyAt, int BodyLength);
+
+    /// <summary>
+    /// A page's rows, their bodies side by side in one rented buffer: a page waits between being read and being
+    /// deserialised, and as one buffer it costs the collector nothing to keep, where an array per body was copied
+    /// from generation to generation. Only the last event of each stream keeps its seal. Dispose returns the buffer.
+    /// </summary>
+    public sealed class Rows : IDisposable
+    {
+        private readonly List<Row> _rows = [];
+        private readonly Dictionary<Guid, (int Row, string? Seal)> _last = [];
+        private byte[] _bytes = ArrayPool<byte>.Shared.Rent(1 << 20);
+        private int _used;
+
+        public int Count => _rows.Count;
+
+        public Row this[int index] => _rows[index];
+
+        /// <summary>The event's JSON (jsonb's leading format version byte skipped).</summary>
+        public ReadOnlySpan<byte> Body(Row row)
+        {
+            var body = _bytes.AsSpan(row.BodyAt, row.BodyLength);
+            return body is [1, ..] ? body[1..] : body;
+        }
+
+        /// <summary>The tamper seal of the row, when it is the last of its stream in the page.</summary>
+        public string? Seal(int index) => _last.TryGetValue(_rows[index].StreamId, out var last) && last.Row == index ? last.Seal : null;
+
+        public void Add(DbDataReader reader)
+        {
+            using var body = reader.GetStream(8);
+            var length = (int)body.Length;
+            if (_used + length > _bytes.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_bytes.Length * 2, _used + length));
+                _bytes.AsSpan(0, _used).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_bytes);
+                _bytes = larger;
+            }
+
+            body.ReadExactly(_bytes.AsSpan(_used, length));
+            var streamId = reader.GetGuid(2);
+            _last[streamId] = (_rows.Count, reader.IsDBNull(7) ? null : reader.GetString(7));
+            _rows.Add(new Row(reader.GetInt64(0), reader.GetGuid(1), streamId, reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4),
+                reader.IsDBNull(5) ? StorageConstants.DefaultTenantId : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetInt32(6), _used, length));
+            _used += length;
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(_bytes);
+            _bytes = [];
+        }
     }
 
     /// <summary>Marten's event wrapper for a type known only at run time, made without reflection per event.</summary>

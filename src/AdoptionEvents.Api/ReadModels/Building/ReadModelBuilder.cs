@@ -190,6 +190,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         var watch = Stopwatch.StartNew();
         var cpu = Environment.CpuUsage.TotalTime;
+        var (gcPause, gcs, allocated) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.GetTotalAllocatedBytes());
         var options = (StoreOptions)store.Options;
         var schema = options.Events.DatabaseSchemaName;
         var phases = new BuildPhases();
@@ -277,8 +278,9 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         }
 
         // The process's processor time says what the build cost apart from how busy the machine was.
-        logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s, {Cpu:F1} s of processor time ({Phases})",
-            string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds, phases);
+        logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s, {Cpu:F1} s of processor time, {Allocated} MiB allocated, {Collections} collections pausing {Paused:F2} s ({Phases})",
+            string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
+            (GC.GetTotalAllocatedBytes() - allocated) >> 20, GC.CollectionCount(0) - gcs, (GC.GetTotalPauseDuration() - gcPause).TotalSeconds, phases);
         return new BuildReport(from, ceiling, folded, documents, watch.Elapsed);
     }
 
@@ -300,7 +302,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     private async Task ReadPagesAsync(List<Page> pages, long from, long ceiling, ChannelWriter<(IReadOnlyList<IEvent> Events, bool Fresh)> output, BuildPhases phases, CancellationToken ct)
     {
         var reader = new EventReader((StoreOptions)store.Options);
-        var rows = Channel.CreateBounded<(List<EventReader.Row> Rows, bool Fresh)>(1);
+        var rows = Channel.CreateBounded<(EventReader.Rows Rows, bool Fresh)>(1);
         async Task FetchAsync()
         {
             try
@@ -330,7 +332,12 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             await foreach (var (read, fresh) in rows.Reader.ReadAllAsync(ct))
             {
                 var started = Stopwatch.GetTimestamp();
-                var events = reader.Deserialise(read, ct);
+                IEvent[] events;
+                using (read)
+                {
+                    events = reader.Deserialise(read, ct);
+                }
+
                 phases.Add("deserialise", started);
                 await output.WriteAsync((events, fresh), ct);
             }
@@ -360,7 +367,6 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             // Registered as a plain IProjection, so Marten holds it in a wrapper.
             var summaries = options.Projections.All.OfType<JasperFx.Events.Projections.IProjectionWrapper>().Select(w => w.InnerProjection).OfType<InnovationSummaryProjection>().Single();
             var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
-            var journeys = options.Projections.All.OfType<JourneyProjection>().Single();
             var siteStatuses = options.Projections.All.OfType<SiteStatusProjection>().Single();
             var siteIds = new SiteIds();
             await foreach (var (events, fresh) in input.ReadAllAsync(ct))
@@ -372,7 +378,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
                 if (projections.Contains(JourneyName))
                 {
-                    Add(JourneyName, typeof(Journey), phases.Time("fold " + JourneyName, () => FoldJourneys(journeys, events)));
+                    Add(JourneyName, typeof(Journey), phases.Time("fold " + JourneyName, () => FoldJourneys(events)));
                 }
 
                 if (projections.Contains(SiteStatusName))
@@ -535,18 +541,12 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return [.. pages.OrderByDescending(p => p.Fresh)];
     }
 
-    private static List<Built> FoldJourneys(JourneyProjection projection, IReadOnlyList<IEvent> events)
+    private static List<Built> FoldJourneys(IReadOnlyList<IEvent> events)
     {
         var built = new List<Built>();
         foreach (var stream in events.GroupBy(e => e.StreamId))
         {
-            Journey? state = null;
-            foreach (var e in stream)
-            {
-                state = projection.Evolve(state, stream.Key, e);
-            }
-
-            if (state is not null)
+            if (JourneyProjection.Stored(stream) is { } state)
             {
                 built.Add(new Built(stream.Key, state, stream.Last().Version));
             }
