@@ -6,9 +6,9 @@ namespace AdoptionEvents.ReadModels.Building;
 /// <summary>
 /// Documents encoded as rows of PostgreSQL's binary COPY format, for the columns (id, data, mt_dotnet_type,
 /// version): the JSON is serialised straight into the row, so the writer only streams these bytes and the
-/// encoding runs beside the fold instead of on the writer's connection. The buffer is rented; dispose returns it.
+/// encoding runs beside the fold instead of on the writer's connection. The buffer comes from the build's pool for its type; dispose returns it.
 /// </summary>
-internal sealed class CopyRows : IBufferWriter<byte>, IDisposable
+internal sealed class CopyRows(BufferPool<byte> pool) : IBufferWriter<byte>, IDisposable
 {
     /// <summary>The binary COPY signature, flags and header extension length: what precedes the rows.</summary>
     public static ReadOnlyMemory<byte> Header { get; } = new byte[] { (byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0 };
@@ -16,7 +16,7 @@ internal sealed class CopyRows : IBufferWriter<byte>, IDisposable
     /// <summary>The field count -1 that ends the rows.</summary>
     public static ReadOnlyMemory<byte> Trailer { get; } = new byte[] { 0xFF, 0xFF };
 
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+    private byte[] _buffer = pool.Rent(16 * 1024);
     private int _count;
     private int _lengthAt;
 
@@ -77,7 +77,7 @@ internal sealed class CopyRows : IBufferWriter<byte>, IDisposable
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
+        pool.Return(_buffer);
         _buffer = [];
     }
 
@@ -88,9 +88,6 @@ internal sealed class CopyRows : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _count + sizeHint + 256));
-        _buffer.AsSpan(0, _count).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = larger;
+        _buffer = pool.Grow(_buffer, _count, _count + sizeHint + 256);
     }
 }

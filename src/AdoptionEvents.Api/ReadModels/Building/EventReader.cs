@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Reflection;
@@ -30,6 +29,8 @@ internal sealed class EventReader
 
     private readonly JsonSerializerOptions _json;
     private readonly string _sql;
+    private readonly BufferPool<byte> _bodies = new();
+    private readonly BufferPool<Row> _rows = new();
 
     public EventReader(StoreOptions options)
     {
@@ -66,7 +67,7 @@ internal sealed class EventReader
         {
             Parameters = { new() { Value = streams.ToArray() }, new() { Value = from }, new() { Value = ceiling }, new() { Value = TypeNames }, new() { Value = StorageConstants.DefaultTenantId } },
         };
-        var rows = new Rows();
+        var rows = new Rows(_bodies, _rows);
         try
         {
             await using var reader = await command.ExecuteReaderAsync(ct);
@@ -118,18 +119,19 @@ internal sealed class EventReader
     public readonly record struct Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, int? Type, int BodyAt, int BodyLength);
 
     /// <summary>
-    /// A page's rows, their bodies side by side in one rented buffer: a page waits between being read and being
-    /// deserialised, and as one buffer it costs the collector nothing to keep, where an array per body was copied
-    /// from generation to generation. Only the last event of each stream keeps its seal. Dispose returns the buffer.
+    /// A page's rows, their bodies side by side in one buffer, both arrays from the reader's pools: a page waits
+    /// between being read and being deserialised, and as two arrays reused from page to page it costs the collector
+    /// nothing, where an array per body was copied from generation to generation. Only the last event of each stream
+    /// keeps its seal. Dispose gives the arrays back.
     /// </summary>
-    public sealed class Rows : IDisposable
+    public sealed class Rows(BufferPool<byte> bodies, BufferPool<Row> rows) : IDisposable
     {
-        private readonly List<Row> _rows = [];
         private readonly Dictionary<Guid, (int Row, string? Seal)> _last = [];
-        private byte[] _bytes = ArrayPool<byte>.Shared.Rent(1 << 20);
+        private Row[] _rows = rows.Rent(1024);
+        private byte[] _bytes = bodies.Rent(1 << 20);
         private int _used;
 
-        public int Count => _rows.Count;
+        public int Count { get; private set; }
 
         public Row this[int index] => _rows[index];
 
@@ -149,25 +151,28 @@ internal sealed class EventReader
             var length = (int)body.Length;
             if (_used + length > _bytes.Length)
             {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_bytes.Length * 2, _used + length));
-                _bytes.AsSpan(0, _used).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_bytes);
-                _bytes = larger;
+                _bytes = bodies.Grow(_bytes, _used, _used + length);
+            }
+
+            if (Count == _rows.Length)
+            {
+                _rows = rows.Grow(_rows, Count, Count + 1);
             }
 
             body.ReadExactly(_bytes.AsSpan(_used, length));
             var streamId = reader.GetGuid(2);
-            _last[streamId] = (_rows.Count, reader.IsDBNull(7) ? null : reader.GetString(7));
-            _rows.Add(new Row(reader.GetInt64(0), reader.GetGuid(1), streamId, reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4),
+            _last[streamId] = (Count, reader.IsDBNull(7) ? null : reader.GetString(7));
+            _rows[Count++] = new Row(reader.GetInt64(0), reader.GetGuid(1), streamId, reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4),
                 reader.IsDBNull(5) ? StorageConstants.DefaultTenantId : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetInt32(6), _used, length));
+                reader.IsDBNull(6) ? null : reader.GetInt32(6), _used, length);
             _used += length;
         }
 
         public void Dispose()
         {
-            ArrayPool<byte>.Shared.Return(_bytes);
-            _bytes = [];
+            bodies.Return(_bytes);
+            rows.Return(_rows);
+            (_bytes, _rows) = ([], []);
         }
     }
 

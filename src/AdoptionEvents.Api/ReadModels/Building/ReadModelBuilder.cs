@@ -364,6 +364,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             // writes: a fresh one per row cost a cryptographic random number each.
             var version = Guid.CreateVersion7();
             var typeNames = guidVersions.Keys.ToDictionary(t => t, t => Encoding.UTF8.GetBytes(t.FullName!));
+            var buffers = guidVersions.Keys.ToDictionary(t => t, _ => new BufferPool<byte>());
             // Registered as a plain IProjection, so Marten holds it in a wrapper.
             var summaries = options.Projections.All.OfType<JasperFx.Events.Projections.IProjectionWrapper>().Select(w => w.InnerProjection).OfType<InnovationSummaryProjection>().Single();
             var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
@@ -433,7 +434,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 Parallel.For(0, folded.Count, new ParallelOptions { CancellationToken = ct }, i =>
                 {
                     var (p, type, built, removed) = folded[i];
-                    var rows = new CopyRows();
+                    var rows = new CopyRows(buffers[type]);
                     Guid? guidVersion = guidVersions[type] ? version : null;
                     foreach (var document in built)
                     {
