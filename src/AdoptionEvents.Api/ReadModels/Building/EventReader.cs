@@ -25,8 +25,6 @@ namespace AdoptionEvents.ReadModels.Building;
 /// </summary>
 internal sealed class EventReader
 {
-    private static readonly string[] TypeNames = [.. EventCatalogue.Entries.Select(e => e.Name)];
-
     private readonly JsonSerializerOptions _json;
     private readonly string _sql;
     private readonly BufferPool<byte> _bodies = new();
@@ -53,9 +51,9 @@ internal sealed class EventReader
         };
         var headers = options.Events.MetadataConfig.HeadersEnabled;
         // The seal is taken out of the headers by PostgreSQL: turning the whole jsonb into text to send, and parsing it
-        // here into a dictionary of objects, cost more than the event's body. The type comes as its place in the
-        // catalogue, and the default tenant as null, so no row carries a string of its own.
-        _sql = $"select seq_id, id, stream_id, version, timestamp, nullif(tenant_id, $5), array_position($4, type), {(headers ? $"headers ->> '{TamperSeal.Header}'" : "null")}, data " +
+        // here into a dictionary of objects, cost more than the event's body. The default tenant comes as null, and
+        // each row keeps the catalogue's string for its type, so no row carries a string of its own.
+        _sql = $"select seq_id, id, stream_id, version, timestamp, nullif(tenant_id, $4), type, {(headers ? $"headers ->> '{TamperSeal.Header}'" : "null")}, data " +
             $"from {options.Events.DatabaseSchemaName}.mt_events " +
             "where stream_id = any($1) and seq_id > $2 and seq_id <= $3 and is_archived = false order by seq_id";
     }
@@ -65,7 +63,7 @@ internal sealed class EventReader
     {
         await using var command = new NpgsqlCommand(_sql, connection)
         {
-            Parameters = { new() { Value = streams.ToArray() }, new() { Value = from }, new() { Value = ceiling }, new() { Value = TypeNames }, new() { Value = StorageConstants.DefaultTenantId } },
+            Parameters = { new() { Value = streams.ToArray() }, new() { Value = from }, new() { Value = ceiling }, new() { Value = StorageConstants.DefaultTenantId } },
         };
         var rows = new Rows(_bodies, _rows);
         try
@@ -96,8 +94,8 @@ internal sealed class EventReader
     private IEvent EventOf(Rows rows, int index)
     {
         var row = rows[index];
-        var entry = row.Type is { } type ? EventCatalogue.Entries[type - 1]
-            : throw new InvalidOperationException($"event {row.Id} in stream {row.StreamId} has a type that is no journey event");
+        var entry = EventCatalogue.Find(row.Type)
+            ?? throw new InvalidOperationException($"event {row.Id} in stream {row.StreamId} has type '{row.Type}', which is no journey event");
         var data = JsonSerializer.Deserialize(rows.Body(row), entry.Type, _json)!;
         var e = Factory.For(entry.Type)(data);
         e.Sequence = row.Sequence;
@@ -116,7 +114,7 @@ internal sealed class EventReader
     }
 
     /// <summary>A stored event as read: its metadata, and where its JSON body lies in the page's bytes.</summary>
-    public readonly record struct Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, int? Type, int BodyAt, int BodyLength);
+    public readonly record struct Row(long Sequence, Guid Id, Guid StreamId, long Version, DateTimeOffset Timestamp, string TenantId, string Type, int BodyAt, int BodyLength);
 
     /// <summary>
     /// A page's rows, their bodies side by side in one buffer, both arrays from the reader's pools: a page waits
@@ -164,9 +162,12 @@ internal sealed class EventReader
             _last[streamId] = (Count, reader.IsDBNull(7) ? null : reader.GetString(7));
             _rows[Count++] = new Row(reader.GetInt64(0), reader.GetGuid(1), streamId, reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4),
                 reader.IsDBNull(5) ? StorageConstants.DefaultTenantId : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetInt32(6), _used, length);
+                TypeOf(reader.GetString(6)), _used, length);
             _used += length;
         }
+
+        // The catalogue's own string for a journey event's type: the one just read is dropped while it is young.
+        private static string TypeOf(string read) => EventCatalogue.Find(read)?.Name ?? read;
 
         public void Dispose()
         {
