@@ -167,13 +167,19 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task The_bulk_path_fills_the_inline_projections_so_the_journeys_take_new_facts_and_a_reimport_adds_nothing()
     {
         var batch = Small(SyntheticNetwork.Generate(seed: 303), journeys: 4);
+        string[] written = ["mt_events", "mt_streams", "mt_doc_journey", "mt_doc_sitestatus", "mt_doc_indexedevent", "mt_doc_organisation", "mt_doc_siteadoption", "mt_doc_innovationsummary"];
+        var vacuumsBefore = await VacuumCountsAsync(written);
 
         var report = await Importer.ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
 
         report.ShouldSatisfyAllConditions(
             r => r.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", r.Problems)),
             r => r.BulkPath.ShouldBeTrue(),
-            r => r.EventsWritten.ShouldBe(batch.EventCount));
+            r => r.EventsWritten.ShouldBe(batch.EventCount),
+            r => r.PhaseSeconds.ShouldContainKey("vacuum"));
+        // What the bulk path wrote is vacuumed and analysed by the import itself, as PostgreSQL advises after a bulk load.
+        var vacuumsAfter = await VacuumCountsAsync(written);
+        written.ShouldAllBe(t => vacuumsAfter[t] > vacuumsBefore[t]);
         await using (var session = api.Store.QuerySession())
         {
             foreach (var journey in batch.Journeys)
@@ -212,6 +218,26 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var again = await Importer.ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
         (again.Outcome, again.EventsWritten, again.EventsSkipped).ShouldBe((ImportOutcome.Succeeded, 0, batch.EventCount));
+    }
+
+    /// <summary>How many times each table has been vacuumed by a VACUUM command (not the autovacuum).</summary>
+    private async Task<Dictionary<string, long>> VacuumCountsAsync(IEnumerable<string> tables)
+    {
+        await using var connection = api.Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(Ct);
+        await using var command = new Npgsql.NpgsqlCommand(
+            "select relname, vacuum_count from pg_stat_user_tables where schemaname = $1 and relname = any($2)", connection)
+        {
+            Parameters = { new() { Value = api.Store.Options.DatabaseSchemaName }, new() { Value = tables.ToArray() } },
+        };
+        var counts = tables.ToDictionary(t => t, _ => 0L);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
     }
 
     private static PartialDate SampleJourneyYear(string year) => new() { Value = year, Precision = DatePrecision.Year };

@@ -57,6 +57,10 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     private IReadOnlyList<string> InlineNames => [JourneyName, EventIndexName, SiteStatusName];
 
+    /// <summary>The document tables (schema-qualified) the projections write.</summary>
+    public IReadOnlyList<string> TablesOf(IEnumerable<string> projections) =>
+        [.. projections.SelectMany(DocumentTypesOf).Select(t => $"{((StoreOptions)store.Options).DatabaseSchemaName}.{DocumentWriter.TableOf(t)}")];
+
     /// <summary>Every projection this builder can rebuild.</summary>
     public IReadOnlyList<string> All => [.. Projections, .. InlineNames];
 
