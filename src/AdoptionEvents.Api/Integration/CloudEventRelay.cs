@@ -8,28 +8,26 @@ using Wolverine.Marten.Subscriptions;
 namespace AdoptionEvents.Integration;
 
 /// <summary>
-/// The one ordered reader of new events: Marten's async daemon hands it every committed event in
-/// global sequence order, a page at a time, and stores its progress only after the page is handled.
-/// With RabbitMQ configured it publishes each event, confirmed by the broker, before returning; while the
+/// The ordered publisher to RabbitMQ, registered only when a broker is configured: Marten's async daemon
+/// hands it every committed event in global sequence order, a page at a time, and stores its progress only
+/// after the page is handled. It publishes each event, confirmed by the broker, before returning; while the
 /// broker is away it retries with backoff and the page is not done, so the daemon's progress does not
 /// move: the event store is the outbox, nothing is lost and the order holds (Wolverine's durable outbox
 /// was tried first: after an outage it re-sent the stored messages out of order). A crash between a
 /// confirm and the stored progress sends those events again: at least once, the CloudEvent id names
-/// duplicates. It always wakes the in-process readers (live stream, webhook dispatcher).
+/// duplicates.
 /// </summary>
-public sealed partial class CloudEventRelay(IntegrationSettings settings, EventSignal signal, RabbitMqPublisher publisher, TimeProvider clock, ILogger<CloudEventRelay> logger)
+public sealed partial class CloudEventRelay(IntegrationSettings settings, RabbitMqPublisher publisher, TimeProvider clock, ILogger<CloudEventRelay> logger)
     : BatchSubscription(Name)
 {
     public const string Name = "IntegrationRelay";
 
     public override async Task ProcessEventsAsync(EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken cancellationToken)
     {
-        if (publisher.Enabled && page.Events.Select(e => CloudEvents.From(e, settings.Source)).OfType<CloudEvent>().ToList() is { Count: > 0 } cloudEvents)
+        if (page.Events.Select(e => CloudEvents.From(e, settings.Source)).OfType<CloudEvent>().ToList() is { Count: > 0 } cloudEvents)
         {
             await PublishUntilConfirmedAsync(cloudEvents, cancellationToken);
         }
-
-        signal.Pulse();
     }
 
     /// <summary>After any failure the whole page again, in page order: an event may reach the broker twice (at least once; its CloudEvent id names duplicates).</summary>

@@ -21,6 +21,7 @@ public static class Configuration
         services.AddSingleton<GlobalLog>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService<WebhookDispatchLoop>();
+        services.AddHostedService<HighWaterSignal>();
         services.AddHttpClient(WebhookDispatcher.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Hosting.Security.WebhookTargets>().Handler());
         services.ConfigureMarten(options =>
@@ -33,8 +34,13 @@ public static class Configuration
         });
 
         // The relay runs in the async daemon: strictly ordered, resumed from its stored progress after a restart.
+        // Without a broker it has nothing to do, and is not registered: it would load every page of events to no end
+        // (measured: a bulk import of 445,027 events took 67.1 s beside it, 55.5 s without).
         services.AddSingleton<RabbitMqPublisher>();
-        services.SubscribeToEventsWithServices<CloudEventRelay>(ServiceLifetime.Singleton);
+        if (settings.RabbitMq.Enabled)
+        {
+            services.SubscribeToEventsWithServices<CloudEventRelay>(ServiceLifetime.Singleton);
+        }
         return builder;
     }
 }

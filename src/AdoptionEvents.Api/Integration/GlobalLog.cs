@@ -1,5 +1,7 @@
 using AdoptionEvents.Journeys;
+using JasperFx.Events.Projections;
 using Marten;
+using Marten.Events.Daemon.Coordination;
 
 namespace AdoptionEvents.Integration;
 
@@ -62,7 +64,10 @@ public sealed class GlobalLog(IDocumentStore store, IntegrationSettings settings
         string.IsNullOrWhiteSpace(types) ? [] : types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
-/// <summary>Wakes in-process readers (the live stream, the webhook dispatcher) when the relay has passed new events.</summary>
+/// <summary>
+/// Wakes in-process readers (the live stream, the webhook dispatcher) when the async daemon's high-water mark
+/// moves, which is when they can read further (see <see cref="GlobalLog"/>). Pulsed by <see cref="HighWaterSignal"/>.
+/// </summary>
 public sealed class EventSignal
 {
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -78,7 +83,45 @@ public sealed class EventSignal
         }
         catch (TimeoutException)
         {
-            // Polling covers what no pulse announced (another node appended).
+            // Polling covers what no pulse announced (a node whose daemon is not the active one).
         }
+    }
+}
+
+/// <summary>
+/// Pulses <see cref="EventSignal"/> each time the daemon of this node publishes a new high-water mark. It costs
+/// nothing per event: no page of events is loaded to learn that there are new ones. Where this node runs no daemon
+/// (<c>Projections:Daemon</c> None, or the passive node of HotCold) the readers poll.
+/// </summary>
+public sealed class HighWaterSignal(EventSignal signal, IServiceProvider services) : IHostedService, IObserver<ShardState>
+{
+    private IDisposable? _subscription;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _subscription = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase().Tracker.Subscribe(this);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _subscription?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void OnNext(ShardState value)
+    {
+        if (value.ShardName == ShardState.HighWaterMark)
+        {
+            signal.Pulse();
+        }
+    }
+
+    public void OnCompleted()
+    {
+    }
+
+    public void OnError(Exception error)
+    {
     }
 }

@@ -29,6 +29,9 @@ public sealed record RabbitMqSettings
     /// <summary>amqp://user:password@host:port/vhost; empty turns the broker publisher off.</summary>
     public string? Uri { get; init; }
 
+    /// <summary>A broker is configured: the relay publishes to it.</summary>
+    public bool Enabled => !string.IsNullOrWhiteSpace(Uri);
+
     public string Exchange { get; init; } = "adoption-events";
 
     /// <summary>Wait before publishing again after the broker failed; doubles up to MaxRetryBackoff.</summary>

@@ -16,8 +16,6 @@ public sealed class RabbitMqPublisher(IntegrationSettings settings) : IAsyncDisp
     private IConnection? _connection;
     private IChannel? _channel;
 
-    public bool Enabled => !string.IsNullOrWhiteSpace(settings.RabbitMq.Uri);
-
     public async Task PublishAsync(IReadOnlyList<CloudEvent> cloudEvents, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);

@@ -57,6 +57,16 @@ public class BrokerTests(BrokerFixture api) : IClassFixture<BrokerFixture>
         new() { Name = name, InnovationType = "service_model", OccurredAt = SampleJourney.Year("2014"), Provenance = Stated };
 
     [Fact]
+    public async Task With_a_broker_the_relay_runs_in_the_daemon_and_ready_reports_its_lag()
+    {
+        await api.Client.StartAsync(Innovation("Relayed"));
+        await api.CatchUpAsync();
+        var (_, projections) = await api.Client.ReadinessAsync();
+        projections.GetProperty("data").EnumerateObject().Select(p => p.Name.Split(':')[0])
+            .ShouldBe(["InnovationSummaries", "IntegrationRelay", "ObservedMetrics", "SiteRegister"], ignoreOrder: true);
+    }
+
+    [Fact]
     public async Task Every_event_reaches_the_topic_exchange_in_order_per_innovation_with_family_and_type_routing_keys()
     {
         await using var everything = await QueueReader.OpenAsync(api.Broker.Uri, api.Exchange, "#");

@@ -117,6 +117,27 @@ public class SubscriberTests(SubscriberFixture api) : IClassFixture<SubscriberFi
         await ApiClient.ExpectAsync(await Http.DeleteAsync($"/api/subscriptions/{subscription}", Ct), HttpStatusCode.NoContent);
 
     [Fact]
+    public async Task Without_a_broker_the_in_process_readers_are_woken_when_the_daemon_passes_a_new_event()
+    {
+        // Only a pulse ends a wait before its minute is up: the daemon's new high-water mark (no relay runs here).
+        var signal = api.Host.Services.GetRequiredService<EventSignal>();
+        var log = api.Host.Services.GetRequiredService<GlobalLog>();
+        var position = await HighWaterMarkAfterCatchUpAsync();
+        var woken = signal.WaitAsync(TimeSpan.FromMinutes(1), TimeProvider.System, Ct);
+        var id = (await api.Client.StartAsync(Innovation("Woken"))).Events.Single().Id;
+        for (var pulses = 0; ; pulses++)
+        {
+            pulses.ShouldBeLessThan(10);
+            (await Task.WhenAny(woken, Task.Delay(TimeSpan.FromSeconds(30), Ct))).ShouldBe(woken, "no pulse within 30 s of the append");
+            woken = signal.WaitAsync(TimeSpan.FromMinutes(1), TimeProvider.System, Ct);
+            if ((await log.ReadAsync(position, 100, [], Ct)).Events.Any(e => e.Id == id))
+            {
+                break;
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_webhook_gets_every_event_as_a_signed_CloudEvent_in_order()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
