@@ -58,7 +58,7 @@ public sealed record ImportReport(
 /// The shell around <see cref="ImportValidation"/>: loads what the store knows, refuses the whole file
 /// when any problem is found (nothing written), then writes organisations and each journey atomically
 /// (one transaction per journey), skipping events whose id is already stored. New journeys of a large
-/// file go through Marten's bulk COPY, which runs no inline projections: the import then stores the
+/// file go through a bulk COPY (<see cref="EventCopy"/>), which runs no inline projections: the import then stores the
 /// documents those projections would have made (journey snapshot, event index, causal edges,
 /// organisation snapshots) by folding the same pure functions.
 /// </summary>
@@ -248,7 +248,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         if (bulk)
         {
             var actions = organisations.Select(o => StreamAction.Start(o.Id, [.. o.History().Select(e => Stamp(session.Events.BuildEvent(e), options, null, o.Id))])).ToList();
-            await store.BulkInsertEventsAsync(actions, Chunk, ct);
+            await EventCopyAsync(actions, typeof(Organisation), ct);
             var documents = organisations.Select(o => o.History().Skip(1).Aggregate(Organisation.Create((OrganisationRegistered)o.History().First()), Apply)
                 with { Version = o.History().Count() }).ToList();
             await store.BulkInsertAsync(documents, BulkInsertMode.InsertsOnly, Chunk, ct);
@@ -325,11 +325,17 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
     {
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(
-            store.BulkInsertEventsAsync(chunk.Actions, Chunk, ct),
+            EventCopyAsync(chunk.Actions, typeof(Journey), ct),
             store.BulkInsertDocumentsAsync(chunk.Documents, BulkInsertMode.InsertsOnly, Chunk, ct));
         timings.Copy += watch.Elapsed;
         logger.LogDebug("Bulk COPY of {Events} events and {Documents} documents in {Seconds:F1} s",
             chunk.Actions.Sum(a => a.Events.Count), chunk.Documents.Count, watch.Elapsed.TotalSeconds);
+    }
+
+    private Task EventCopyAsync(IReadOnlyList<StreamAction> streams, Type aggregate, CancellationToken ct)
+    {
+        var events = (Marten.Events.EventGraph)store.Options.Events;
+        return new EventCopy(store).WriteAsync(streams, events.AggregateAliasFor(aggregate), clock.GetUtcNow(), ct);
     }
 
     /// <summary>

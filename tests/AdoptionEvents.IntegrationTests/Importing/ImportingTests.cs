@@ -169,6 +169,7 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
         var batch = Small(SyntheticNetwork.Generate(seed: 303), journeys: 4);
         string[] written = ["mt_events", "mt_streams", "mt_doc_journey", "mt_doc_sitestatus", "mt_doc_indexedevent", "mt_doc_organisation", "mt_doc_siteadoption", "mt_doc_innovationsummary"];
         var vacuumsBefore = await VacuumCountsAsync(written);
+        var started = DateTimeOffset.UtcNow;
 
         var report = await Importer.ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
 
@@ -201,7 +202,22 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
                 stored.Select(e => e.Id).ShouldBe(journey.Events.Select(e => e.Id));
                 stored.Select(e => e.EventTypeName).ShouldBe(journey.Events.Select(e => EventCatalogue.Of(e.Fact).Name));
                 stored.ShouldAllBe(e => e.UserName == "bulk-user");
+                // Each row as an append writes it: versions 1..n in sequence order, the facts' bodies, the tenant, the CLR type,
+                // the import's causation, and a timestamp of the import.
+                stored.Select(e => e.Version).ShouldBe(Enumerable.Range(1, journey.Events.Count).Select(v => (long)v));
+                stored.Select(e => e.Sequence).ShouldBeInOrder(SortDirection.Ascending);
+                JsonSerializer.Serialize(stored.Select(e => e.Data), ApiClient.JsonOptions)
+                    .ShouldBe(JsonSerializer.Serialize(journey.Events.Select(e => (object)e.Fact), ApiClient.JsonOptions));
+                stored.ShouldAllBe(e => e.TenantId == JasperFx.StorageConstants.DefaultTenantId && e.DotNetTypeName == e.EventType.FullName + ", AdoptionEvents.Api"
+                    && e.CausationId == "import" && e.Timestamp >= started.AddMinutes(-1) && e.Timestamp <= DateTimeOffset.UtcNow.AddMinutes(1));
             }
+
+            // The streams carry their aggregate's name, as StartStream writes it, and the daemon need not wait for the new sequences.
+            var types = await session.QueryAsync<string>($"select coalesce(type, '') from {api.Store.Options.Events.DatabaseSchemaName}.mt_streams where id = any(?)",
+                Ct, batch.Journeys.Select(j => j.InnovationId).ToArray());
+            types.ShouldAllBe(t => t == "journey");
+            var highest = (await session.Events.FetchStreamAsync(batch.Journeys[^1].InnovationId, token: Ct)).Max(e => e.Sequence);
+            (await api.Host.Services.GetRequiredService<AdoptionEvents.Integration.GlobalLog>().HighWaterMarkAsync(Ct)).ShouldBeGreaterThanOrEqualTo(highest);
         }
 
         // The bulk-written snapshot is what decisions read: a site that went live can be sustained, once.
