@@ -126,8 +126,8 @@ public static class LoadHarness
                     results.Add(WithRatio(b, a, "eventsPerSecond", 0.5));
                 }
 
-                // Untimed: the integration relay (a subscription, not a projection) passes the imported events here, with
-                // no broker configured, so the process of c and f does not start by publishing the whole import.
+                // Untimed: with no broker configured the integration relay does not run here, so the process of c and f (which
+                // has one) starts by publishing the whole import; ShardsBehindAsync below reports whether anything lags.
                 if (b.Status != "measured")
                 {
                     notes.Add("b was cut by its time box: the import process stopped with its work unfinished, so d, c, e and f ran on what it had written and the next process's daemon went on catching up meanwhile.");

@@ -54,3 +54,32 @@ public sealed partial class CloudEventRelay(IntegrationSettings settings, Rabbit
     [LoggerMessage(LogLevel.Warning, "RabbitMQ did not confirm the page of {Count} events from {Sequence} (attempt {Attempt}); the relay holds its position and retries in {Wait}")]
     private static partial void LogBrokerAway(ILogger logger, long sequence, int count, int attempt, TimeSpan wait, Exception e);
 }
+
+/// <summary>
+/// The relay publishes what is appended from the moment a broker is configured, then resumes from its own position
+/// after any stop: on its first run (no stored position) its position is set to the high-water mark, before the
+/// daemon starts. History stays readable through the global log and webhooks started from any position.
+/// </summary>
+public sealed class RelayOrigin(IDocumentStore store, ILogger<RelayOrigin> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(JasperFx.Events.IEvent), cancellationToken);
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var seed = new Npgsql.NpgsqlCommand(
+            $"insert into {schema}.mt_event_progression (name, last_seq_id) " +
+            $"select $1, coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0) " +
+            "on conflict (name) do nothing returning last_seq_id", connection)
+        {
+            Parameters = { new() { Value = CloudEventRelay.Name + ":All" } },
+        };
+        if (await seed.ExecuteScalarAsync(cancellationToken) is long origin)
+        {
+            logger.LogInformation("The RabbitMQ relay starts here: it publishes events after sequence {Sequence}", origin);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

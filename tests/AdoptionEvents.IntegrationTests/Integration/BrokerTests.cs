@@ -100,7 +100,7 @@ public class BrokerTests(BrokerFixture api) : IClassFixture<BrokerFixture>
         read.ShouldAllBe(m => m.RoutingKey == $"{m.CloudEvent.GetProperty("family").GetString()}.{m.CloudEvent.GetProperty("type").GetString()}");
         read.ShouldAllBe(m => m.Persistent);
         read.Select(m => m.CloudEvent.GetProperty("sequence").GetInt64()).ShouldBeInOrder();
-        read.First(m => m.RoutingKey == "origin.innovation_registered").CloudEvent.GetProperty("data").GetProperty("name").GetString().ShouldStartWith("AF programme");
+        read.First(m => m.RoutingKey == "origin.innovation_registered" && expected.Contains(m.EventId)).CloudEvent.GetProperty("data").GetProperty("name").GetString().ShouldStartWith("AF programme");
 
         var live = await goLives.ReadUntilAsync([], m => m.DistinctBy(x => x.EventId).Count() >= 6);
         live.ShouldAllBe(m => m.RoutingKey == "site_adoption.service_went_live");

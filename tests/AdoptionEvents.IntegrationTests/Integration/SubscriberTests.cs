@@ -138,6 +138,36 @@ public class SubscriberTests(SubscriberFixture api) : IClassFixture<SubscriberFi
     }
 
     [Fact]
+    public async Task A_broker_configured_on_a_store_with_history_is_sent_what_comes_after_and_a_restart_keeps_the_relay_position()
+    {
+        await RecordJourneyAsync("Before the broker");
+        var mark = await HighWaterMarkAfterCatchUpAsync();
+        var origin = new RelayOrigin(api.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger<RelayOrigin>.Instance);
+        var schema = api.Store.Options.Events.DatabaseSchemaName;
+        await using var session = api.Store.QuerySession();
+        async Task<IReadOnlyList<long>> PositionAsync() =>
+            await session.QueryAsync<long>($"select last_seq_id from {schema}.mt_event_progression where name = 'IntegrationRelay:All'", Ct);
+        try
+        {
+            await origin.StartAsync(Ct);
+            (await PositionAsync()).ShouldBe([mark]);
+
+            // Started again after more events (a restart): the position it had is kept, so nothing appended meanwhile is skipped.
+            await RecordJourneyAsync("While the relay was away");
+            (await HighWaterMarkAfterCatchUpAsync()).ShouldBeGreaterThan(mark);
+            await origin.StartAsync(Ct);
+            (await PositionAsync()).ShouldBe([mark]);
+        }
+        finally
+        {
+            await using var connection = api.Store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(Ct);
+            await using var delete = new Npgsql.NpgsqlCommand($"delete from {schema}.mt_event_progression where name = 'IntegrationRelay:All'", connection);
+            await delete.ExecuteNonQueryAsync(Ct);
+        }
+    }
+
+    [Fact]
     public async Task A_webhook_gets_every_event_as_a_signed_CloudEvent_in_order()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
