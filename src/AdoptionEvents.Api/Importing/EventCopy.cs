@@ -53,6 +53,8 @@ internal sealed class EventCopy(IDocumentStore store)
         await using var tx = await connection.BeginTransactionAsync(ct);
         var sequences = await SequencesAsync(connection, events.Count, ct);
         var microseconds = (recordedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 - PostgresEpochMicroseconds;
+        // In memory as it is stored (to the microsecond, in UTC): a caller may fold these events instead of reading them back.
+        var timestamp = new DateTimeOffset(recordedAt.UtcTicks - recordedAt.UtcTicks % 10, TimeSpan.Zero);
         // A share per core and then some, so a slow share (a long journey's bodies) does not hold the rest.
         var shares = Math.Min(events.Count, Environment.ProcessorCount * 4);
         var rows = new ArrayBufferWriter<byte>[shares];
@@ -64,6 +66,8 @@ internal sealed class EventCopy(IDocumentStore store)
             {
                 var (e, streamId) = events[i];
                 e.Sequence = sequences[i];
+                e.Timestamp = timestamp;
+                e.TenantId = StorageConstants.DefaultTenantId;
                 WriteRow(buffer, e, streamId, microseconds);
             }
         });

@@ -55,6 +55,8 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var report = await api.Host.Services.GetRequiredService<Importer>().ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
         (report.Outcome, report.BulkPath).ShouldBe((ImportOutcome.Succeeded, true), string.Join("; ", report.Problems));
+        // Only this import's events lie past the marks: the read models are folded from the events as written, not read back.
+        report.PhaseSeconds.ShouldContainKey("read models (folded as written)");
 
         // Before the daemon has had any say: the import folded every event into the read models and says so in the marks.
         var newest = await NewestEventAsync();
@@ -93,6 +95,9 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         second.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", second.Problems));
         second.Journeys.Single(j => j.InnovationId == extended.InnovationId).Outcome.ShouldBe(JourneyOutcome.Extended);
         second.Journeys.Count(j => j.Outcome == JourneyOutcome.Written).ShouldBe(2);
+        // The extended journey's events were appended one journey at a time, not by the bulk COPY: they are read back.
+        second.PhaseSeconds.ShouldContainKey("read models");
+        second.PhaseSeconds.ShouldNotContainKey("read models (folded as written)");
 
         var imported = await DocumentsAsync();
         await using (var session = api.Store.QuerySession())

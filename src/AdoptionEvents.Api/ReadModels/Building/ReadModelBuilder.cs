@@ -16,7 +16,11 @@ using Npgsql;
 namespace AdoptionEvents.ReadModels.Building;
 
 /// <summary>What one build did: the events folded, up to which sequence, and the documents written per projection.</summary>
-public sealed record BuildReport(long From, long Ceiling, long Events, IReadOnlyDictionary<string, int> Documents, TimeSpan Duration);
+public sealed record BuildReport(long From, long Ceiling, long Events, IReadOnlyDictionary<string, int> Documents, TimeSpan Duration)
+{
+    /// <summary>The events were folded as the caller appended them (see <see cref="ReadModelBuilder.Build.RunAsync"/>), not read back.</summary>
+    public bool FoldedAsAppended { get; init; }
+}
 
 /// <summary>How far a build has got: events folded of the events to fold.</summary>
 public sealed record BuildProgress(long Folded, long Total);
@@ -167,9 +171,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
         /// <summary>
         /// Folds from the first event (a rebuild: the documents are replaced) or from each projection's mark
-        /// (catching up after a bulk import), writes the documents and the marks, and commits.
+        /// (catching up after a bulk import), writes the documents and the marks, and commits. <paramref name="appended"/>:
+        /// the events of new streams the caller has just appended, by stream; when they are every event the build has to
+        /// fold, they are folded as they are instead of being read back and deserialised.
         /// </summary>
-        public async Task<BuildReport> RunAsync(bool fromScratch, Action<BuildProgress>? progress, CancellationToken ct)
+        public async Task<BuildReport> RunAsync(bool fromScratch, Action<BuildProgress>? progress, CancellationToken ct, IReadOnlyDictionary<Guid, IReadOnlyList<IEvent>>? appended = null)
         {
             if (_done)
             {
@@ -177,7 +183,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             }
 
             _done = true;
-            var report = await builder.FoldAsync(projections, connection, fromScratch ? marks.ToDictionary(m => m.Key, _ => 0L) : marks, fromScratch, progress, ct);
+            var report = await builder.FoldAsync(projections, connection, fromScratch ? marks.ToDictionary(m => m.Key, _ => 0L) : marks, fromScratch, progress, appended, ct);
             await tx.CommitAsync(ct);
             return report;
         }
@@ -190,7 +196,8 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         }
     }
 
-    private async Task<BuildReport> FoldAsync(List<string> projections, NpgsqlConnection connection, Dictionary<string, long> marks, bool fromScratch, Action<BuildProgress>? progress, CancellationToken ct)
+    private async Task<BuildReport> FoldAsync(List<string> projections, NpgsqlConnection connection, Dictionary<string, long> marks, bool fromScratch, Action<BuildProgress>? progress,
+        IReadOnlyDictionary<Guid, IReadOnlyList<IEvent>>? appended, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         var cpu = Environment.CpuUsage.TotalTime;
@@ -233,8 +240,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             guidVersions[type] = await writer.GuidVersionAsync(type, ct);
         }
 
+        // Every event in range is one the caller wrote (no other writer's event came in between): no need to read them back.
+        var inMemory = appended is not null && pages.All(p => p.Streams.All(appended.ContainsKey))
+            && total == pages.Sum(p => p.Streams.Sum(s => appended[s].Count(e => e.Sequence > from && e.Sequence <= ceiling)));
         var stages = Task.WhenAll(
-            Task.Run(() => ReadPagesAsync(pages, from, ceiling, read.Writer, phases, stop.Token), stop.Token),
+            Task.Run(() => inMemory ? PagesFromAsync(appended!, pages, from, ceiling, read.Writer, phases, stop.Token) : ReadPagesAsync(pages, from, ceiling, read.Writer, phases, stop.Token), stop.Token),
             Task.Run(() => FoldPagesAsync(projections, marks, scratch, guidVersions, read.Reader, written.Writer, phases, stop.Token), stop.Token));
         try
         {
@@ -285,7 +295,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s, {Cpu:F1} s of processor time, {Allocated} MiB allocated, {Collections} collections pausing {Paused:F2} s ({Phases})",
             string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
             (GC.GetTotalAllocatedBytes() - allocated) >> 20, GC.CollectionCount(0) - gcs, (GC.GetTotalPauseDuration() - gcPause).TotalSeconds, phases);
-        return new BuildReport(from, ceiling, folded, documents, watch.Elapsed);
+        return new BuildReport(from, ceiling, folded, documents, watch.Elapsed) { FoldedAsAppended = inMemory };
     }
 
     /// <summary>The document types a projection stores.</summary>
@@ -298,6 +308,29 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         _ when projection == SiteStatusName => [typeof(SiteStatus)],
         _ => [typeof(IndexedEvent), typeof(CausalEdge)],
     };
+
+    /// <summary>The pages' events, in order, from those the caller wrote: as they were stored, without the round trip.</summary>
+    private static async Task PagesFromAsync(IReadOnlyDictionary<Guid, IReadOnlyList<IEvent>> appended, List<Page> pages, long from, long ceiling,
+        ChannelWriter<(IReadOnlyList<IEvent> Events, bool Fresh)> output, BuildPhases phases, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var page in pages)
+            {
+                var started = Stopwatch.GetTimestamp();
+                IEvent[] events = [.. page.Streams.SelectMany(s => appended[s]).Where(e => e.Sequence > from && e.Sequence <= ceiling).OrderBy(e => e.Sequence)];
+                phases.Add("from memory", started);
+                await output.WriteAsync((events, page.Fresh), ct);
+            }
+
+            output.Complete();
+        }
+        catch (Exception e)
+        {
+            output.Complete(e);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Reads the pages' events in order, on a connection of its own, into the channel: the next page's rows are read
