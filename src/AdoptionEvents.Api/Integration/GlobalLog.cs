@@ -89,31 +89,48 @@ public sealed class EventSignal
 }
 
 /// <summary>
-/// Pulses <see cref="EventSignal"/> each time the daemon of this node publishes a new high-water mark. It costs
-/// nothing per event: no page of events is loaded to learn that there are new ones. Where this node runs no daemon
-/// (<c>Projections:Daemon</c> None, or the passive node of HotCold) the readers poll.
+/// Pulses <see cref="EventSignal"/> when the daemon of this node publishes a new high-water mark. It costs nothing per
+/// event: no page of events is loaded to learn that there are new ones. Under load the mark moves many times a second,
+/// so pulses are at most one per <see cref="Interval"/> (the first at once, then one for whatever moved meanwhile): each
+/// wakes a webhook dispatch pass. Where this node runs no daemon (<c>Projections:Daemon</c> None, or the passive node
+/// of HotCold) the readers poll.
 /// </summary>
-public sealed class HighWaterSignal(EventSignal signal, IServiceProvider services) : IHostedService, IObserver<ShardState>
+public sealed class HighWaterSignal(EventSignal signal, IServiceProvider services, TimeProvider clock) : BackgroundService, IObserver<ShardState>
 {
-    private IDisposable? _subscription;
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _subscription = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase().Tracker.Subscribe(this);
-        return Task.CompletedTask;
-    }
+    private readonly SemaphoreSlim _moved = new(0, 1);
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _subscription?.Dispose();
-        return Task.CompletedTask;
+        using var subscription = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase().Tracker.Subscribe(this);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await _moved.WaitAsync(stoppingToken);
+                signal.Pulse();
+                await Task.Delay(Interval, clock, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 
     public void OnNext(ShardState value)
     {
-        if (value.ShardName == ShardState.HighWaterMark)
+        if (value.ShardName == ShardState.HighWaterMark && _moved.CurrentCount == 0)
         {
-            signal.Pulse();
+            try
+            {
+                _moved.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another mark released it first: one pulse covers both.
+            }
         }
     }
 
@@ -123,5 +140,11 @@ public sealed class HighWaterSignal(EventSignal signal, IServiceProvider service
 
     public void OnError(Exception error)
     {
+    }
+
+    public override void Dispose()
+    {
+        _moved.Dispose();
+        base.Dispose();
     }
 }
