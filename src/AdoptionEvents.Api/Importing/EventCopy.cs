@@ -11,8 +11,7 @@ using Npgsql;
 namespace AdoptionEvents.Importing;
 
 /// <summary>
-/// New streams and their sealed events, written as Marten stores them (mt_streams, mt_events and the store's
-/// high-water mark) in one transaction: every row is encoded beforehand in PostgreSQL's binary COPY format, on both
+/// New streams and their sealed events, written as Marten stores them (mt_streams and mt_events) in one transaction: every row is encoded beforehand in PostgreSQL's binary COPY format, on both
 /// cores, so the connection only streams bytes. Marten's own bulk insert encodes each field of each event in turn on
 /// the writer's thread and serialises each body and header set to an array of its own (measured on the benchmark's
 /// 445,027 events: its COPY took 19.2 s of the import's 55.5 s).
@@ -29,7 +28,8 @@ internal sealed class EventCopy(IDocumentStore store)
 
     /// <summary>
     /// Writes <paramref name="streams"/>, each new (its events take versions 1..n), with sequence numbers drawn from the
-    /// store's sequence in the order given, then moves the high-water mark past them: the daemon has no gap to wait out.
+    /// store's sequence in the order given. The high-water mark is left to the daemon: another writer may hold a number
+    /// drawn in between, not yet committed, and a mark moved past it would have readers skip its event.
     /// </summary>
     public async Task WriteAsync(IReadOnlyList<StreamAction> streams, string aggregateAlias, DateTimeOffset recordedAt, CancellationToken ct)
     {
@@ -83,16 +83,6 @@ internal sealed class EventCopy(IDocumentStore store)
         await CopyAsync(connection,
             $"copy {_schema}.mt_events (seq_id, id, stream_id, version, type, timestamp, tenant_id, mt_dotnet_type, is_archived, " +
             "correlation_id, causation_id, user_name, data, headers) from stdin (format binary)", rows, ct);
-        await using (var mark = new NpgsqlCommand(
-            $"insert into {_schema}.mt_event_progression (name, last_seq_id) values ('HighWaterMark', $1) " +
-            $"on conflict (name) do update set last_seq_id = greatest({_schema}.mt_event_progression.last_seq_id, excluded.last_seq_id)", connection)
-            {
-                Parameters = { new() { Value = sequences.Max() } },
-            })
-        {
-            await mark.ExecuteNonQueryAsync(ct);
-        }
-
         await tx.CommitAsync(ct);
     }
 
