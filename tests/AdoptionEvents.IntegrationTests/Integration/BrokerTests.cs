@@ -76,6 +76,12 @@ public class BrokerTests(BrokerFixture api) : IClassFixture<BrokerFixture>
         }
 
         shards.ShouldBe(["InnovationSummaries", "IntegrationRelay", "ObservedMetrics", "SiteRegister"], ignoreOrder: true);
+
+        // The admin list names it as a subscription, with its position.
+        var listed = await api.Client.Http.GetFromJsonAsync<List<AdoptionEvents.ReadModels.Admin.ProjectionStatus>>("/api/admin/projections", ApiClient.JsonOptions, TestContext.Current.CancellationToken);
+        var relay = listed!.Single(p => p.Name == "IntegrationRelay");
+        relay.Lifecycle.ShouldBe("subscription");
+        relay.Sequence.ShouldNotBeNull();
     }
 
     [Fact]

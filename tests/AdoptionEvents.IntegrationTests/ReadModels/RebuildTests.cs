@@ -208,6 +208,7 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         var list = await api.Client.Http.GetFromJsonAsync<List<ProjectionStatus>>("/api/admin/projections", ApiClient.JsonOptions, Ct);
         list!.Select(p => (p.Name, p.Lifecycle)).ShouldContain(("InnovationSummaries", "async"));
         list!.Select(p => p.Lifecycle).ShouldContain("inline");
+        list!.ShouldNotContain(p => p.Lifecycle == "subscription", "no broker is configured here, so no relay runs");
 
         var unknown = await api.Client.Http.PostAsync("/api/admin/projections/Nothing/rebuild", null, Ct);
         (await ApiClient.ProblemAsync(unknown, HttpStatusCode.NotFound)).GetProperty("detail").GetString()!.ShouldContain("InnovationSummaries");

@@ -23,15 +23,22 @@ public sealed class RebuildJobs(IServiceProvider services)
 
 public static class ProjectionAdminEndpoints
 {
+    /// <summary>Every projection, then every subscription the daemon runs (the RabbitMQ relay, when a broker is configured), with position and lag.</summary>
     [WolverineGet("/api/admin/projections")]
     public static async Task<IReadOnlyList<ProjectionStatus>> List(IDocumentStore store, ProjectionLag lag, CancellationToken ct)
     {
         var sample = await lag.SampleAsync(ct);
-        return [.. ((StoreOptions)store.Options).Projections.All.Select(p =>
+        var options = ((StoreOptions)store.Options).Projections;
+        ProjectionStatus Status(string name, string lifecycle)
         {
-            var shard = sample.Shards.FirstOrDefault(s => s.Shard.StartsWith(p.Name + ":", StringComparison.Ordinal));
-            return new ProjectionStatus(p.Name, p.Lifecycle.ToString().ToLowerInvariant(), shard?.Sequence, shard?.Lag);
-        })];
+            var shard = sample.Shards.FirstOrDefault(s => s.Shard.StartsWith(name + ":", StringComparison.Ordinal));
+            return new ProjectionStatus(name, lifecycle, shard?.Sequence, shard?.Lag);
+        }
+
+        var projections = options.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        return [
+            .. options.All.Select(p => Status(p.Name, p.Lifecycle.ToString().ToLowerInvariant())),
+            .. options.AllShards().Select(s => s.Name.Name).Where(name => !projections.Contains(name)).Distinct().Select(name => Status(name, "subscription"))];
     }
 
     /// <summary>Rebuilds one projection (async, or inline per journey) from the first event; 202 with the job to poll for progress.</summary>

@@ -43,10 +43,12 @@ public sealed class ProjectionLag : BackgroundService
         var high = await NewestEventAsync(ct);
         var progress = await _store.Advanced.AllProjectionProgress(token: ct);
         var now = _clock.GetUtcNow();
+        // Only shards this store runs: a stored position outlives its shard (the relay's, once the broker is no longer configured).
+        var registered = ((StoreOptions)_store.Options).Projections.AllShards().Select(s => s.Name.Identity).ToHashSet(StringComparer.Ordinal);
         lock (_gate)
         {
             var shards = progress
-                .Where(p => p.ShardName != "HighWaterMark")
+                .Where(p => registered.Contains(p.ShardName))
                 .Select(p => new ShardLag(p.ShardName, p.Sequence, Math.Max(0, high - p.Sequence)))
                 .Select(s => s with { Stuck = IsStuck(s, now) })
                 .OrderBy(s => s.Shard, StringComparer.Ordinal)
