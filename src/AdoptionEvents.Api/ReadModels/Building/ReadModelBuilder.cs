@@ -596,9 +596,14 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     private static List<Built> FoldSiteStatus(SiteStatusProjection projection, IReadOnlyList<IEvent> events, SiteIds siteIds)
     {
         var documents = new Dictionary<Guid, (SiteStatus? Document, long Sequence)>();
-        foreach (var e in events.Where(e => e.Data is SiteEvent))
+        foreach (var e in events)
         {
-            var fact = (SiteEvent)e.Data;
+            // As the inline projection routes them: a fact that cannot move a site's state (staff trained ...) goes nowhere.
+            if (e.Data is not SiteEvent fact || SiteTransitions.Rule(fact).To is null)
+            {
+                continue;
+            }
+
             var id = siteIds.Of(fact);
             documents[id] = (projection.Evolve(documents.TryGetValue(id, out var known) ? known.Document : null, id, e), e.Sequence);
         }
