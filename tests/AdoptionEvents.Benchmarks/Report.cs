@@ -21,6 +21,9 @@ public sealed record PathResult
 
     public Dictionary<string, double> Figures { get; init; } = [];
 
+    /// <summary>Each timed request's milliseconds in the order they ran, where the figure is a median and a slowest of a few.</summary>
+    public IReadOnlyList<double>? Samples { get; init; }
+
     public string? Target { get; init; }
 
     public bool? Pass { get; init; }

@@ -128,8 +128,8 @@ public sealed class JourneyCheckpoint
         return best;
     }
 
-    // The longest fold kept of at most the first `count` events, as the start of a fold of them (a copy: kept folds are not applied to).
-    private (JourneyFold Fold, int From)? Longest(IReadOnlyList<IEvent> events, StageThresholds rules, int count)
+    // The longest fold kept of at most the first `count` events, to start a fold of them from.
+    private FoldedJourney? Longest(IReadOnlyList<IEvent> events, StageThresholds rules, int count)
     {
         var best = Best(_cuts, events, rules, count);
         if (_latest is { } latest && latest.Count <= count && latest.Starts(events, rules) && latest.Count > (best?.Count ?? 0))
@@ -137,7 +137,7 @@ public sealed class JourneyCheckpoint
             best = latest;
         }
 
-        return best is null ? null : (best.Fold.Copy(), best.Count);
+        return best;
     }
 
     private static FoldedJourney? Used(FoldedJourney? fold)
@@ -163,9 +163,14 @@ public sealed class FoldedJourney
     private EncodedParts? _encoded;
     private readonly Lock _encoding = new();
 
-    private FoldedJourney(IReadOnlyList<IEvent> events, int count, StageThresholds rules, JourneyFold fold)
+    // The parts of the fold this one went on from, as encoded when it was made: the sites this fold left unchanged
+    // are written as their bytes there when this one is encoded. Dropped then, so no fold holds a chain of others.
+    private EncodedParts? _origin;
+
+    private FoldedJourney(IReadOnlyList<IEvent> events, int count, StageThresholds rules, JourneyFold fold, EncodedParts? origin)
     {
         Count = count;
+        _origin = origin;
         _last = events[count - 1];
         _rules = rules;
         Fold = fold;
@@ -194,16 +199,16 @@ public sealed class FoldedJourney
     /// <summary>When a request last started from this fold (<see cref="JourneyCheckpoint.Start"/>), to keep the most recently used.</summary>
     public long LastUsed { get; set; }
 
-    /// <summary>The fold of the first <paramref name="count"/> events, going on from a fold of the first From of them when given.</summary>
-    public static FoldedJourney Of(IReadOnlyList<IEvent> events, int count, StageThresholds rules, (JourneyFold Fold, int From)? start = null)
+    /// <summary>The fold of the first <paramref name="count"/> events, going on from a copy of <paramref name="start"/> (a fold of the first events of the same list) when given.</summary>
+    public static FoldedJourney Of(IReadOnlyList<IEvent> events, int count, StageThresholds rules, FoldedJourney? start = null)
     {
-        var (fold, from) = start ?? (new JourneyFold(rules), 0);
-        for (var i = from; i < count; i++)
+        var fold = start?.Fold.Copy() ?? new JourneyFold(rules);
+        for (var i = start?.Count ?? 0; i < count; i++)
         {
             fold.Apply(events[i]);
         }
 
-        return new(events, count, rules, fold);
+        return new(events, count, rules, fold, start is null ? null : Volatile.Read(ref start._encoded));
     }
 
     /// <summary>Whether this is the fold of exactly these events (the same instances: a kept list only grows) under these rules.</summary>
@@ -257,9 +262,11 @@ public sealed class FoldedJourney
                 parts = _encoded;
                 if (parts is null || !ReferenceEquals(parts.Json, json))
                 {
+                    var origin = _origin is { } o && ReferenceEquals(o.Json, json) ? o.Sites : null;
                     parts = new EncodedParts(json, Fold.Summary is { } s ? EncodedJson.Of(s, json) : null,
-                        EncodedJson.Of<IReadOnlyList<BarrierEntry>>(Fold.Summary?.Barriers ?? [], json), EncodedRegister.Of(SitesInOrder, json));
+                        EncodedJson.Of<IReadOnlyList<BarrierEntry>>(Fold.Summary?.Barriers ?? [], json), EncodedRegister.Of(SitesInOrder, json, origin));
                     Volatile.Write(ref _encoded, parts);
+                    _origin = null;
                 }
             }
         }
@@ -297,7 +304,7 @@ public sealed class FoldedJourney
                 case EventCorrected or EventRetracted:
                     break;
                 case JourneyEvent fact:
-                    var midpoint = Midpoints.Of(fact.OccurredAt);
+                    var midpoint = fact.OccurredAt.Midpoint;
                     latest = latest is { } l && l >= midpoint ? l : midpoint;
                     break;
                 default:

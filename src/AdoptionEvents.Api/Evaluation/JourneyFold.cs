@@ -20,7 +20,7 @@ public sealed record TimeAxes(DateOnly? OccurredBy, DateTimeOffset? RecordedBy)
     /// </summary>
     public bool Includes(IEvent e) =>
         (RecordedBy is null || e.Timestamp <= RecordedBy)
-        && (OccurredBy is null || e.Data is EventCorrected or EventRetracted || (e.Data is JourneyEvent f && Midpoints.Of(f.OccurredAt) <= OccurredBy));
+        && (OccurredBy is null || e.Data is EventCorrected or EventRetracted || (e.Data is JourneyEvent f && f.OccurredAt.Midpoint <= OccurredBy));
 
     /// <summary>The date to judge time-dependent overlays (Stalled) against.</summary>
     public DateOnly Today(DateOnly now) =>

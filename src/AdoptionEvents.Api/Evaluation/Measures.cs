@@ -77,11 +77,11 @@ public static class Measures
         };
 
         var wentLive = facts.Where(x => x.Fact is ServiceWentLive).Select(x => (Site: ((ServiceWentLive)x.Fact).SiteId, x.Fact.OccurredAt))
-            .GroupBy(x => x.Site).Select(g => g.OrderBy(x => Midpoints.Of(x.OccurredAt)).First()).OrderBy(x => Midpoints.Of(x.OccurredAt)).ThenBy(x => x.Site).ToList();
+            .GroupBy(x => x.Site).Select(g => g.OrderBy(x => x.OccurredAt.Midpoint).First()).OrderBy(x => x.OccurredAt.Midpoint).ThenBy(x => x.Site).ToList();
         var curve = Curve(fold, s);
         return new MeasureSet(
             s.Id, s.Name, start, startEvent, timeTo, curve,
-            [.. wentLive.GroupBy(x => Quarter(Midpoints.Of(x.OccurredAt))).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new QuarterCount(g.Key, g.Count()))],
+            [.. wentLive.GroupBy(x => Quarter(x.OccurredAt.Midpoint)).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new QuarterCount(g.Key, g.Count()))],
             Fit(curve.FromSiteEvents.Count >= curve.FromObservations.Count ? curve.FromSiteEvents : curve.FromObservations),
             Categories(wentLive, s.EligiblePopulation),
             FunnelOf(fold),
@@ -102,13 +102,13 @@ public static class Measures
 
     private static PartialDate? StartOf(List<(IEvent Event, JourneyEvent Fact)> facts, InnovationSummary s, string startEvent) => startEvent switch
     {
-        "first_event" => facts.Select(x => x.Fact.OccurredAt).MinBy(Midpoints.Of),
-        _ when EventCatalogue.Find(startEvent) is { } type => facts.Where(x => x.Fact.GetType() == type.Type).Select(x => x.Fact.OccurredAt).MinBy(Midpoints.Of),
+        "first_event" => facts.Select(x => x.Fact.OccurredAt).MinBy(d => d.Midpoint),
+        _ when EventCatalogue.Find(startEvent) is { } type => facts.Where(x => x.Fact.GetType() == type.Type).Select(x => x.Fact.OccurredAt).MinBy(d => d.Midpoint),
         _ => s.KeyDates.GetValueOrDefault(startEvent),
     };
 
     private static PartialDate? SecondLive(List<(IEvent Event, JourneyEvent Fact)> facts) =>
-        facts.Where(x => x.Fact is ServiceWentLive).Select(x => x.Fact.OccurredAt).OrderBy(Midpoints.Of).Skip(1).FirstOrDefault();
+        facts.Where(x => x.Fact is ServiceWentLive).Select(x => x.Fact.OccurredAt).OrderBy(d => d.Midpoint).Skip(1).FirstOrDefault();
 
     private static Lag? Between(PartialDate? start, PartialDate? end) => ChangeLogGraph.LagBetween(start, end);
 
@@ -118,7 +118,7 @@ public static class Measures
     {
         // Cumulative live sites after each dated site transition (live or sustained counts as live).
         var changes = fold.Sites.Values.SelectMany(site => site.Transitions.Select((tr, i) =>
-            (Date: Midpoints.Of(tr.OccurredAt), Delta: (IsLive(tr.State) ? 1 : 0) - (i > 0 && IsLive(site.Transitions[i - 1].State) ? 1 : 0))))
+            (Date: tr.OccurredAt.Midpoint, Delta: (IsLive(tr.State) ? 1 : 0) - (i > 0 && IsLive(site.Transitions[i - 1].State) ? 1 : 0))))
             .Where(c => c.Delta != 0).GroupBy(c => c.Date).OrderBy(g => g.Key).ToList();
         var running = 0;
         var fromSites = changes.Select(g =>
@@ -127,7 +127,7 @@ public static class Measures
             return new CurvePoint(g.Key, running, Share(running, s.EligiblePopulation));
         }).ToList();
         var observed = s.Metrics.GetValueOrDefault("sites_live", []).Where(o => o.Cumulative)
-            .Select(o => new CurvePoint(Midpoints.Of(o.OccurredAt), o.Value, Share(o.Value, s.EligiblePopulation))).ToList();
+            .Select(o => new CurvePoint(o.OccurredAt.Midpoint, o.Value, Share(o.Value, s.EligiblePopulation))).ToList();
         return new AdoptionCurve(fromSites, observed, s.EligiblePopulation);
     }
 
@@ -221,16 +221,16 @@ public static class Measures
         {
             if (fact is BarrierResolved r)
             {
-                resolved.TryAdd(r.BarrierEventId, Midpoints.Of(r.OccurredAt));
+                resolved.TryAdd(r.BarrierEventId, r.OccurredAt.Midpoint);
             }
         }
 
-        var barriers = facts.Where(x => x.Fact is BarrierEncountered).Select(x => (Id: x.Event.Id, Code: ((BarrierEncountered)x.Fact).Code, From: Midpoints.Of(x.Fact.OccurredAt),
+        var barriers = facts.Where(x => x.Fact is BarrierEncountered).Select(x => (Id: x.Event.Id, Code: ((BarrierEncountered)x.Fact).Code, From: x.Fact.OccurredAt.Midpoint,
             To: resolved.TryGetValue(x.Event.Id, out var to) ? to : (DateOnly?)null)).ToList();
-        var starts = facts.Where(x => x.Fact is ServiceWentLive).Select(x => Midpoints.Of(x.Fact.OccurredAt)).Distinct().Order().ToList();
+        var starts = facts.Where(x => x.Fact is ServiceWentLive).Select(x => x.Fact.OccurredAt.Midpoint).Distinct().Order().ToList();
         if (starts.Count == 0 && facts.Count > 0)
         {
-            starts.Add(facts.Min(x => Midpoints.Of(x.Fact.OccurredAt)));
+            starts.Add(facts.Min(x => x.Fact.OccurredAt.Midpoint));
         }
 
         var stalls = new List<Stall>();

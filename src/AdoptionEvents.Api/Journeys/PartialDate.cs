@@ -22,25 +22,38 @@ public enum DatePrecision
 public sealed record PartialDate
 {
     private readonly string _value = "";
+    private readonly DatePrecision _precision;
 
-    // Read once when the value is set: folds and the change log ask a date for its interval many times. It follows
-    // from the value alone, so the record's equality (which compares fields) is unchanged by it.
+    // Read once when the value or the precision is set: folds, as-of cuts and the change log ask a date for its
+    // interval many times per request. Both follow from the value and precision alone, so the record's equality
+    // (which compares fields) is unchanged by them. No interval: the value cannot be read with its precision,
+    // and the properties throw as they always have.
     private readonly (int Year, int? Month, int? Day)? _parts;
+    private readonly (DateOnly Earliest, DateOnly Latest, DateOnly Midpoint)? _interval;
 
     public required string Value
     {
         get => _value;
-        init => (_value, _parts) = (value, Read(value));
+        init
+        {
+            _value = value;
+            _parts = Read(value);
+            _interval = Interval(_parts, _precision);
+        }
     }
 
-    public required DatePrecision Precision { get; init; }
+    public required DatePrecision Precision
+    {
+        get => _precision;
+        init => (_precision, _interval) = (value, Interval(_parts, value));
+    }
 
     public static PartialDate Day(DateOnly date) => new() { Value = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Precision = DatePrecision.Day };
 
     /// <summary>Why the value cannot be read with its precision, or null when it can.</summary>
     public string? Problem()
     {
-        if (Parts() is not var (year, month, day))
+        if (_parts is not var (year, month, day))
         {
             return $"'{Value}' is not an ISO date prefix (YYYY, YYYY-MM or YYYY-MM-DD)";
         }
@@ -56,70 +69,73 @@ public sealed record PartialDate
     }
 
     [JsonIgnore]
-    public DateOnly Earliest
-    {
-        get
-        {
-            var (year, month, day) = Parts() ?? throw new FormatException(Problem());
-            return Precision switch
-            {
-                DatePrecision.Day => new DateOnly(year, month!.Value, day!.Value),
-                DatePrecision.Month or DatePrecision.Season => new DateOnly(year, month!.Value, 1),
-                DatePrecision.Quarter => new DateOnly(year, ((month!.Value - 1) / 3 * 3) + 1, 1),
-                DatePrecision.Year or DatePrecision.Decade => new DateOnly(year, 1, 1),
-                DatePrecision.Approximate => Start(year, month, day).AddMonths(-6),
-                _ => throw new ArgumentOutOfRangeException(nameof(Precision)),
-            };
-        }
-    }
+    public DateOnly Earliest => _interval?.Earliest ?? Bounds().Earliest;
 
     [JsonIgnore]
-    public DateOnly Latest
-    {
-        get
-        {
-            var (year, month, day) = Parts() ?? throw new FormatException(Problem());
-            return Precision switch
-            {
-                DatePrecision.Day => new DateOnly(year, month!.Value, day!.Value),
-                DatePrecision.Month => new DateOnly(year, month!.Value, 1).AddMonths(1).AddDays(-1),
-                DatePrecision.Season => new DateOnly(year, month!.Value, 1).AddMonths(3).AddDays(-1),
-                DatePrecision.Quarter => Earliest.AddMonths(3).AddDays(-1),
-                DatePrecision.Year => new DateOnly(year, 12, 31),
-                DatePrecision.Decade => new DateOnly(year + 9, 12, 31),
-                DatePrecision.Approximate => End(year, month, day).AddMonths(6),
-                _ => throw new ArgumentOutOfRangeException(nameof(Precision)),
-            };
-        }
-    }
+    public DateOnly Latest => _interval?.Latest ?? Bounds().Latest;
 
     /// <summary>The middle of the interval: the single date to sort and plot by.</summary>
     [JsonIgnore]
-    public DateOnly Midpoint => Earliest.AddDays((Latest.DayNumber - Earliest.DayNumber) / 2);
+    public DateOnly Midpoint => _interval?.Midpoint ?? Middle(Bounds());
 
     public override string ToString() => $"{Value} ({Precision.ToString().ToLowerInvariant()})";
 
-    private static DateOnly Start(int year, int? month, int? day) => new(year, month ?? 1, day ?? 1);
+    // The interval of a value read with its precision; null where Bounds would throw (the value unread, a part the
+    // precision needs missing, or an end past the calendar's: an approximate year 1, the decade of 9991 onwards).
+    private static (DateOnly, DateOnly, DateOnly)? Interval((int Year, int? Month, int? Day)? parts, DatePrecision precision)
+    {
+        if (parts is not var (year, month, day)
+            || year is < 2 or > 9990
+            || (precision == DatePrecision.Day && day is null)
+            || (precision is DatePrecision.Month or DatePrecision.Quarter or DatePrecision.Season && month is null)
+            || precision is < DatePrecision.Day or > DatePrecision.Approximate)
+        {
+            return null;
+        }
+
+        var bounds = Bounds(year, month, day, precision);
+        return (bounds.Earliest, bounds.Latest, Middle(bounds));
+    }
+
+    private static DateOnly Middle((DateOnly Earliest, DateOnly Latest) bounds) =>
+        bounds.Earliest.AddDays((bounds.Latest.DayNumber - bounds.Earliest.DayNumber) / 2);
+
+    // The interval computed on each read, for the values Interval leaves out: it throws for most of them.
+    private (DateOnly Earliest, DateOnly Latest) Bounds()
+    {
+        var (year, month, day) = _parts ?? throw new FormatException(Problem());
+        return Bounds(year, month, day, Precision);
+    }
+
+    private static (DateOnly Earliest, DateOnly Latest) Bounds(int year, int? month, int? day, DatePrecision precision) => precision switch
+    {
+        DatePrecision.Day => (new DateOnly(year, month!.Value, day!.Value), new DateOnly(year, month.Value, day.Value)),
+        DatePrecision.Month => (new DateOnly(year, month!.Value, 1), new DateOnly(year, month.Value, 1).AddMonths(1).AddDays(-1)),
+        DatePrecision.Season => (new DateOnly(year, month!.Value, 1), new DateOnly(year, month.Value, 1).AddMonths(3).AddDays(-1)),
+        DatePrecision.Quarter => (new DateOnly(year, ((month!.Value - 1) / 3 * 3) + 1, 1), new DateOnly(year, ((month.Value - 1) / 3 * 3) + 1, 1).AddMonths(3).AddDays(-1)),
+        DatePrecision.Year => (new DateOnly(year, 1, 1), new DateOnly(year, 12, 31)),
+        DatePrecision.Decade => (new DateOnly(year, 1, 1), new DateOnly(year + 9, 12, 31)),
+        DatePrecision.Approximate => (new DateOnly(year, month ?? 1, day ?? 1).AddMonths(-6), End(year, month, day).AddMonths(6)),
+        _ => throw new ArgumentOutOfRangeException(nameof(precision)),
+    };
 
     private static DateOnly End(int year, int? month, int? day) =>
         day is not null ? new DateOnly(year, month!.Value, day.Value)
         : month is not null ? new DateOnly(year, month.Value, 1).AddMonths(1).AddDays(-1)
         : new DateOnly(year, 12, 31);
 
-    private (int Year, int? Month, int? Day)? Parts() => _parts;
-
+    /// <summary>YYYY, YYYY-MM or YYYY-MM-DD in ASCII digits, a real date from year 1; null for anything else.</summary>
     private static (int Year, int? Month, int? Day)? Read(string? value)
     {
-        var parts = (value ?? "").Split('-');
-        if (parts.Length is < 1 or > 3 || parts[0].Length != 4 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var year) || year < 1)
+        if (value is null || value.Length is not (4 or 7 or 10) || !Digits(value, 0, 4, out var year) || year < 1)
         {
             return null;
         }
 
         int? month = null, day = null;
-        if (parts.Length >= 2)
+        if (value.Length >= 7)
         {
-            if (parts[1].Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var m) || m is < 1 or > 12)
+            if (value[4] != '-' || !Digits(value, 5, 2, out var m) || m is < 1 or > 12)
             {
                 return null;
             }
@@ -127,9 +143,9 @@ public sealed record PartialDate
             month = m;
         }
 
-        if (parts.Length == 3)
+        if (value.Length == 10)
         {
-            if (parts[2].Length != 2 || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var d) || d < 1 || d > DateTime.DaysInMonth(year, month!.Value))
+            if (value[7] != '-' || !Digits(value, 8, 2, out var d) || d < 1 || d > DateTime.DaysInMonth(year, month!.Value))
             {
                 return null;
             }
@@ -138,5 +154,21 @@ public sealed record PartialDate
         }
 
         return (year, month, day);
+    }
+
+    private static bool Digits(string value, int start, int length, out int number)
+    {
+        number = 0;
+        for (var i = start; i < start + length; i++)
+        {
+            if (value[i] is < '0' or > '9')
+            {
+                return false;
+            }
+
+            number = (number * 10) + (value[i] - '0');
+        }
+
+        return true;
     }
 }

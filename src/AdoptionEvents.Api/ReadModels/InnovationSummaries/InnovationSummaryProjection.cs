@@ -57,7 +57,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
 
         s.EventCount++;
         s.LastEvent = new LastEvent(e.Id, e.EventTypeName, fact.OccurredAt, e.Timestamp, e.Version);
-        var when = Midpoints.Of(fact.OccurredAt);
+        var when = fact.OccurredAt.Midpoint;
         s.FirstRecorded = s.FirstRecorded is { } first && first <= when ? first : when;
         return s;
     }
@@ -203,7 +203,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         if (e is ServiceWentLive)
         {
             s.EverLive++;
-            var wentLive = Midpoints.Of(e.OccurredAt);
+            var wentLive = e.OccurredAt.Midpoint;
             s.LastNewLiveSite = s.LastNewLiveSite is { } last && last >= wentLive ? last : wentLive;
             First(s, outsideOrigin && s.OriginOrganisationId is not null ? "first_adoption_outside_origin" : "first_live", e);
         }
@@ -235,8 +235,8 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         }
 
         // Ordered by when the value held (occurredAt), not when it was recorded: a late report of an old figure stays in the past.
-        var held = Midpoints.Of(o.OccurredAt);
-        var at = list.FindLastIndex(x => Midpoints.Of(x.OccurredAt) <= held) + 1;
+        var held = o.OccurredAt.Midpoint;
+        var at = list.FindLastIndex(x => x.OccurredAt.Midpoint <= held) + 1;
         list.Insert(at, o);
         RefreshObservedLive(s);
     }
