@@ -19,6 +19,7 @@
 #     --sites N --events N    the large journey (default 5000 sites, 50000 events)
 #     --concurrency N         clients of c (default 32)
 #     --command-seconds S     how long c runs (default 30)
+#     --command-warm-up-seconds S  untimed load before c (default 5)
 #     --as-of-runs N          timed as-of requests after one warm-up (default 10)
 #     --lag-commands N --lag-interval-ms MS   paced commands of f (default 200, 25 ms apart)
 #     --import-box-seconds S --rebuild-box-seconds S --as-of-box-seconds S

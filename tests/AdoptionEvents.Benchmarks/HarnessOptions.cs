@@ -17,6 +17,9 @@ public sealed record HarnessOptions
 
     public TimeSpan CommandDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>c's untimed warm-up at the same load, before the timed run and its CPU and memory meters.</summary>
+    public TimeSpan CommandWarmUp { get; init; } = TimeSpan.FromSeconds(5);
+
     public int AsOfRuns { get; init; } = 10;
 
     public int LagCommands { get; init; } = 200;
@@ -60,6 +63,7 @@ public sealed record HarnessOptions
                 "--events" => options with { Events = Int() },
                 "--concurrency" => options with { Concurrency = Int() },
                 "--command-seconds" => options with { CommandDuration = TimeSpan.FromSeconds(Int()) },
+                "--command-warm-up-seconds" => options with { CommandWarmUp = TimeSpan.FromSeconds(Int()) },
                 "--as-of-runs" => options with { AsOfRuns = Int() },
                 "--lag-commands" => options with { LagCommands = Int() },
                 "--lag-interval-ms" => options with { LagInterval = TimeSpan.FromMilliseconds(Int()) },

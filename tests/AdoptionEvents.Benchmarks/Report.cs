@@ -93,7 +93,7 @@ public static class Report
         var settings = new
         {
             options.Scale, LargeJourneySites = options.Sites, LargeJourneyEvents = options.Events, options.Concurrency,
-            CommandSeconds = options.CommandDuration.TotalSeconds, options.AsOfRuns, options.LagCommands, LagIntervalMs = options.LagInterval.TotalMilliseconds,
+            CommandSeconds = options.CommandDuration.TotalSeconds, CommandWarmUpSeconds = options.CommandWarmUp.TotalSeconds, options.AsOfRuns, options.LagCommands, LagIntervalMs = options.LagInterval.TotalMilliseconds,
             ImportBoxSeconds = options.ImportBox.TotalSeconds, RebuildBoxSeconds = options.RebuildBox.TotalSeconds, Only = options.Only.Order().ToList(),
         };
         // The script passes its start (before the build and the micro benchmarks) so the suite's wall time is reported too.
@@ -107,7 +107,7 @@ public static class Report
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine.Cores} cores, {machine.Memory}, {machine.Cpu}; {machine.Os}; {machine.PostgreSql}; {machine.Dotnet}. Load average at start: {machine.LoadAtStart}.");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Settings: synthetic network x{options.Scale}; large journey {options.Sites:N0} sites / {options.Events:N0} events; {options.Concurrency} concurrent clients for {options.CommandDuration.TotalSeconds:F0} s; as-of {options.AsOfRuns} runs; lag {options.LagCommands} commands every {options.LagInterval.TotalMilliseconds:F0} ms; paths {string.Join(",", options.Only.Order())}. Load harness wall time {wall.TotalSeconds:F0} s{(suite is { } total ? $"; whole suite (build, micro benchmarks, load harness) {total:F0} s" : "")}.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Settings: synthetic network x{options.Scale}; large journey {options.Sites:N0} sites / {options.Events:N0} events; {options.Concurrency} concurrent clients for {options.CommandDuration.TotalSeconds:F0} s after {options.CommandWarmUp.TotalSeconds:F0} s of warm-up; as-of {options.AsOfRuns} runs; lag {options.LagCommands} commands every {options.LagInterval.TotalMilliseconds:F0} ms; paths {string.Join(",", options.Only.Order())}. Load harness wall time {wall.TotalSeconds:F0} s{(suite is { } total ? $"; whole suite (build, micro benchmarks, load harness) {total:F0} s" : "")}.");
         md.AppendLine();
         md.AppendLine("| Path | Figure | Target (issue 9) | Result | Ratio to a |");
         md.AppendLine("|---|---|---|---|---|");

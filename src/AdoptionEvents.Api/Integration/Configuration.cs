@@ -26,12 +26,13 @@ public static class Configuration
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Hosting.Security.WebhookTargets>().Handler());
         services.ConfigureMarten(options =>
         {
-            // Subscribers should not wait for the daemon's idle polling (1 s): an append NOTIFYs it at once.
-            options.Events.UseListenNotifyForEventAppends = settings.WakeDaemonOnAppend;
             options.Schema.For<WebhookSubscription>();
             options.Schema.For<WebhookCursor>();
             options.Schema.For<WebhookDelivery>().Index(d => d.SubscriptionId).Index(d => d.Sequence);
         });
+
+        // Subscribers should not wait for the daemon's idle polling (1 s): an append wakes it, spaced under load.
+        services.AddSingleton<IConfigureMarten>(new WakeOnAppend(settings));
 
         // The relay runs in the async daemon: strictly ordered, resumed from its stored progress after a restart.
         // Without a broker it has nothing to do, and is not registered: it would load every page of events to no end
@@ -45,5 +46,10 @@ public static class Configuration
             services.SubscribeToEventsWithServices<CloudEventRelay>(ServiceLifetime.Singleton);
         }
         return builder;
+    }
+
+    private sealed class WakeOnAppend(IntegrationSettings settings) : IConfigureMarten
+    {
+        public void Configure(IServiceProvider services, StoreOptions options) => DaemonWakeup.Configure(services, options, settings);
     }
 }

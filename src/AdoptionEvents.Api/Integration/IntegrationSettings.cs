@@ -8,6 +8,9 @@ public sealed record IntegrationSettings
     /// <summary>PostgreSQL LISTEN/NOTIFY wakes the async daemon when events are appended, instead of its polling alone.</summary>
     public bool WakeDaemonOnAppend { get; init; } = true;
 
+    /// <summary>With <see cref="WakeDaemonOnAppend"/>: the daemon looks for new events at most this often however often commits wake it.</summary>
+    public TimeSpan WakeSpacing { get; init; } = TimeSpan.FromMilliseconds(100);
+
     public RabbitMqSettings RabbitMq { get; init; } = new();
 
     public WebhookSettings Webhooks { get; init; } = new();

@@ -138,6 +138,30 @@ public class SubscriberTests(SubscriberFixture api) : IClassFixture<SubscriberFi
     }
 
     [Fact]
+    public async Task A_commit_that_appends_notifies_the_daemon_and_the_daemon_looks_again_at_most_once_per_spacing()
+    {
+        // The NOTIFY Marten's LISTEN wake-up waits for, sent by the commit itself (DaemonWakeup.AppendNotice).
+        await using var listener = new Npgsql.NpgsqlConnection(api.Database.ConnectionString);
+        await listener.OpenAsync(Ct);
+        var notified = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.Notification += (_, e) => notified.TrySetResult(e.Channel);
+        await using (var listen = new Npgsql.NpgsqlCommand($"listen {Marten.Events.Daemon.HighWater.PostgresqlListenWakeup.DefaultChannel}", listener))
+        {
+            await listen.ExecuteNonQueryAsync(Ct);
+        }
+
+        await api.Client.StartAsync(Innovation("Notified"));
+        var waiting = listener.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        (await Task.WhenAny(notified.Task, Task.Delay(TimeSpan.FromSeconds(10), Ct))).ShouldBe(notified.Task, "no NOTIFY within 10 s of the commit");
+        (await notified.Task).ShouldBe(Marten.Events.Daemon.HighWater.PostgresqlListenWakeup.DefaultChannel);
+        await waiting;
+
+        // The daemon's wake-up is the spaced one, with the configured spacing (100 ms by default).
+        ((Marten.StoreOptions)api.Store.Options).Projections.Wakeup.ShouldBeOfType<SpacedWakeup>();
+        api.Host.Services.GetRequiredService<IntegrationSettings>().WakeSpacing.ShouldBe(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
     public async Task A_broker_configured_on_a_store_with_history_is_sent_what_comes_after_and_a_restart_keeps_the_relay_position()
     {
         await RecordJourneyAsync("Before the broker");
