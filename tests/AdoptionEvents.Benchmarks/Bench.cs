@@ -345,6 +345,8 @@ public static class Bench
     /// </summary>
     public static async Task<WarmUp> CommandWarmUpAsync(HttpClient client, Guid innovationId, IReadOnlyList<Guid> sites, int concurrency, TimeSpan duration, CancellationToken ct)
     {
+        // One command alone first: the endpoint's handler is generated and compiled on its first request (seconds), and the load's time starts after it.
+        await CommandLoadAsync(client, innovationId, sites, 1, TimeSpan.Zero, ct);
         var load = await CommandLoadAsync(client, innovationId, sites, concurrency, duration, ct);
         if (load.Failures.Count > 0)
         {
@@ -375,7 +377,7 @@ public static class Bench
             },
             Target = "≥ 1,000 commands/s and p99 ≤ 50 ms",
             Pass = failed == 0 && rate >= 1000 && p99 <= 50,
-            Method = $"{concurrency} clients over real sockets (Kestrel on a loopback port, a pooled connection each) POST /api/innovations/{{id}}/events with staff_trained at committed sites of the large journey, each sending its next command when the previous answered, for {duration.TotalSeconds:F0} s after an untimed warm-up of the same load for {warmUp.Duration.TotalSeconds:F0} s (its count and p99 are in the figures: a fresh process compiles its code on first use); latency from send to the whole response read; throughput = successful commands / elapsed; the relay publishes every event to RabbitMQ meanwhile when a broker runs.",
+            Method = $"{concurrency} clients over real sockets (Kestrel on a loopback port, a pooled connection each) POST /api/innovations/{{id}}/events with staff_trained at committed sites of the large journey, each sending its next command when the previous answered, for {duration.TotalSeconds:F0} s after an untimed warm-up: one command alone (the endpoint's handler is generated on its first request), then the same load for {warmUp.Duration.TotalSeconds:F0} s (its count and p99 are in the figures: a fresh process compiles its code on first use); latency from send to the whole response read; throughput = successful commands / elapsed; the relay publishes every event to RabbitMQ meanwhile when a broker runs.",
         };
         return (result, load.Commits);
     }
@@ -394,7 +396,8 @@ public static class Bench
         var total = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
-            while (total.Elapsed < duration)
+            // Every client sends at least one command.
+            do
             {
                 var i = Interlocked.Increment(ref next);
                 using var content = new StringContent(StaffTrained(sites[i % sites.Count]), Encoding.UTF8, "application/json");
@@ -415,6 +418,7 @@ public static class Bench
                     commits.Add((id, DateTimeOffset.UtcNow));
                 }
             }
+            while (total.Elapsed < duration);
         }));
         return new CommandLoad([.. latencies.Order()], [.. commits], new Dictionary<int, int>(failures), firstFailure, total.Elapsed);
     }
