@@ -138,7 +138,7 @@ public class SubscriberTests(SubscriberFixture api) : IClassFixture<SubscriberFi
     }
 
     [Fact]
-    public async Task A_commit_that_appends_notifies_the_daemon_and_the_daemon_looks_again_at_most_once_per_spacing()
+    public async Task A_commit_that_appends_notifies_the_daemon_whose_wake_up_is_the_spaced_one()
     {
         // The NOTIFY Marten's LISTEN wake-up waits for, sent by the commit itself (DaemonWakeup.AppendNotice).
         await using var listener = new Npgsql.NpgsqlConnection(api.Database.ConnectionString);
