@@ -293,9 +293,9 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
     }
 
     /// <summary>
-    /// Bulk insert skips inline projections: the documents JourneyProjection, SiteStatusProjection and
-    /// EventIndexProjection would have stored. Sealing and folding do not depend on each other until the
-    /// snapshot takes the last hash, so a long journey does both at once.
+    /// Bulk insert skips inline projections: the documents JourneyProjection, SiteStatusProjection,
+    /// JourneyLedgerProjection and EventIndexProjection would have stored. Sealing and folding do not depend
+    /// on each other until the snapshot takes the last hash, so a long journey does both at once.
     /// </summary>
     private static (StreamAction Action, List<object> Documents) PrepareJourney(IDocumentSession session, ImportedJourney journey, ImportOptions options)
     {
@@ -321,6 +321,10 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         {
             documents.Add(state with { LastHash = TamperSeal.HashOf(events[^1]) });
             documents.AddRange(state.Sites.Select(s => new SiteStatus { Id = SiteStatus.IdFor(state.Id, s.Key), InnovationId = state.Id, SiteId = s.Key, State = s.Value }));
+            if (JourneyLedger.Stored(state.Id, journey.Events.Select(e => (e.Id, e.Fact))) is { } ledger)
+            {
+                documents.Add(ledger);
+            }
         }
 
         return (StreamAction.Start(journey.InnovationId, [.. events]), documents);
@@ -392,7 +396,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
         // The journey has moved on in the store: decide the file's new facts against its current state, under its lock.
         var stream = await session.Events.FetchForExclusiveWriting<Journey>(journey.InnovationId, ct);
-        var state = stream.Aggregate is { } current ? await JourneyWriter.WithSitesInPlayAsync(session, current, fresh.Select(e => e.Fact), ct) : null;
+        var state = stream.Aggregate is { } current ? await JourneyWriter.InPlayAsync(session, current, [.. fresh.Select(e => e.Fact)], ct) : null;
         var events = new Dictionary<Guid, KnownEvent>(knowledge.Events);
         foreach (var e in journey.Events)
         {

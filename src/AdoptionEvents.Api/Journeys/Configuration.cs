@@ -23,6 +23,7 @@ public static class Configuration
         // instance rather than loading the document again.
         options.Projections.UseIdentityMapForAggregates = true;
         options.Projections.Add(new SiteStatusProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new JourneyLedgerProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new EventIndexProjection(), ProjectionLifecycle.Inline);
         options.Schema.For<IndexedEvent>().Index(e => e.InnovationId);
         options.Schema.For<CausalEdge>().Index(e => e.Effect);

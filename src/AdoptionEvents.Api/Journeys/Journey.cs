@@ -1,21 +1,19 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
-using AdoptionEvents.Journeys.Barriers;
-using AdoptionEvents.Journeys.Corrections;
-using AdoptionEvents.Journeys.Domino;
-using AdoptionEvents.Journeys.Levers;
 using AdoptionEvents.Journeys.Origin;
-using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.Journeys.SiteAdoption;
 
 namespace AdoptionEvents.Journeys;
 
 /// <summary>
-/// What decisions about one journey need, and nothing more: the ids of what is still open. It stays small
-/// for a journey with thousands of sites: each site's state is its own <see cref="SiteStatus"/> document,
-/// and <see cref="Sites"/> holds only the sites in play (the ones a batch of commands names, or every site
-/// when a journey is folded in memory). Read models live elsewhere.
+/// What decisions about one journey need, and nothing more. The stored document stays small for a journey with
+/// thousands of sites and barriers: each site's state is its own <see cref="SiteStatus"/> document, the facts that
+/// stand open are the journey's <see cref="JourneyLedger"/>, and <see cref="Sites"/> and <see cref="Ledger"/> hold
+/// only what is in play (what a batch of commands needs, or everything when a journey is folded in memory). Read
+/// models live elsewhere.
 /// </summary>
+// A journey stored before its ledger moved out still loads, its sets passed over: rebuild the JourneyLedger projection once.
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record Journey
 {
     public Guid Id { get; init; }
@@ -30,17 +28,12 @@ public sealed record Journey
     [JsonIgnore]
     public ImmutableDictionary<Guid, SiteState> Sites { get; init; } = ImmutableDictionary<Guid, SiteState>.Empty;
 
-    public ImmutableHashSet<Guid> OpenBarriers { get; init; } = [];
-
-    public ImmutableHashSet<Guid> OpenTargets { get; init; } = [];
-
-    public ImmutableHashSet<Guid> ActiveFunding { get; init; } = [];
-
-    public ImmutableHashSet<Guid> ActiveProgrammes { get; init; } = [];
-
-    public ImmutableHashSet<Guid> ActiveLinks { get; init; } = [];
-
-    public ImmutableHashSet<Guid> Retracted { get; init; } = [];
+    /// <summary>
+    /// The facts later facts close or retract while they stand; never stored with the journey (see <see cref="JourneyLedger"/>),
+    /// and read only for the commands that need it (<see cref="JourneyLedger.IsReadBy"/>).
+    /// </summary>
+    [JsonIgnore]
+    public JourneyLedger Ledger { get; init; } = JourneyLedger.Empty;
 
     /// <summary>The tamper seal of the last event, which the next event's seal chains to.</summary>
     public string? LastHash { get; init; }
@@ -66,30 +59,8 @@ public sealed record Journey
             InnovationRetired => state with { Retired = true },
             SiteEvent s when SiteTransitions.Next(state.SiteStateOf(s.SiteId), s) is ({ } next, null) =>
                 state with { Sites = state.Sites.SetItem(s.SiteId, next) },
-            BarrierEncountered => state with { OpenBarriers = state.OpenBarriers.Add(eventId) },
-            BarrierResolved b => state with { OpenBarriers = state.OpenBarriers.Remove(b.BarrierEventId) },
-            TargetSet => state with { OpenTargets = state.OpenTargets.Add(eventId) },
-            TargetMet t => state with { OpenTargets = state.OpenTargets.Remove(t.TargetEventId) },
-            TargetMissed t => state with { OpenTargets = state.OpenTargets.Remove(t.TargetEventId) },
-            FundingSecured => state with { ActiveFunding = state.ActiveFunding.Add(eventId) },
-            FundingEnded f => state with { ActiveFunding = state.ActiveFunding.Remove(f.FundingEventId) },
-            SpreadProgrammeLaunched => state with { ActiveProgrammes = state.ActiveProgrammes.Add(eventId) },
-            SpreadProgrammeEnded p => state with { ActiveProgrammes = state.ActiveProgrammes.Remove(p.ProgrammeEventId) },
-            CausalLinkAsserted => state with { ActiveLinks = state.ActiveLinks.Add(eventId) },
-            CausalLinkWithdrawn w => state with { ActiveLinks = state.ActiveLinks.Remove(w.LinkEventId) },
-            EventRetracted r => Retract(state, r.RetractedEventId),
+            _ when JourneyLedger.Changes(e) => state with { Ledger = state.Ledger.After(eventId, e) },
             _ => state,
         };
     }
-
-    // A retracted barrier, target, funding, programme or link is no longer open.
-    private static Journey Retract(Journey state, Guid id) => state with
-    {
-        Retracted = state.Retracted.Add(id),
-        OpenBarriers = state.OpenBarriers.Remove(id),
-        OpenTargets = state.OpenTargets.Remove(id),
-        ActiveFunding = state.ActiveFunding.Remove(id),
-        ActiveProgrammes = state.ActiveProgrammes.Remove(id),
-        ActiveLinks = state.ActiveLinks.Remove(id),
-    };
 }

@@ -167,7 +167,7 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task The_bulk_path_fills_the_inline_projections_so_the_journeys_take_new_facts_and_a_reimport_adds_nothing()
     {
         var batch = Small(SyntheticNetwork.Generate(seed: 303), journeys: 4);
-        string[] written = ["mt_events", "mt_streams", "mt_doc_journey", "mt_doc_sitestatus", "mt_doc_indexedevent", "mt_doc_organisation", "mt_doc_siteadoption", "mt_doc_innovationsummary"];
+        string[] written = ["mt_events", "mt_streams", "mt_doc_journey", "mt_doc_sitestatus", "mt_doc_journeyledger", "mt_doc_indexedevent", "mt_doc_organisation", "mt_doc_siteadoption", "mt_doc_innovationsummary"];
         var vacuumsBefore = await VacuumCountsAsync(written);
         var started = DateTimeOffset.UtcNow;
 
@@ -191,6 +191,16 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
                 var sites = await session.Query<SiteStatus>().Where(x => x.InnovationId == journey.InnovationId).ToListAsync(Ct);
                 sites.Count.ShouldBe(expected.Sites.Count);
                 sites.ShouldAllBe(s => expected.Sites[s.SiteId] == s.State && s.Id == SiteStatus.IdFor(journey.InnovationId, s.SiteId));
+                var ledger = await session.LoadAsync<JourneyLedger>(journey.InnovationId, Ct);
+                if (journey.Events.Any(e => JourneyLedger.Changes(e.Fact)))
+                {
+                    JsonSerializer.Serialize(ledger, ApiClient.JsonOptions).ShouldBe(JsonSerializer.Serialize(expected.Ledger with { Id = journey.InnovationId }, ApiClient.JsonOptions));
+                }
+                else
+                {
+                    ledger.ShouldBeNull();
+                }
+
                 // The index keeps the events found by content; every event still resolves by id.
                 (await session.LoadManyAsync<IndexedEvent>(Ct, journey.Events.Select(e => e.Id))).Select(e => e.Id).Order()
                     .ShouldBe(journey.Events.Where(e => IndexedEvent.IsKept(e.Fact)).Select(e => e.Id).Order());

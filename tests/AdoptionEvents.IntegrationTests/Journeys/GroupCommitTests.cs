@@ -4,6 +4,7 @@ using AdoptionEvents.Hosting.Http;
 using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
+using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Journeys.SiteAdoption;
@@ -13,6 +14,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace AdoptionEvents.IntegrationTests.Journeys;
 
@@ -51,6 +53,53 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         outcome.Result.ShouldBeOfType<Ok<Recorded>>().Value!;
 
     private static int StatusOf(CommandOutcome outcome) => ((IStatusCodeHttpResult)outcome.Result).StatusCode ?? 200;
+
+    private static BarrierEncountered Barrier(Guid site) =>
+        new() { Code = "R1", Scope = BarrierScope.Site, SiteId = site, Severity = Severity.Medium, OccurredAt = SampleJourney.Year("2011"), Provenance = Stated };
+
+    private static PendingCommand Resolve(Guid innovation, Guid barrier) => new(
+        new BarrierResolved { BarrierEventId = barrier, How = "a clinical champion", OccurredAt = SampleJourney.Year("2012"), Provenance = Stated },
+        new DecisionContext(new Dictionary<Guid, KnownEvent> { [barrier] = new(barrier, innovation, "barrier_encountered") }, new HashSet<Guid>(), new HashSet<Guid>()),
+        Tester, null, null);
+
+    /// <summary>A row of a document table as PostgreSQL holds it: its JSON, version and last write.</summary>
+    private async Task<(string Data, string Version, DateTime Modified)?> RowAsync(string table, Guid id)
+    {
+        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand($"select data::text, mt_version::text, mt_last_modified from {api.Schema}.{table} where id = $1", connection)
+        {
+            Parameters = { new() { Value = id } },
+        };
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        return await reader.ReadAsync(Ct) ? (reader.GetString(0), reader.GetString(1), reader.GetDateTime(2)) : null;
+    }
+
+    [Fact]
+    public async Task Barriers_are_closed_against_the_journeys_ledger_which_a_site_fact_neither_reads_nor_rewrites()
+    {
+        var (innovation, site, _) = await StartAsync();
+        var encountered = await Task.WhenAll(
+            Queue.SubmitAsync(innovation, Command(Barrier(site), site)),
+            Queue.SubmitAsync(innovation, Command(Barrier(site), site)));
+        var (first, second) = (Accepted(encountered[0]).Events[0].Id, Accepted(encountered[1]).Events[0].Id);
+
+        // A later commit reads the ledger the earlier one stored; the second close of the same barrier, in the same batch, sees it closed.
+        var closing = await Task.WhenAll(Queue.SubmitAsync(innovation, Resolve(innovation, first)), Queue.SubmitAsync(innovation, Resolve(innovation, first)));
+        Accepted(closing[0]);
+        StatusOf(closing[1]).ShouldBe(409);
+        ((ProblemHttpResult)closing[1].Result).ProblemDetails.Extensions["rule"].ShouldBe("open-barrier");
+
+        var ledger = (await RowAsync("mt_doc_journeyledger", innovation)).ShouldNotBeNull();
+        Accepted(await Queue.SubmitAsync(innovation, Command(Adopt(site), site)));
+
+        (await RowAsync("mt_doc_journeyledger", innovation)).ShouldBe(ledger, "a site fact should leave the ledger's row as it was");
+        await using var session = api.Store.QuerySession();
+        (await session.LoadAsync<JourneyLedger>(innovation, Ct))!.OpenBarriers.ShouldBe([second]);
+        var journey = (await RowAsync("mt_doc_journey", innovation)).ShouldNotBeNull().Data;
+        journey.ShouldNotContain(second.ToString(), Case.Insensitive, "the journey's document should hold no ledger");
+        journey.ShouldNotContain("openBarriers");
+    }
 
     [Fact]
     public async Task Commands_queued_together_are_decided_in_order_each_seeing_the_state_the_one_before_left()

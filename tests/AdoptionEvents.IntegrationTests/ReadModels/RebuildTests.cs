@@ -27,7 +27,8 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         async Task<string> Json<T>() where T : notnull =>
             string.Join('\n', (await session.Query<T>().ToListAsync(Ct)).Select(d => JsonSerializer.Serialize(d, ApiClient.JsonOptions)).Order(StringComparer.Ordinal));
         return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SiteAdoption>(), await Json<ObservedMetric>(),
-            await Json<Journey>(), await Json<IndexedEvent>(), await Json<CausalEdge>(), await Json<AdoptionEvents.Journeys.SiteAdoption.SiteStatus>());
+            await Json<Journey>(), await Json<IndexedEvent>(), await Json<CausalEdge>(), await Json<AdoptionEvents.Journeys.SiteAdoption.SiteStatus>(),
+            await Json<JourneyLedger>());
     }
 
     /// <summary>The version Marten keeps for each event-index document (a Guid: a write must change it).</summary>
@@ -73,11 +74,12 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.CatchUpAsync();
         var before = await DocumentsAsync();
         before.ShouldContain(innovation.ToString());
+        before.ShouldContain("\"openBarriers\"", Case.Sensitive, "the sample journey's ledger should be among the documents");
 
-        // Every projection but the organisation snapshot: the async read models and the inline decision state, site states and event index.
+        // Every projection but the organisation snapshot: the async read models and the inline decision state, ledger, site states and event index.
         var projections = (await api.Client.Http.GetFromJsonAsync<List<ProjectionStatus>>("/api/admin/projections", ApiClient.JsonOptions, Ct))!
             .Select(p => p.Name).Where(name => !name.Contains("Organisation", StringComparison.Ordinal)).ToList();
-        projections.Count.ShouldBe(6);
+        projections.Count.ShouldBe(7);
         foreach (var projection in projections)
         {
             var job = await RebuildAsync(projection);

@@ -156,7 +156,7 @@ public class JourneyDeciderTests
         var refusal = RefusalOf(Registered(), resolve, Knowing(events: [barrier]));
         (refusal.Status, refusal.Field, refusal.Rule).ShouldBe((409, "barrierEventId", "open-barrier"));
 
-        var open = Registered() with { OpenBarriers = [barrier.Id] };
+        var open = Registered() with { Ledger = JourneyLedger.Empty with { OpenBarriers = [barrier.Id] } };
         JourneyDecider.Decide(open, Fact(resolve), Knowing(events: [barrier]), Now, User).Refused.ShouldBeFalse();
     }
 
@@ -193,7 +193,7 @@ public class JourneyDeciderTests
         RefusalOf(Registered(), correction, Knowing(events: [elsewhere])).Rule.ShouldBe("same-journey");
 
         var own = elsewhere with { InnovationId = InnovationId };
-        var retracted = Registered() with { Retracted = [own.Id] };
+        var retracted = Registered() with { Ledger = JourneyLedger.Empty with { Retracted = [own.Id] } };
         RefusalOf(retracted, correction, Knowing(events: [own])).Rule.ShouldBe("not-retracted");
     }
 
@@ -280,8 +280,8 @@ public class JourneyDeciderTests
 
         journey.Name.ShouldBe("Flo");
         journey.SiteStateOf(Site).ShouldBe(SiteState.Live);
-        journey.OpenBarriers.ShouldBeEmpty();
-        journey.Retracted.ShouldBe([barrier]);
+        journey.Ledger.OpenBarriers.ShouldBeEmpty();
+        journey.Ledger.Retracted.ShouldBe([barrier]);
     }
 
     private static HashSet<Guid> Ancestors(Guid start, Dictionary<Guid, IReadOnlyList<Guid>> causes)

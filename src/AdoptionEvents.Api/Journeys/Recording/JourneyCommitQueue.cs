@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
-using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
 using JasperFx;
 using Marten;
@@ -90,11 +89,10 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
     {
         await using var session = store.LightweightSession();
 
-        // One round trip: the journey and its version, the sites the batch names, the answers to its idempotency keys.
+        // One round trip: the journey and its version, what its decisions need beside it, the answers to its idempotency keys.
         var read = session.CreateBatchQuery();
         var fetching = read.Events.FetchForWriting<Journey>(innovationId);
-        var siteIds = JourneyWriter.SitesNamed(innovationId, batch.Select(c => c.Fact));
-        var loadingSites = siteIds.Length == 0 ? Task.FromResult<IReadOnlyList<SiteStatus>>([]) : read.LoadMany<SiteStatus>().ById(siteIds);
+        var inPlay = InPlay.Load(read, innovationId, [.. batch.Select(c => c.Fact)]);
         var keys = batch.Select(c => c.Idempotency?.Key).OfType<string>().Distinct().ToArray();
         var loadingAnswers = keys.Length == 0 ? Task.FromResult<IReadOnlyList<IdempotentResponse>>([]) : read.LoadMany<IdempotentResponse>().ById(keys);
         await read.Execute();
@@ -106,7 +104,7 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
             return outcomes;
         }
 
-        var state = JourneyWriter.WithSites(journey, await loadingSites);
+        var state = await inPlay.ApplyAsync(journey);
         var version = stream.CurrentVersion ?? 0;
         var answered = (await loadingAnswers).ToDictionary(r => r.Id);
         var now = clock.GetUtcNow();

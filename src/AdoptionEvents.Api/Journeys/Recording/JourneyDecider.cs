@@ -100,12 +100,12 @@ public static class JourneyDecider
         {
             SiteEvent s => SiteTransitions.Next(journey.SiteStateOf(s.SiteId), s) is (_, { } why)
                 ? Refusal.Conflict("type", "site-transition", why) : null,
-            BarrierResolved b => Open(journey.OpenBarriers, b.BarrierEventId, "barrierEventId", "open-barrier", "barrier_encountered", context),
-            TargetMet t => Open(journey.OpenTargets, t.TargetEventId, "targetEventId", "open-target", "target_set", context),
-            TargetMissed t => Open(journey.OpenTargets, t.TargetEventId, "targetEventId", "open-target", "target_set", context),
-            FundingEnded f => Open(journey.ActiveFunding, f.FundingEventId, "fundingEventId", "active-funding", "funding_secured", context),
-            SpreadProgrammeEnded p => Open(journey.ActiveProgrammes, p.ProgrammeEventId, "programmeEventId", "active-programme", "spread_programme_launched", context),
-            CausalLinkWithdrawn w => Open(journey.ActiveLinks, w.LinkEventId, "linkEventId", "active-link", "causal_link_asserted", context),
+            BarrierResolved b => Open(journey.Ledger.OpenBarriers, b.BarrierEventId, "barrierEventId", "open-barrier", "barrier_encountered", context),
+            TargetMet t => Open(journey.Ledger.OpenTargets, t.TargetEventId, "targetEventId", "open-target", "target_set", context),
+            TargetMissed t => Open(journey.Ledger.OpenTargets, t.TargetEventId, "targetEventId", "open-target", "target_set", context),
+            FundingEnded f => Open(journey.Ledger.ActiveFunding, f.FundingEventId, "fundingEventId", "active-funding", "funding_secured", context),
+            SpreadProgrammeEnded p => Open(journey.Ledger.ActiveProgrammes, p.ProgrammeEventId, "programmeEventId", "active-programme", "spread_programme_launched", context),
+            CausalLinkWithdrawn w => Open(journey.Ledger.ActiveLinks, w.LinkEventId, "linkEventId", "active-link", "causal_link_asserted", context),
             CausalLinkAsserted c when c.EffectEventId == c.CauseEventId || context.AncestorsOfCause.Contains(c.EffectEventId) =>
                 Refusal.Conflict("effectEventId", "acyclic", $"event {c.EffectEventId} already leads to {c.CauseEventId}: the link would close a cycle"),
             EventCorrected c => OwnAndStanding(journey, c.CorrectedEventId, "correctedEventId", context),
@@ -137,7 +137,7 @@ public static class JourneyDecider
             return Refusal.Conflict(field, "same-journey", $"event {id} belongs to another journey");
         }
 
-        return journey.Retracted.Contains(id) ? Refusal.Conflict(field, "not-retracted", $"event {id} was retracted") : null;
+        return journey.Ledger.Retracted.Contains(id) ? Refusal.Conflict(field, "not-retracted", $"event {id} was retracted") : null;
     }
 
     private static string ReferenceField(JourneyEvent fact, Guid id) => fact switch

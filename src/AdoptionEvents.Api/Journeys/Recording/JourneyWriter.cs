@@ -9,6 +9,7 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
 using JasperFx.Events;
 using Marten;
+using Marten.Services.BatchQuerying;
 
 namespace AdoptionEvents.Journeys.Recording;
 
@@ -88,20 +89,14 @@ public static class JourneyWriter
         return outcome.Result;
     }
 
-    /// <summary>The journey with the states of the sites the facts name, read from their <see cref="SiteStatus"/> documents.</summary>
-    public static async Task<Journey> WithSitesInPlayAsync(IQuerySession session, Journey journey, IEnumerable<JourneyEvent> facts, CancellationToken ct)
+    /// <summary>The journey with what deciding the facts needs beside its document (see <see cref="InPlay"/>), in one round trip.</summary>
+    public static async Task<Journey> InPlayAsync(IQuerySession session, Journey journey, IReadOnlyCollection<JourneyEvent> facts, CancellationToken ct)
     {
-        var ids = SitesNamed(journey.Id, facts);
-        var sites = ids.Length == 0 ? [] : await session.LoadManyAsync<SiteStatus>(ct, ids);
-        return WithSites(journey, sites);
+        var batch = session.CreateBatchQuery();
+        var inPlay = InPlay.Load(batch, journey.Id, facts);
+        await batch.Execute(ct);
+        return await inPlay.ApplyAsync(journey);
     }
-
-    /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name.</summary>
-    public static Guid[] SitesNamed(Guid innovationId, IEnumerable<JourneyEvent> facts) =>
-        [.. facts.OfType<SiteEvent>().Select(s => SiteStatus.IdFor(innovationId, s.SiteId)).Distinct()];
-
-    public static Journey WithSites(Journey journey, IEnumerable<SiteStatus> sites) =>
-        journey with { Sites = sites.ToImmutableDictionary(s => s.SiteId, s => s.State) };
 
     /// <summary>The events and organisations the fact names, as far as the store knows them.</summary>
     public static async Task<DecisionContext> ContextAsync(IQuerySession session, RegisteredOrganisations registered, JourneyEvent fact, CancellationToken ct)
@@ -155,4 +150,37 @@ public static class JourneyWriter
     }
 
     private static string ETag(long version) => $"\"{version}\"";
+}
+
+/// <summary>
+/// What deciding a batch of facts reads beside the journey's document: the states of the sites they name (their
+/// <see cref="SiteStatus"/> documents) and, when one of them closes, corrects or retracts an earlier fact, the
+/// journey's <see cref="JourneyLedger"/>. A batch of staff trained at a hundred sites reads a hundred small
+/// documents, never the journey's thousands of barriers.
+/// </summary>
+public sealed class InPlay
+{
+    private readonly Task<IReadOnlyList<SiteStatus>> _sites;
+    private readonly Task<JourneyLedger?> _ledger;
+
+    private InPlay(Task<IReadOnlyList<SiteStatus>> sites, Task<JourneyLedger?> ledger) => (_sites, _ledger) = (sites, ledger);
+
+    /// <summary>Queues the reads on a batch query; <see cref="ApplyAsync"/> once the batch has run.</summary>
+    public static InPlay Load(IBatchedQuery batch, Guid innovationId, IReadOnlyCollection<JourneyEvent> facts)
+    {
+        var siteIds = SitesNamed(innovationId, facts);
+        return new InPlay(
+            siteIds.Length == 0 ? Task.FromResult<IReadOnlyList<SiteStatus>>([]) : batch.LoadMany<SiteStatus>().ById(siteIds),
+            facts.Any(JourneyLedger.IsReadBy) ? batch.Load<JourneyLedger>(innovationId) : Task.FromResult<JourneyLedger?>(null));
+    }
+
+    /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name.</summary>
+    public static Guid[] SitesNamed(Guid innovationId, IEnumerable<JourneyEvent> facts) =>
+        [.. facts.OfType<SiteEvent>().Select(s => SiteStatus.IdFor(innovationId, s.SiteId)).Distinct()];
+
+    public async Task<Journey> ApplyAsync(Journey journey) => journey with
+    {
+        Sites = (await _sites).ToImmutableDictionary(s => s.SiteId, s => s.State),
+        Ledger = await _ledger ?? JourneyLedger.Empty,
+    };
 }

@@ -59,7 +59,9 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
     private string SiteStatusName => ((StoreOptions)store.Options).Projections.All.OfType<SiteStatusProjection>().Single().Name;
 
-    private IReadOnlyList<string> InlineNames => [JourneyName, EventIndexName, SiteStatusName];
+    private string LedgerName => ((StoreOptions)store.Options).Projections.All.OfType<JourneyLedgerProjection>().Single().Name;
+
+    private IReadOnlyList<string> InlineNames => [JourneyName, EventIndexName, SiteStatusName, LedgerName];
 
     /// <summary>The document tables (schema-qualified) the projections write.</summary>
     public IReadOnlyList<string> TablesOf(IEnumerable<string> projections) =>
@@ -306,6 +308,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         Configuration.ObservedMetrics => [typeof(ObservedMetric)],
         _ when projection == JourneyName => [typeof(Journey)],
         _ when projection == SiteStatusName => [typeof(SiteStatus)],
+        _ when projection == LedgerName => [typeof(JourneyLedger)],
         _ => [typeof(IndexedEvent), typeof(CausalEdge)],
     };
 
@@ -422,6 +425,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 if (projections.Contains(SiteStatusName))
                 {
                     Add(SiteStatusName, typeof(SiteStatus), phases.Time("fold " + SiteStatusName, () => FoldSiteStatus(siteStatuses, events, siteIds)));
+                }
+
+                if (projections.Contains(LedgerName))
+                {
+                    Add(LedgerName, typeof(JourneyLedger), phases.Time("fold " + LedgerName, () => FoldLedgers(events)));
                 }
 
                 if (projections.Contains(EventIndexName))
@@ -587,6 +595,21 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             if (JourneyProjection.Stored(stream) is { } state)
             {
                 built.Add(new Built(stream.Key, state, stream.Last().Version));
+            }
+        }
+
+        return built;
+    }
+
+    private static List<Built> FoldLedgers(IReadOnlyList<IEvent> events)
+    {
+        var built = new List<Built>();
+        foreach (var stream in events.GroupBy(e => e.StreamId))
+        {
+            var facts = stream.Where(e => e.Data is JourneyEvent fact && JourneyLedger.Changes(fact)).ToList();
+            if (facts.Count > 0 && JourneyLedger.Stored(stream.Key, facts.Select(e => (e.Id, (JourneyEvent)e.Data))) is { } ledger)
+            {
+                built.Add(new Built(stream.Key, ledger, facts[^1].Sequence));
             }
         }
 
