@@ -193,6 +193,7 @@ public static class LoadHarness
                     await using var memory = new MemorySampler(api.Pid);
                     var warmUp = await Bench.CommandWarmUpAsync(client, journey.InnovationId, sites, options.Concurrency, options.CommandWarmUp, ct);
                     var cpu = new CpuMeter(api.Pid, cluster);
+                    var (harnessPause, harnessGcs, harnessFull) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
                     var (c, committed) = await Bench.CommandsAsync(client, journey.InnovationId, sites, journey.Events.Count + warmUp.Commands, options.Concurrency, options.CommandDuration, warmUp, ct);
                     var spent = cpu.Elapsed();
                     var peak = await memory.PeakAsync();
@@ -201,6 +202,7 @@ public static class LoadHarness
                     results.Add(MemoryResult("c", peak, memory.HighWaterMarkReset));
                     results.Add(CpuResult(spent, c));
                     Console.WriteLine($"   {c.Figure}; peak working set {Report.MiB(peak)}; {results[^1].Figure}");
+                    Console.WriteLine($"   the harness paused {(GC.GetTotalPauseDuration() - harnessPause).TotalMilliseconds:F0} ms in {GC.CollectionCount(0) - harnessGcs} collections ({GC.CollectionCount(2) - harnessFull} of gen 2), heap {GC.GetTotalMemory(false) >> 20} MiB");
                 }
 
                 if (options.Runs("f"))
