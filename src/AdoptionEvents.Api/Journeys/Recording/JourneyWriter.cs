@@ -175,7 +175,7 @@ public sealed class InPlay
     }
 
     /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name.</summary>
-    public static Guid[] SitesNamed(Guid innovationId, IEnumerable<JourneyEvent> facts) =>
+    private static Guid[] SitesNamed(Guid innovationId, IEnumerable<JourneyEvent> facts) =>
         [.. facts.OfType<SiteEvent>().Select(s => SiteStatus.IdFor(innovationId, s.SiteId)).Distinct()];
 
     public async Task<Journey> ApplyAsync(Journey journey) => journey with
