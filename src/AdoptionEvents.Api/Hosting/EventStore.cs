@@ -1,4 +1,5 @@
 using AdoptionEvents.Hosting.Database;
+using AdoptionEvents.Journeys;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.OpenTelemetry;
@@ -72,6 +73,7 @@ public static class EventStore
 
         // After Marten's own start-up work, which applies the schema.
         builder.Services.AddHostedService<JsonbCompression>();
+        builder.Services.AddHostedService<JourneyLedgerUpgrade>();
 
         // Wolverine-managed distribution starts the projection agents itself; a Marten daemon beside it fails startup.
         if (distribution is DaemonDistribution.Solo or DaemonDistribution.HotCold)

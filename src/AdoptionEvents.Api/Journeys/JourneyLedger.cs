@@ -34,10 +34,16 @@ public sealed record JourneyLedger
 
     public ImmutableHashSet<Guid> Retracted { get; init; } = [];
 
+    /// <summary>The facts that open, close or retract something the ledger holds.</summary>
+    public static readonly IReadOnlySet<Type> ChangedBy = new HashSet<Type>
+    {
+        typeof(BarrierEncountered), typeof(BarrierResolved), typeof(TargetSet), typeof(TargetMet), typeof(TargetMissed), typeof(FundingSecured),
+        typeof(FundingEnded), typeof(SpreadProgrammeLaunched), typeof(SpreadProgrammeEnded), typeof(CausalLinkAsserted), typeof(CausalLinkWithdrawn),
+        typeof(EventRetracted),
+    };
+
     /// <summary>Whether the fact opens, closes or retracts something the ledger holds.</summary>
-    public static bool Changes(JourneyEvent e) => e is BarrierEncountered or BarrierResolved or TargetSet or TargetMet or TargetMissed
-        or FundingSecured or FundingEnded or SpreadProgrammeLaunched or SpreadProgrammeEnded or CausalLinkAsserted or CausalLinkWithdrawn
-        or EventRetracted;
+    public static bool Changes(JourneyEvent e) => ChangedBy.Contains(e.GetType());
 
     /// <summary>Whether deciding the fact reads the ledger: it closes something, or corrects or retracts an event.</summary>
     public static bool IsReadBy(JourneyEvent e) => e is BarrierResolved or TargetMet or TargetMissed or FundingEnded or SpreadProgrammeEnded

@@ -102,6 +102,31 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_database_from_before_the_ledgers_gets_them_built_once_at_start()
+    {
+        var (innovation, site, _) = await StartAsync();
+        var barrier = Accepted(await Queue.SubmitAsync(innovation, Command(Barrier(site), site))).Events[0].Id;
+        var upgrade = ActivatorUtilities.CreateInstance<JourneyLedgerUpgrade>(api.Host.Services);
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse("the ledgers are there");
+
+        // As a database written before the ledgers were documents of their own: the facts, and no ledger.
+        await using (var connection = new NpgsqlConnection(api.Database.ConnectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var delete = new NpgsqlCommand($"delete from {api.Schema}.mt_doc_journeyledger", connection);
+            await delete.ExecuteNonQueryAsync(Ct);
+        }
+
+        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
+        await upgrade.StartAsync(Ct);
+
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        Accepted(await Queue.SubmitAsync(innovation, Resolve(innovation, barrier)));
+        await using var session = api.Store.QuerySession();
+        (await session.LoadAsync<JourneyLedger>(innovation, Ct))!.OpenBarriers.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Commands_queued_together_are_decided_in_order_each_seeing_the_state_the_one_before_left()
     {
         var (innovation, site, other) = await StartAsync();
