@@ -99,7 +99,8 @@ public sealed class LagConsumer : IAsyncDisposable
 
     private LagConsumer(IConnection connection, IChannel channel) => (_connection, _channel) = (connection, channel);
 
-    public ConcurrentDictionary<Guid, Receipt> Received { get; } = new();
+    /// <summary>Sized for c's commands at the start: resizing it while c runs would put new arrays on the large object heap.</summary>
+    public ConcurrentDictionary<Guid, Receipt> Received { get; } = new(concurrencyLevel: 4, capacity: 1 << 18);
 
     public static async Task<LagConsumer> OpenAsync(string uri, string exchange, CancellationToken ct)
     {
