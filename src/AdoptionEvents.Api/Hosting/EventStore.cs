@@ -79,6 +79,8 @@ public static class EventStore
         if (distribution is DaemonDistribution.Solo or DaemonDistribution.HotCold)
         {
             marten.AddAsyncDaemon(distribution == DaemonDistribution.HotCold ? DaemonMode.HotCold : DaemonMode.Solo);
+            // A shard whose progress a read-model build moved under it is started again instead of staying stopped.
+            builder.Services.AddHostedService<ReadModels.Building.ShardRecovery>();
         }
 
         builder.Host.UseWolverine(options =>
