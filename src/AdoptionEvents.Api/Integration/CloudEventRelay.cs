@@ -58,7 +58,9 @@ public sealed partial class CloudEventRelay(IntegrationSettings settings, Rabbit
 /// <summary>
 /// The relay publishes what is appended from the moment a broker is configured, then resumes from its own position
 /// after any stop: on its first run (no stored position) its position is set to the high-water mark, before the
-/// daemon starts. History stays readable through the global log and webhooks started from any position.
+/// daemon starts. A mark of 0 (nothing appended yet) is not stored: the daemon stores a shard's first position
+/// itself, with an insert that a row already there would refuse (the relay then failed its first page on a new
+/// database). History stays readable through the global log and webhooks started from any position.
 /// </summary>
 public sealed class RelayOrigin(IDocumentStore store, ILogger<RelayOrigin> logger) : IHostedService
 {
@@ -70,7 +72,7 @@ public sealed class RelayOrigin(IDocumentStore store, ILogger<RelayOrigin> logge
         await connection.OpenAsync(cancellationToken);
         await using var seed = new Npgsql.NpgsqlCommand(
             $"insert into {schema}.mt_event_progression (name, last_seq_id) " +
-            $"select $1, coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0) " +
+            $"select $1, last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark' and last_seq_id > 0 " +
             "on conflict (name) do nothing returning last_seq_id", connection)
         {
             Parameters = { new() { Value = CloudEventRelay.Name + ":All" } },
