@@ -83,7 +83,8 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     /// <summary>
     /// Starts a build: this node's daemon pauses the projections' shards, and a transaction locks their
     /// document tables against writers (readers go on), so a shard the daemon restarts meanwhile (its
-    /// health check restarts paused agents) waits for the build instead of writing beside it. Run it with
+    /// health check restarts paused agents) waits for the build instead of writing beside it; its batch then fails on the
+    /// moved mark, and <see cref="ShardRecovery"/> starts it again from there. Run it with
     /// <see cref="Build.RunAsync"/>; disposing it ends the transaction and resumes the shards.
     /// </summary>
     public async Task<Build> BeginAsync(IReadOnlyCollection<string> projections, CancellationToken ct)
