@@ -29,6 +29,13 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SummarySite>(), await Json<BarrierEntry>(), await Json<SummaryMetric>(), await Json<SiteAdoption>(), await Json<ObservedMetric>());
     }
 
+    private async Task<string> InlineDocumentsAsync(Guid innovation)
+    {
+        await using var session = api.Store.QuerySession();
+        return JsonSerializer.Serialize(await session.LoadAsync<Journey>(innovation, Ct), ApiClient.JsonOptions) + "\n" +
+            JsonSerializer.Serialize(await session.LoadAsync<JourneyLedger>(innovation, Ct), ApiClient.JsonOptions);
+    }
+
     private async Task<Dictionary<string, long>> MarksAsync() =>
         (await api.Store.Advanced.AllProjectionProgress(token: Ct)).ToDictionary(p => p.ShardName, p => p.Sequence);
 
@@ -219,6 +226,58 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         var afterRace = await DocumentsAsync();
         await DaemonRebuildAsync();
         (await DocumentsAsync()).ShouldBe(afterRace);
+    }
+
+    [Fact]
+    public async Task A_full_rebuild_past_a_hole_the_high_water_mark_has_not_passed_folds_inline_projections_to_the_newest_event_and_leaves_the_rest_to_the_daemon()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("Hole Trust");
+        var other = await client.RegisterOrganisationAsync("Hole Practice");
+        await api.CatchUpAsync();
+        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        async Task<long> ExecuteAsync(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            return await command.ExecuteScalarAsync(Ct) is long n ? n : 0;
+        }
+
+        // A number taken and never used (an append rolled back), then a journey whose facts open ledger entries and
+        // reach every read model; the high-water mark still short of the hole, as the daemon leaves it for a while.
+        var hole = await ExecuteAsync($"select nextval('{api.Schema}.mt_events_sequence')");
+        var (innovation, ids) = await client.RecordSampleJourneyAsync(site, other);
+        await ExecuteAsync($"update {api.Schema}.mt_event_progression set last_seq_id = {hole - 1} where name = 'HighWaterMark'");
+        var inline = await InlineDocumentsAsync(innovation);
+
+        var builder = ActivatorUtilities.CreateInstance<ReadModelBuilder>(api.Host.Services);
+        var report = await ProjectionAdminEndpoints.RebuildAsync(builder.All, api.Host.Services, null, Ct);
+
+        report.Ceiling.ShouldBe(await NewestEventAsync(), "the inline projections are folded to the newest event");
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<JourneyLedger>(innovation, Ct)).ShouldNotBeNull("the ledger of a journey past the hole");
+        }
+
+        (await InlineDocumentsAsync(innovation)).ShouldBe(inline, "the journey and its ledger as the appends stored them");
+
+        // The async projections' marks stop short of the hole; the daemon applies the rest once, when it passes it.
+        var marks = await MarksAsync();
+        foreach (var projection in ReadModelBuilder.Projections)
+        {
+            marks[new ShardName(projection).Identity].ShouldBeLessThan(report.Ceiling);
+        }
+
+        await api.CatchUpAsync();
+        await using (var session = api.Store.QuerySession())
+        {
+            var summary = (await session.LoadAsync<InnovationSummary>(innovation, Ct)).ShouldNotBeNull();
+            summary.EventCount.ShouldBe(ids.Count);
+        }
+
+        var built = await DocumentsAsync();
+        await DaemonRebuildAsync();
+        (await DocumentsAsync()).ShouldBe(built);
     }
 
     [Fact]

@@ -15,7 +15,10 @@ using Npgsql;
 
 namespace AdoptionEvents.ReadModels.Building;
 
-/// <summary>What one build did: the events folded, up to which sequence, and the documents written per projection.</summary>
+/// <summary>
+/// What one build did: the events folded, up to which sequence (<see cref="Ceiling"/>: the newest event when it built an
+/// inline projection, else the mark its async projections took), and the documents written per projection.
+/// </summary>
 public sealed record BuildReport(long From, long Ceiling, long Events, IReadOnlyDictionary<string, int> Documents, TimeSpan Duration)
 {
     /// <summary>The events were folded as the caller appended them (see <see cref="ReadModelBuilder.Build.RunAsync"/>), not read back.</summary>
@@ -212,7 +215,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         // Inline projections are folded from the first event: their streams are locked, so every event is there.
         var inline = projections.Where(InlineNames.Contains).ToList();
         var from = inline.Count > 0 || marks.Count == 0 ? 0 : marks.Values.Min();
-        var ceiling = await CeilingAsync(connection, schema, from, ct);
+        var (newest, ceiling) = await CeilingAsync(connection, schema, from, ct);
+        // For the same reason they are folded to the newest event, even past a hole the daemon's high-water mark has
+        // not yet passed (at start it may not have run at all): an append still holding a number below it writes its
+        // own inline documents when it commits. The async projections stop at the ceiling, which their marks take.
+        var last = inline.Count > 0 ? newest : ceiling;
         var writer = new DocumentWriter(connection, options, phases, logger);
 
         // A projection at mark 0 has applied nothing: it is built like a rebuild (replaced whole, written straight by COPY, nothing to load).
@@ -226,7 +233,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         // Only journey streams matter to these projections (organisation streams are skipped unread). A journey none of
         // whose events any projection has applied (its first event is past every mark) has no document yet: its pages are
         // folded from nothing and written straight into the tables, with nothing to load and nothing to upsert.
-        var pages = await PagesAsync(connection, schema, from, ceiling, [.. EventCatalogue.Entries.Select(e => e.Name)], marks.Count == 0 ? 0 : marks.Values.Max(), ct);
+        var pages = await PagesAsync(connection, schema, from, last, [.. EventCatalogue.Entries.Select(e => e.Name)], marks.Count == 0 ? 0 : marks.Values.Max(), ct);
         var total = pages.Sum(p => p.Events);
         long folded = 0;
         var documents = projections.ToDictionary(p => p, _ => 0);
@@ -245,10 +252,10 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
         // Every event in range is one the caller wrote (no other writer's event came in between): no need to read them back.
         var inMemory = appended is not null && pages.All(p => p.Streams.All(appended.ContainsKey))
-            && total == pages.Sum(p => p.Streams.Sum(s => appended[s].Count(e => e.Sequence > from && e.Sequence <= ceiling)));
+            && total == pages.Sum(p => p.Streams.Sum(s => appended[s].Count(e => e.Sequence > from && e.Sequence <= last)));
         var stages = Task.WhenAll(
-            Task.Run(() => inMemory ? PagesFromAsync(appended!, pages, from, ceiling, read.Writer, phases, stop.Token) : ReadPagesAsync(pages, from, ceiling, read.Writer, phases, stop.Token), stop.Token),
-            Task.Run(() => FoldPagesAsync(projections, marks, scratch, guidVersions, read.Reader, written.Writer, phases, stop.Token), stop.Token));
+            Task.Run(() => inMemory ? PagesFromAsync(appended!, pages, from, last, read.Writer, phases, stop.Token) : ReadPagesAsync(pages, from, last, read.Writer, phases, stop.Token), stop.Token),
+            Task.Run(() => FoldPagesAsync(projections, marks, ceiling, scratch, guidVersions, read.Reader, written.Writer, phases, stop.Token), stop.Token));
         try
         {
             // Fresh tables for what is replaced whole, made while the first pages are read and folded.
@@ -296,9 +303,9 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
         // The process's processor time says what the build cost apart from how busy the machine was.
         logger.LogInformation("Built {Projections} from event {From} to {Ceiling}: {Events} events folded, {Documents} documents written in {Seconds:F1} s, {Cpu:F1} s of processor time, {Allocated} MiB allocated, {Collections} collections pausing {Paused:F2} s ({Phases})",
-            string.Join(", ", projections), from, ceiling, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
+            string.Join(", ", projections), from, last, folded, documents.Values.Sum(), watch.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
             (GC.GetTotalAllocatedBytes() - allocated) >> 20, GC.CollectionCount(0) - gcs, (GC.GetTotalPauseDuration() - gcPause).TotalSeconds, phases);
-        return new BuildReport(from, ceiling, folded, documents, watch.Elapsed) { FoldedAsAppended = inMemory };
+        return new BuildReport(from, last, folded, documents, watch.Elapsed) { FoldedAsAppended = inMemory };
     }
 
     /// <summary>The document types a projection stores.</summary>
@@ -394,7 +401,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     }
 
     /// <summary>Folds each page of events through the projections and serialises the documents, into the channel.</summary>
-    private async Task FoldPagesAsync(List<string> projections, Dictionary<string, long> marks, Dictionary<string, bool> scratch, Dictionary<Type, bool> guidVersions,
+    private async Task FoldPagesAsync(List<string> projections, Dictionary<string, long> marks, long ceiling, Dictionary<string, bool> scratch, Dictionary<Type, bool> guidVersions,
         ChannelReader<(IReadOnlyList<IEvent> Events, bool Fresh)> input, ChannelWriter<(long Events, List<DocumentBatch> Batches)> output, BuildPhases phases, CancellationToken ct)
     {
         try
@@ -443,7 +450,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 if (projections.Contains(Configuration.InnovationSummaries))
                 {
                     var p = Configuration.InnovationSummaries;
-                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var applying = events.Where(e => e.Sequence > marks[p] && e.Sequence <= ceiling).ToList();
                     var folding = Stopwatch.GetTimestamp();
                     var changes = await FoldSummariesAsync(summaries, applying, fromNothing[p], ct);
                     phases.Add("fold " + p, folding);
@@ -457,7 +464,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 if (projections.Contains(Configuration.SiteRegister))
                 {
                     var p = Configuration.SiteRegister;
-                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var applying = events.Where(e => e.Sequence > marks[p] && e.Sequence <= ceiling).ToList();
                     var folding = Stopwatch.GetTimestamp();
                     var built = await FoldRegisterAsync(register, applying, fromNothing[p], siteIds, ct);
                     phases.Add("fold " + p, folding);
@@ -467,7 +474,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 if (projections.Contains(Configuration.ObservedMetrics))
                 {
                     var p = Configuration.ObservedMetrics;
-                    var applying = events.Where(e => e.Sequence > marks[p]).ToList();
+                    var applying = events.Where(e => e.Sequence > marks[p] && e.Sequence <= ceiling).ToList();
                     var folding = Stopwatch.GetTimestamp();
                     var built = await FoldMetricsAsync(applying, fromNothing[p], ct);
                     phases.Add("fold " + p, folding);
@@ -532,11 +539,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     }
 
     /// <summary>
-    /// The highest sequence below which no event can still commit: the newest visible event when every
-    /// number after <paramref name="from"/> up to it is taken (no transaction can fill a hole later), else
-    /// the daemon's high-water mark (Marten's own judgement of gaps).
+    /// The newest visible event, and the highest sequence below which no event can still commit (the ceiling): the
+    /// newest event when every number after <paramref name="from"/> up to it is taken (no transaction can fill a hole
+    /// later), else the daemon's high-water mark (Marten's own judgement of gaps).
     /// </summary>
-    private static async Task<long> CeilingAsync(NpgsqlConnection connection, string schema, long from, CancellationToken ct)
+    private static async Task<(long Newest, long Ceiling)> CeilingAsync(NpgsqlConnection connection, string schema, long from, CancellationToken ct)
     {
         await using var range = new NpgsqlCommand($"select coalesce(max(seq_id), $1), count(*) from {schema}.mt_events where seq_id > $1", connection)
         {
@@ -551,7 +558,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
         await using var mark = new NpgsqlCommand($"select coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0)", connection);
         var highWater = (long)(await mark.ExecuteScalarAsync(ct))!;
-        return newest - from == count ? newest : Math.Max(from, Math.Min(newest, highWater));
+        return (newest, newest - from == count ? newest : Math.Max(from, Math.Min(newest, highWater)));
     }
 
     /// <summary>Whole streams of about <see cref="PageEvents"/> events; fresh when none of their events is at or before any projection's mark.</summary>
