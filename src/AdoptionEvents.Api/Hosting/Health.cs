@@ -68,7 +68,9 @@ public static class Health
     /// <summary>
     /// Healthy when the daemon runs (on a Solo node) and every async projection is within
     /// Projections:MaxHealthyLag events of the newest event; Degraded when one is behind or stopped on an
-    /// event it could not apply (Marten logs that event's id); Unhealthy when a Solo daemon is not running.
+    /// event it could not apply (Marten logs that event's id); Unhealthy when a Solo daemon is not running. A shard
+    /// stopped on such an event is reported as that before the daemon's state: once every shard has stopped, the daemon
+    /// stops its high-water detection too and no longer counts as running, though nothing else is wrong with it.
     /// </summary>
     private sealed class ProjectionDaemonHealthCheck(IServiceProvider services, IDocumentStore store, ProjectionLag lag, IConfiguration configuration) : IHealthCheck
     {
@@ -83,14 +85,14 @@ public static class Health
             var data = sample.Shards.ToDictionary(s => s.Shard, s => (object)s.Lag);
             var distribution = configuration.GetValue("Projections:Daemon", DaemonDistribution.Solo);
             var daemon = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase();
-            if (daemon is { IsRunning: false } && distribution == DaemonDistribution.Solo)
-            {
-                return HealthCheckResult.Unhealthy("async daemon not running", data: data);
-            }
-
             if (sample.Shards.Where(s => s.Stuck).Select(s => $"{s.Shard} at event {s.Sequence}").ToList() is { Count: > 0 } stuck)
             {
                 return HealthCheckResult.Degraded($"stopped on an event it cannot apply (see the log for it): {string.Join(", ", stuck)}", data: data);
+            }
+
+            if (daemon is { IsRunning: false } && distribution == DaemonDistribution.Solo)
+            {
+                return HealthCheckResult.Unhealthy("async daemon not running", data: data);
             }
 
             if (daemon is not null && daemon.HasAnyPaused())

@@ -258,6 +258,20 @@ public class ProjectionFailureTests(ImpatientApiFixture api) : IClassFixture<Imp
         daemon.GetProperty("description").GetString()!.ShouldContain("InnovationSummaries:All at event 1");
         ready.GetProperty("status").GetString().ShouldBe("Degraded");
         (await api.Client.Http.GetAsync($"/api/innovations/{start.InnovationId}", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // Once every shard has stopped on it, the daemon stops its high-water detection too and no longer counts as
+        // running: still the one event it cannot apply, not a daemon that is down.
+        var running = api.Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
+        foreach (var agent in running.CurrentAgents())
+        {
+            await running.StopAgentAsync(agent.Name.Identity);
+        }
+
+        running.IsRunning.ShouldBeFalse("every shard stopped");
+        (ready, var state) = await api.Client.ReadinessAsync();
+        state.GetProperty("status").GetString().ShouldBe("Degraded");
+        state.GetProperty("description").GetString()!.ShouldContain("InnovationSummaries:All at event 1");
+        ready.GetProperty("status").GetString().ShouldBe("Degraded");
     }
 }
 
