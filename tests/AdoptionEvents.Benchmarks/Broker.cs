@@ -45,7 +45,10 @@ public sealed class Broker : IAsyncDisposable
         catch (InvalidOperationException e)
         {
             await StopAsync(script, directory);
-            return (null, $"the private RabbitMQ node did not start: {e.Message.Split('\n')[0]}");
+            // The script's whole account (each attempt, the tail of rabbitmqctl's wait and the server's output): the
+            // node's directory is deleted with it.
+            var account = string.Join(" / ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            return (null, $"the private RabbitMQ node did not start: {(account.Length > 2000 ? account[..2000] + " ..." : account)}");
         }
     }
 
