@@ -5,6 +5,7 @@ using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.ReadModels.Admin;
+using AdoptionEvents.ReadModels.Building;
 using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.NetworkFigures;
@@ -87,6 +88,71 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
 
         (await DocumentsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task A_cancelled_rebuild_keeps_nothing_it_built_and_the_read_models_go_on_from_their_marks()
+    {
+        var client = api.Client;
+        var site = await client.RegisterOrganisationAsync("Cancel Trust");
+        var other = await client.RegisterOrganisationAsync("Cancel Practice");
+        await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        var before = await DocumentsAsync();
+        var versionsBefore = await IndexVersionsAsync();
+        async Task<string> MarksAsync() => string.Join(", ", (await api.Store.Advanced.AllProjectionProgress(token: Ct))
+            .Where(p => p.ShardName != "HighWaterMark").Select(p => $"{p.ShardName} {p.Sequence}").Order(StringComparer.Ordinal));
+        var marksBefore = await MarksAsync();
+
+        // A writer holding a table the rebuild locks keeps it waiting for its locks, so it is still running when cancelled.
+        HttpResponseMessage started;
+        await using (var blocker = new NpgsqlConnection(api.Database.ConnectionString))
+        {
+            await blocker.OpenAsync(Ct);
+            await using var tx = await blocker.BeginTransactionAsync(Ct);
+            await using (var hold = new NpgsqlCommand($"lock table {api.Schema}.mt_doc_innovationsummary in share row exclusive mode", blocker, tx))
+            {
+                await hold.ExecuteNonQueryAsync(Ct);
+            }
+
+            started = await client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
+            await ApiClient.ExpectAsync(started, HttpStatusCode.Accepted);
+            var cancel = await client.Http.DeleteAsync(started.Headers.Location, Ct);
+            await ApiClient.ExpectAsync(cancel, HttpStatusCode.OK);
+            var cancelled = (await cancel.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
+            (cancelled.Status, cancelled.FinishedAt is null).ShouldBe((ProjectionAdminEndpoints.Cancelled, false));
+            await tx.RollbackAsync(Ct);
+        }
+
+        (await client.Http.GetFromJsonAsync<RebuildJob>(started.Headers.Location, ApiClient.JsonOptions, Ct))!.Status.ShouldBe(ProjectionAdminEndpoints.Cancelled);
+        (await DocumentsAsync()).ShouldBe(before);
+        (await IndexVersionsAsync()).ShouldBe(versionsBefore, "no document was written anew");
+        (await MarksAsync()).ShouldBe(marksBefore);
+
+        // The shards paused for the build run again: a new journey reaches the read models.
+        var daemon = api.Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
+        foreach (var projection in ReadModelBuilder.Projections)
+        {
+            daemon.StatusFor(new JasperFx.Events.Projections.ShardName(projection).Identity).ToString().ShouldBe("Running", projection);
+        }
+
+        var (innovation, _) = await client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<InnovationSummary>(innovation, Ct)).ShouldNotBeNull();
+            (await session.Query<SiteAdoption>().Where(s => s.InnovationId == innovation).CountAsync(Ct)).ShouldBeGreaterThan(0);
+        }
+
+        // Cancelling again answers the same; the next rebuild is not held up by the cancelled one. Refused: cancelling
+        // a job that completed, and one that never was.
+        await ApiClient.ExpectAsync(await client.Http.DeleteAsync(started.Headers.Location, Ct), HttpStatusCode.OK);
+        var next = await RebuildAsync(ProjectionAdminEndpoints.All);
+        next.Status.ShouldBe("completed");
+        var refused = await ApiClient.ProblemAsync(await client.Http.DeleteAsync($"/api/admin/rebuilds/{next.Id}", Ct), HttpStatusCode.Conflict);
+        (refused.GetProperty("field").GetString(), refused.GetProperty("rule").GetString()).ShouldBe(("id", "running-rebuild"));
+        (await ApiClient.ProblemAsync(await client.Http.DeleteAsync($"/api/admin/rebuilds/{Guid.NewGuid()}", Ct), HttpStatusCode.NotFound)).GetProperty("rule").GetString().ShouldBe("known-rebuild");
+        (await client.Http.GetFromJsonAsync<RebuildJob>($"/api/admin/rebuilds/{next.Id}", ApiClient.JsonOptions, Ct))!.Status.ShouldBe("completed");
     }
 
     [Fact]

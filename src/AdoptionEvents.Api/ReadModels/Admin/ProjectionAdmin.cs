@@ -19,6 +19,9 @@ public sealed class RebuildJobs(IServiceProvider services)
 
     /// <summary>The running work of each job, so a caller in process (a test, the CLI) can await it.</summary>
     public ConcurrentDictionary<Guid, Task> Work { get; } = new();
+
+    /// <summary>What cancels each running job (DELETE /api/admin/rebuilds/{id}); removed when it ends.</summary>
+    public ConcurrentDictionary<Guid, CancellationTokenSource> Cancellations { get; } = new();
 }
 
 public static class ProjectionAdminEndpoints
@@ -83,13 +86,55 @@ public static class ProjectionAdminEndpoints
         var job = new RebuildJob(Guid.CreateVersion7(clock.GetUtcNow()), label, "running", 0, 0, 0, clock.GetUtcNow(), null, null);
         jobs.Jobs[job.Id] = job;
         var log = logs.CreateLogger("AdoptionEvents.Rebuild");
-        jobs.Work[job.Id] = Task.Run(() => RunAsync(job, projections, jobs.Services, jobs, clock, log, lifetime.ApplicationStopping));
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
+        jobs.Cancellations[job.Id] = cancellation;
+        jobs.Work[job.Id] = Task.Run(() => RunAsync(job, projections, jobs.Services, jobs, clock, log, cancellation.Token));
         return Results.Accepted($"/api/admin/rebuilds/{job.Id}", job);
     }
 
     [WolverineGet("/api/admin/rebuilds/{id}")]
     public static IResult Status(Guid id, RebuildJobs jobs) =>
         jobs.Jobs.TryGetValue(id, out var job) ? Results.Ok(job) : Problems.For(new Refusal(404, "id", "known-rebuild", $"there is no rebuild {id}"));
+
+    /// <summary>
+    /// Cancels a running rebuild and answers once it has stopped (200, status cancelled). A build is one transaction,
+    /// so nothing it did stays: the read models, their marks and the inline documents are as they were, and the
+    /// paused shards run again from their marks. A cancelled job answers the same again; 409 when the job had completed
+    /// or failed (or completes before it stops).
+    /// </summary>
+    [WolverineDelete("/api/admin/rebuilds/{id}")]
+    public static async Task<IResult> Cancel(Guid id, RebuildJobs jobs)
+    {
+        if (!jobs.Jobs.TryGetValue(id, out var job))
+        {
+            return Problems.For(new Refusal(404, "id", "known-rebuild", $"there is no rebuild {id}"));
+        }
+
+        if (jobs.Cancellations.TryGetValue(id, out var cancellation))
+        {
+            try
+            {
+                await cancellation.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended meanwhile.
+            }
+        }
+
+        if (jobs.Work.TryGetValue(id, out var work))
+        {
+            await work;
+        }
+
+        job = jobs.Jobs[id];
+        return job.Status == Cancelled
+            ? Results.Ok(job)
+            : Problems.For(Refusal.Conflict("id", "running-rebuild", $"rebuild {id} had {job.Status} already; only a running rebuild can be cancelled"));
+    }
+
+    /// <summary>The status of a rebuild stopped by DELETE /api/admin/rebuilds/{id}.</summary>
+    public const string Cancelled = "cancelled";
 
     private static async Task RunAsync(RebuildJob job, IReadOnlyList<string> projections, IServiceProvider services, RebuildJobs jobs, TimeProvider clock, ILogger log, CancellationToken ct)
     {
@@ -102,10 +147,23 @@ public static class ProjectionAdminEndpoints
             jobs.Jobs[job.Id] = job with { Status = "completed", Applied = job.Target, Progress = 1, FinishedAt = clock.GetUtcNow() };
             log.LogInformation("Rebuilt {Projection}: {Events} events folded", job.Projection, job.Target);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Cancelled, or the API is stopping: the build's transaction rolled back.
+            log.LogWarning("Rebuild of {Projection} cancelled after {Applied} of {Target} events: nothing it built was kept", job.Projection, job.Applied, job.Target);
+            jobs.Jobs[job.Id] = job with { Status = Cancelled, FinishedAt = clock.GetUtcNow() };
+        }
+        catch (Exception e)
         {
             log.LogError(e, "Rebuild of {Projection} failed", job.Projection);
             jobs.Jobs[job.Id] = job with { Status = "failed", Error = e.Message, FinishedAt = clock.GetUtcNow() };
+        }
+        finally
+        {
+            if (jobs.Cancellations.TryRemove(job.Id, out var cancellation))
+            {
+                cancellation.Dispose();
+            }
         }
     }
 

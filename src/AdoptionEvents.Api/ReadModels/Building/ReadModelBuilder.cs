@@ -108,28 +108,37 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         }
 
         // A daemon batch takes its mark's row and its table in its own order; rather than guess that order, give
-        // way (roll back, wait, try again) whenever a lock does not come at once, until every lock is held.
-        for (var attempt = 1; ; attempt++)
+        // way (roll back, wait, try again) whenever a lock does not come at once, until every lock is held. Should it
+        // fail or be cancelled meanwhile, the shards paused for it run again.
+        try
         {
-            var connection = store.Storage.Database.CreateConnection();
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                await connection.OpenAsync(ct);
-                var tx = await connection.BeginTransactionAsync(ct);
-                var marks = await LockAsync(connection, projections, ct);
-                return new Build(this, [.. projections], connection, tx, daemon, marks);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 100)
-            {
-                await connection.DisposeAsync();
+                var connection = store.Storage.Database.CreateConnection();
+                try
+                {
+                    await connection.OpenAsync(ct);
+                    var tx = await connection.BeginTransactionAsync(ct);
+                    var marks = await LockAsync(connection, projections, ct);
+                    return new Build(this, [.. projections], connection, tx, daemon, marks);
+                }
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 100)
+                {
+                    await connection.DisposeAsync();
+                }
+                catch
+                {
+                    await connection.DisposeAsync();
+                    throw;
+                }
+
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Min(attempt, 10)), ct);
             }
-            catch
-            {
-                await connection.DisposeAsync();
-                await ResumeAsync(daemon, projections);
-                throw;
-            }
+        }
+        catch
+        {
+            await ResumeAsync(daemon, projections);
+            throw;
         }
     }
 
