@@ -66,6 +66,34 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
         await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>
+    /// Runs one statement of SQL on a connection of its own, the schema written as {schema}; returns its first value
+    /// when that is a number.
+    /// </summary>
+    public async Task<long?> ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql.Replace("{schema}", Schema, StringComparison.Ordinal), connection);
+        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken) is long value ? value : null;
+    }
+
+    /// <summary>
+    /// Takes an event sequence number that no event will have, as an append that rolled back does, and sets the
+    /// daemon's high-water mark just below it, where the daemon leaves it while it waits to see whether the number is
+    /// filled (and where it is on a database whose daemon has not run since). Returns the number.
+    /// </summary>
+    public async Task<long> LeaveAHoleAsync()
+    {
+        var hole = (await ExecuteAsync("select nextval('{schema}.mt_events_sequence')"))!.Value;
+        await HighWaterMarkAsync(hole - 1);
+        return hole;
+    }
+
+    /// <summary>Sets the daemon's stored high-water mark.</summary>
+    public Task HighWaterMarkAsync(long mark) =>
+        ExecuteAsync($"update {{schema}}.mt_event_progression set last_seq_id = {mark} where name = 'HighWaterMark'");
+
     /// <summary>Waits, deterministically, until every async projection has applied every event appended so far.</summary>
     public Task CatchUpAsync() => Host.ForceAllMartenDaemonActivityToCatchUpAsync(TestContext.Current.CancellationToken);
 

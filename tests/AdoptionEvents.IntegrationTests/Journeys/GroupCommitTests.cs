@@ -105,24 +105,16 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task A_database_from_before_the_ledgers_gets_them_built_once_at_start()
     {
         var (innovation, site, _) = await StartAsync();
-        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
-        await connection.OpenAsync(Ct);
-        async Task<long> ExecuteAsync(string sql)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            return await command.ExecuteScalarAsync(Ct) is long n ? n : 0;
-        }
 
-        // A number taken and never used (an append rolled back) just before the fact: a hole the daemon's
-        // high-water mark waits at for a while, and has not passed at all when it has not run since.
-        var hole = await ExecuteAsync($"select nextval('{api.Schema}.mt_events_sequence')");
+        // A hole just before the fact, which the daemon's high-water mark has not passed (at start it may not have run at all).
+        var hole = await api.LeaveAHoleAsync();
         var barrier = Accepted(await Queue.SubmitAsync(innovation, Command(Barrier(site), site))).Events[0].Id;
         var upgrade = ActivatorUtilities.CreateInstance<JourneyLedgerUpgrade>(api.Host.Services);
         (await upgrade.NeededAsync(Ct)).ShouldBeFalse("the ledgers are there");
 
         // As a database written before the ledgers were documents of their own: the facts, and no ledger.
-        await ExecuteAsync($"delete from {api.Schema}.mt_doc_journeyledger");
-        await ExecuteAsync($"update {api.Schema}.mt_event_progression set last_seq_id = {hole - 1} where name = 'HighWaterMark'");
+        await api.ExecuteAsync("delete from {schema}.mt_doc_journeyledger");
+        await api.HighWaterMarkAsync(hole - 1);
 
         (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
         await upgrade.StartAsync(Ct);

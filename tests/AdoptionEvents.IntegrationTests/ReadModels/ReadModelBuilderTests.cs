@@ -235,19 +235,12 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         var site = await client.RegisterOrganisationAsync("Hole Trust");
         var other = await client.RegisterOrganisationAsync("Hole Practice");
         await api.CatchUpAsync();
-        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
-        await connection.OpenAsync(Ct);
-        async Task<long> ExecuteAsync(string sql)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            return await command.ExecuteScalarAsync(Ct) is long n ? n : 0;
-        }
 
-        // A number taken and never used (an append rolled back), then a journey whose facts open ledger entries and
-        // reach every read model; the high-water mark still short of the hole, as the daemon leaves it for a while.
-        var hole = await ExecuteAsync($"select nextval('{api.Schema}.mt_events_sequence')");
+        // A hole, then a journey whose facts open ledger entries and reach every read model; the high-water mark still
+        // short of the hole, as the daemon leaves it for a while.
+        var hole = await api.LeaveAHoleAsync();
         var (innovation, ids) = await client.RecordSampleJourneyAsync(site, other);
-        await ExecuteAsync($"update {api.Schema}.mt_event_progression set last_seq_id = {hole - 1} where name = 'HighWaterMark'");
+        await api.HighWaterMarkAsync(hole - 1);
         var inline = await InlineDocumentsAsync(innovation);
 
         var builder = ActivatorUtilities.CreateInstance<ReadModelBuilder>(api.Host.Services);
