@@ -55,6 +55,30 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
         return JsonSerializer.Serialize(view with { Edges = [.. view.Edges.OrderBy(e => e.Cause).ThenBy(e => e.Effect).ThenBy(e => e.Via, StringComparer.Ordinal)] }, ApiClient.JsonOptions);
     }
 
+    /// <summary>Records a sample journey and lets the daemon fold it; returns its sites, the documents and the event index's versions.</summary>
+    private async Task<(Guid Site, Guid Other, string Documents, Dictionary<Guid, Guid> Versions)> SampleJourneyFoldedAsync(string name)
+    {
+        var site = await api.Client.RegisterOrganisationAsync($"{name} Trust");
+        var other = await api.Client.RegisterOrganisationAsync($"{name} Practice");
+        await api.Client.RecordSampleJourneyAsync(site, other);
+        await api.CatchUpAsync();
+        return (site, other, await DocumentsAsync(), await IndexVersionsAsync());
+    }
+
+    /// <summary>
+    /// A writer holding the summaries' table as a rebuild locks it, until disposed (closing the connection rolls its
+    /// transaction back): a rebuild asked for meanwhile gives way and tries again, so it is still running.
+    /// </summary>
+    private async Task<NpgsqlConnection> HoldSummaryTableAsync()
+    {
+        var blocker = new NpgsqlConnection(api.Database.ConnectionString);
+        await blocker.OpenAsync(Ct);
+        var tx = await blocker.BeginTransactionAsync(Ct);
+        await using var hold = new NpgsqlCommand($"lock table {api.Schema}.mt_doc_innovationsummary in share row exclusive mode", blocker, tx);
+        await hold.ExecuteNonQueryAsync(Ct);
+        return blocker;
+    }
+
     private async Task<RebuildJob> RebuildAsync(string projection)
     {
         var response = await api.Client.Http.PostAsync(projection == ProjectionAdminEndpoints.All ? "/api/admin/projections/rebuild" : $"/api/admin/projections/{projection}/rebuild", null, Ct);
@@ -94,34 +118,21 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task A_cancelled_rebuild_keeps_nothing_it_built_and_the_read_models_go_on_from_their_marks()
     {
         var client = api.Client;
-        var site = await client.RegisterOrganisationAsync("Cancel Trust");
-        var other = await client.RegisterOrganisationAsync("Cancel Practice");
-        await client.RecordSampleJourneyAsync(site, other);
-        await api.CatchUpAsync();
-        var before = await DocumentsAsync();
-        var versionsBefore = await IndexVersionsAsync();
+        var (site, other, before, versionsBefore) = await SampleJourneyFoldedAsync("Cancel");
         async Task<string> MarksAsync() => string.Join(", ", (await api.Store.Advanced.AllProjectionProgress(token: Ct))
             .Where(p => p.ShardName != "HighWaterMark").Select(p => $"{p.ShardName} {p.Sequence}").Order(StringComparer.Ordinal));
         var marksBefore = await MarksAsync();
 
         // A writer holding a table the rebuild locks keeps it waiting for its locks, so it is still running when cancelled.
         HttpResponseMessage started;
-        await using (var blocker = new NpgsqlConnection(api.Database.ConnectionString))
+        await using (await HoldSummaryTableAsync())
         {
-            await blocker.OpenAsync(Ct);
-            await using var tx = await blocker.BeginTransactionAsync(Ct);
-            await using (var hold = new NpgsqlCommand($"lock table {api.Schema}.mt_doc_innovationsummary in share row exclusive mode", blocker, tx))
-            {
-                await hold.ExecuteNonQueryAsync(Ct);
-            }
-
             started = await client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
             await ApiClient.ExpectAsync(started, HttpStatusCode.Accepted);
             var cancel = await client.Http.DeleteAsync(started.Headers.Location, Ct);
             await ApiClient.ExpectAsync(cancel, HttpStatusCode.OK);
             var cancelled = (await cancel.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
             (cancelled.Status, cancelled.FinishedAt is null).ShouldBe((ProjectionAdminEndpoints.Cancelled, false));
-            await tx.RollbackAsync(Ct);
         }
 
         (await client.Http.GetFromJsonAsync<RebuildJob>(started.Headers.Location, ApiClient.JsonOptions, Ct))!.Status.ShouldBe(ProjectionAdminEndpoints.Cancelled);
@@ -158,26 +169,13 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Every_projection_rebuilt_in_one_pass_reproduces_identical_documents_and_a_second_pass_waits_its_turn()
     {
-        var client = api.Client;
-        var site = await client.RegisterOrganisationAsync("One Pass Trust");
-        var other = await client.RegisterOrganisationAsync("One Pass Practice");
-        await client.RecordSampleJourneyAsync(site, other);
-        await api.CatchUpAsync();
-        var before = await DocumentsAsync();
-        var versionsBefore = await IndexVersionsAsync();
+        var (_, _, before, versionsBefore) = await SampleJourneyFoldedAsync("One Pass");
 
         // A writer holding a table the rebuild locks keeps the first job running (it gives way and tries again) while the second is asked for.
         HttpResponseMessage first;
         Task work;
-        await using (var blocker = new NpgsqlConnection(api.Database.ConnectionString))
+        await using (await HoldSummaryTableAsync())
         {
-            await blocker.OpenAsync(Ct);
-            await using var tx = await blocker.BeginTransactionAsync(Ct);
-            await using (var hold = new NpgsqlCommand($"lock table {api.Schema}.mt_doc_innovationsummary in share row exclusive mode", blocker, tx))
-            {
-                await hold.ExecuteNonQueryAsync(Ct);
-            }
-
             first = await api.Client.Http.PostAsync("/api/admin/projections/rebuild", null, Ct);
             await ApiClient.ExpectAsync(first, HttpStatusCode.Accepted);
             var started = (await first.Content.ReadFromJsonAsync<RebuildJob>(ApiClient.JsonOptions, Ct))!;
@@ -186,7 +184,6 @@ public class RebuildTests(ApiFixture api) : IClassFixture<ApiFixture>
             var second = await api.Client.Http.PostAsync("/api/admin/projections/InnovationSummaries/rebuild", null, Ct);
             (await ApiClient.ProblemAsync(second, HttpStatusCode.Conflict)).GetProperty("rule").GetString().ShouldBe("one-rebuild-at-a-time");
             work.IsCompleted.ShouldBeFalse();
-            await tx.RollbackAsync(Ct);
         }
 
         await work;
