@@ -405,8 +405,10 @@ public static class Bench
                 ["commands"] = sorted.Count, ["seconds"] = load.Elapsed.TotalSeconds, ["commandsPerSecond"] = rate, ["p50Ms"] = p50, ["p99Ms"] = p99, ["maxMs"] = sorted.Count > 0 ? sorted[^1] : 0, ["failed"] = failed, ["concurrency"] = concurrency,
                 ["warmUpSeconds"] = warmUp.Duration.TotalSeconds, ["warmUpCommands"] = warmUp.Commands, ["warmUpP99Ms"] = warmUp.P99Ms,
             },
-            Target = "≥ 1,000 commands/s and p99 ≤ 50 ms",
-            Pass = failed == 0 && rate >= 1000 && p99 <= 50,
+            // The most the API answers; its latency target is judged at the target's rate (c.rate): with clients that wait for
+            // each answer, latency at saturation is the number of clients over the throughput.
+            Target = "≥ 1,000 commands/s (p99 ≤ 50 ms is c.rate's, at 1,000/s)",
+            Pass = failed == 0 && rate >= 1000,
             Method = $"{concurrency} clients over real sockets (Kestrel on a loopback port, a pooled connection each) POST /api/innovations/{{id}}/events with staff_trained at committed sites of the large journey, each sending its next command when the previous answered, for {duration.TotalSeconds:F0} s after an untimed warm-up: one command alone (the endpoint's handler is generated on its first request), then the same load for {warmUp.Duration.TotalSeconds:F0} s (its count and p99 are in the figures: a fresh process compiles its code on first use); latency from send to the whole response read; throughput = successful commands / elapsed; the relay publishes every event to RabbitMQ meanwhile when a broker runs. The harness runs the timed part in a no-GC region (GC.TryStartNoGCRegion, 1 GiB), so that no collection of its own pauses the clients in flight; the console says what it allocated and whether the region held.",
         };
         return (result, load.Commits);
@@ -456,6 +458,92 @@ public static class Bench
         }));
         var elapsed = total.Elapsed;
         return new CommandLoad([.. clients.SelectMany(c => c.latencies).Order()], [.. clients.SelectMany(c => c.commits)], new Dictionary<int, int>(failures), firstFailure, elapsed);
+    }
+
+    /// <summary>
+    /// c.rate. Commands offered at a fixed rate whatever the answers do (an open load), each timed from the moment it was due,
+    /// not from when it could be sent: a server that falls behind shows it in the figures instead of slowing its clients.
+    /// c's closed clients measure the most the API answers; this measures the latency at the target's rate.
+    /// </summary>
+    public static async Task<(PathResult Result, IReadOnlyList<(double Due, double Latency)> Timeline)> PacedCommandsAsync(HttpClient client, Guid innovationId, IReadOnlyList<Guid> sites, int rate, TimeSpan duration, CancellationToken ct)
+    {
+        var url = $"/api/innovations/{innovationId}/events";
+        var count = (int)(rate * duration.TotalSeconds);
+        var interval = 1000.0 / rate;
+        // One slot per command, written by its own task: no shared collection grows while commands are in flight.
+        var latencies = new double[count];
+        var failures = new ConcurrentDictionary<int, int>();
+        string? firstFailure = null;
+        var (inFlight, mostInFlight, latestSend) = (0, 0, 0.0);
+        var sends = new Task[count];
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            var due = i * interval;
+            if (due - clock.Elapsed.TotalMilliseconds is var ahead and >= 1)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(ahead), ct);
+            }
+
+            latestSend = Math.Max(latestSend, clock.Elapsed.TotalMilliseconds - due);
+            var slot = i;
+            sends[i] = Task.Run(() => SendAsync(slot, due), ct);
+        }
+
+        await Task.WhenAll(sends);
+        var elapsed = clock.Elapsed;
+
+        async Task SendAsync(int i, double due)
+        {
+            var now = Interlocked.Increment(ref inFlight);
+            InterlockedMax(ref mostInFlight, now);
+            try
+            {
+                using var content = new StringContent(StaffTrained(sites[(i * 13) % sites.Count]), Encoding.UTF8, "application/json");
+                using var response = await client.PostAsync(url, content, ct);
+                var body = await response.Content.ReadAsStringAsync(ct);
+                latencies[i] = clock.Elapsed.TotalMilliseconds - due;
+                if (!response.IsSuccessStatusCode)
+                {
+                    latencies[i] = double.NaN;
+                    failures.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+                    Interlocked.CompareExchange(ref firstFailure, $"{(int)response.StatusCode} {body[..Math.Min(300, body.Length)]}", null);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
+            }
+        }
+
+        var sorted = latencies.Where(l => !double.IsNaN(l)).Order().ToList();
+        var failed = failures.Values.Sum();
+        var answered = sorted.Count / elapsed.TotalSeconds;
+        var (p50, p99) = (Percentile(sorted, 0.5), Percentile(sorted, 0.99));
+        var result = new PathResult
+        {
+            Id = "c.rate", Name = $"HTTP commands on the same innovation offered at {rate:N0} a second",
+            Figure = $"{answered:N0} commands/s answered of {rate:N0} offered, p50 {p50:F0} ms, p99 {p99:F0} ms, slowest {(sorted.Count > 0 ? sorted[^1] : 0):F0} ms ({sorted.Count:N0} in {elapsed.TotalSeconds:F1} s; at most {mostInFlight} in flight"
+                + (failed > 0 ? $"; {failed} refused: {string.Join(", ", failures.Select(f => $"{f.Value}×{f.Key}"))}, first: {firstFailure}" : "") + ")",
+            Figures = new()
+            {
+                ["offeredPerSecond"] = rate, ["commands"] = sorted.Count, ["seconds"] = elapsed.TotalSeconds, ["commandsPerSecond"] = answered, ["p50Ms"] = p50, ["p99Ms"] = p99,
+                ["maxMs"] = sorted.Count > 0 ? sorted[^1] : 0, ["failed"] = failed, ["mostInFlight"] = mostInFlight, ["latestSendMs"] = latestSend,
+            },
+            Target = $"p99 ≤ 50 ms at {rate:N0} commands/s",
+            Pass = failed == 0 && rate >= 1000 && answered >= rate * 0.95 && p99 <= 50,
+            Method = $"after c, once the projections and the relay have passed on c's backlog: {count:N0} staff_trained commands at committed sites of the large journey, one due every {interval:F2} ms for {duration.TotalSeconds:F0} s, each sent when due on its own task whatever the earlier ones are doing (an open load: no client waits for an answer before the next is sent), over the same pooled connections as c; latency from the moment a command was due to the whole response read, so a late send counts against the API (the latest send was {latestSend:F1} ms after its time); passes when nothing is refused, at least 95 % of the offered rate is answered and p99 ≤ 50 ms. The harness runs it in a no-GC region as c; c-rate.csv beside the results has every command's due time and latency (NaN: refused).",
+        };
+        return (result, [.. latencies.Select((l, i) => (i * interval, l))]);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var was && was != seen)
+        {
+            seen = was;
+        }
     }
 
     /// <summary>f. Commands one at a time, paced; each event's lag from its recorded time (and from the HTTP answer) to the consumer.</summary>

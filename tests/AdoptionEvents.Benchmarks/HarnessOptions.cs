@@ -20,6 +20,11 @@ public sealed record HarnessOptions
     /// <summary>c's untimed warm-up at the same load, before the timed run and its CPU and memory meters.</summary>
     public TimeSpan CommandWarmUp { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>c.rate: commands offered at this fixed rate, each timed from when it was due (0: not run).</summary>
+    public int CommandRate { get; init; } = 1_000;
+
+    public TimeSpan RateDuration { get; init; } = TimeSpan.FromSeconds(20);
+
     public int AsOfRuns { get; init; } = 10;
 
     public int LagCommands { get; init; } = 200;
@@ -64,6 +69,8 @@ public sealed record HarnessOptions
                 "--concurrency" => options with { Concurrency = Int() },
                 "--command-seconds" => options with { CommandDuration = TimeSpan.FromSeconds(Int()) },
                 "--command-warm-up-seconds" => options with { CommandWarmUp = TimeSpan.FromSeconds(Int()) },
+                "--command-rate" => options with { CommandRate = Int() },
+                "--rate-seconds" => options with { RateDuration = TimeSpan.FromSeconds(Int()) },
                 "--as-of-runs" => options with { AsOfRuns = Int() },
                 "--lag-commands" => options with { LagCommands = Int() },
                 "--lag-interval-ms" => options with { LagInterval = TimeSpan.FromMilliseconds(Int()) },

@@ -199,6 +199,11 @@ public static class LoadHarness
                     results.Add(CpuResult(spent, c));
                     Console.WriteLine($"   {c.Figure}; peak working set {Report.MiB(peak)}; {results[^1].Figure}");
                     Console.WriteLine($"   {harness}; its no-GC region {(held ? "held" : quiet ? "ran out" : "could not start")}");
+
+                    if (options.CommandRate > 0)
+                    {
+                        await PacedAsync(options, output, api.Pid, cluster, database.ConnectionString, client, journey, results, notes, ct);
+                    }
                 }
 
                 if (options.Runs("f"))
@@ -301,6 +306,36 @@ public static class LoadHarness
     }
 
     /// <summary>CPU per command under c, the API's and PostgreSQL's: what caps throughput on a machine this size.</summary>
+    /// <summary>c.rate, once the read models and the relay have passed on c's backlog, so that it starts on a steady system.</summary>
+    private static async Task PacedAsync(HarnessOptions options, string output, int apiPid, string? cluster, string connectionString, HttpClient client, JourneyTarget journey,
+        List<PathResult> results, List<string> notes, CancellationToken ct)
+    {
+        var drain = Stopwatch.StartNew();
+        if (await Bench.ShardsBehindAsync(connectionString, Schema, TimeSpan.FromMinutes(2), ct) is { } behind)
+        {
+            notes.Add($"Shards still behind 2 minutes after c, before c.rate: {behind}.");
+        }
+
+        Console.WriteLine($"c.rate. commands offered at {options.CommandRate:N0}/s for {options.RateDuration.TotalSeconds:F0} s (c's backlog passed on in {drain.Elapsed.TotalSeconds:F1} s)");
+        var quiet = GC.TryStartNoGCRegion(HarnessNoGcBudget);
+        var collections = GC.CollectionCount(0);
+        var cpu = new CpuMeter(apiPid, cluster);
+        var (paced, timeline) = await Bench.PacedCommandsAsync(client, journey.InnovationId, journey.Sites, options.CommandRate, options.RateDuration, ct);
+        var spent = cpu.Elapsed();
+        var held = quiet && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
+        if (held)
+        {
+            GC.EndNoGCRegion();
+        }
+
+        // Every command's due time and latency, to see whether the slow ones come together (a pause) or alone.
+        await File.WriteAllLinesAsync(Path.Combine(output, "c-rate.csv"), ["due_ms,latency_ms", .. timeline.Select(t => FormattableString.Invariant($"{t.Due:F2},{t.Latency:F2}"))], ct);
+        results.Add(paced);
+        results.Add(CpuResult(spent, paced));
+        Console.WriteLine($"   {paced.Figure}; {results[^1].Figure}");
+        Console.WriteLine($"   the harness's collections during c.rate: {GC.CollectionCount(0) - collections}; its no-GC region {(held ? "held" : quiet ? "ran out" : "could not start")}");
+    }
+
     private static PathResult CpuResult((double Api, double? Postgres) spent, PathResult c)
     {
         var commands = Math.Max(1, c.Figures.GetValueOrDefault("commands"));
@@ -316,8 +351,8 @@ public static class LoadHarness
 
         return new PathResult
         {
-            Id = "c.cpu", Name = "CPU per command under c", Figure = figure, Figures = figures,
-            Method = "utime + stime from /proc/<pid>/stat of the API process and of the local cluster's postmaster and its children, over c's timed run (after its warm-up), divided by c's commands. It includes the daemon's projections and the relay working on c's events as they come. Informational: it tells builds apart on a shared machine, where throughput moves with other load.",
+            Id = $"{c.Id}.cpu", Name = $"CPU per command under {c.Id}", Figure = figure, Figures = figures,
+            Method = $"utime + stime from /proc/<pid>/stat of the API process and of the local cluster's postmaster and its children, over {c.Id}'s timed run (after c's warm-up), divided by its commands. It includes the daemon's projections and the relay working on c's events as they come. Informational: it tells builds apart on a shared machine, where throughput moves with other load.",
         };
     }
 
