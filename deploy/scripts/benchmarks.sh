@@ -4,7 +4,8 @@
 # throw-away PostgreSQL cluster (from the local binaries, or ADOPTIONEVENTS_BENCH_CONNECTION_STRING):
 #   a  raw binary COPY of the same event rows (the ceiling)
 #   b  bulk import through the product (POST /api/imports), every async projection caught up
-#   c  HTTP commands on one innovation of 5,000 sites / 50,000 events from concurrent clients (Kestrel, real sockets)
+#   c  HTTP commands on one innovation of 5,000 sites / 50,000 events from concurrent clients (Kestrel, real sockets),
+#      then (c.rate) the same commands offered at a fixed rate, each timed from when it was due
 #   d  a rebuild of every async projection (POST /api/admin/projections/{name}/rebuild)
 #   e  as-of replay of the 50,000-event journey
 #   f  lag from commit to a RabbitMQ consumer (a private node from local-rabbitmq.sh, or ADOPTIONEVENTS_BENCH_RABBITMQ)
@@ -20,6 +21,7 @@
 #     --concurrency N         clients of c (default 32)
 #     --command-seconds S     how long c runs (default 30)
 #     --command-warm-up-seconds S  untimed load before c (default 5)
+#     --command-rate N --rate-seconds S   c.rate: commands offered at N a second for S s, after c (default 1000, 20; 0: not run)
 #     --as-of-runs N          timed as-of requests after one warm-up (default 10)
 #     --lag-commands N --lag-interval-ms MS   paced commands of f (default 200, 25 ms apart)
 #     --import-box-seconds S --rebuild-box-seconds S --as-of-box-seconds S
