@@ -82,6 +82,7 @@ public static class LoadHarness
             ];
             await using var database = await PostgresProvisioner.ProvisionAsync(candidates, NullLogger.Instance, ct);
             machine.PostgreSql = await ServerVersionAsync(database.ConnectionString, ct);
+            await DropEarlierRunAsync(database.ConnectionString, ct);
 
             var (a, events, journey) = await GenerateAsync(options, database.ConnectionString, files, results, notes, ct);
             if (!options.NeedsApi)
@@ -380,6 +381,18 @@ public static class LoadHarness
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand("show server_version", connection);
         return $"PostgreSQL {await command.ExecuteScalarAsync(ct)}";
+    }
+
+    /// <summary>
+    /// A configured database may hold an earlier run's schemas: its journeys would be imported again as appends to streams
+    /// that exist, its shards would resume from old marks, and every figure would depend on what was left behind.
+    /// </summary>
+    private static async Task DropEarlierRunAsync(string connectionString, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade", connection);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static string RepositoryRoot()
