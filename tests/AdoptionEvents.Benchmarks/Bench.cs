@@ -530,7 +530,7 @@ public static class Bench
                 ["offeredPerSecond"] = rate, ["commands"] = sorted.Count, ["seconds"] = elapsed.TotalSeconds, ["commandsPerSecond"] = answered, ["p50Ms"] = p50, ["p99Ms"] = p99,
                 ["maxMs"] = sorted.Count > 0 ? sorted[^1] : 0, ["failed"] = failed, ["mostInFlight"] = mostInFlight, ["latestSendMs"] = latestSend,
             },
-            Target = $"p99 ≤ 50 ms at {rate:N0} commands/s",
+            Target = "p99 ≤ 50 ms at 1,000 commands/s (or more) offered",
             Pass = failed == 0 && rate >= 1000 && answered >= rate * 0.95 && p99 <= 50,
             Method = $"after c, once the projections and the relay have passed on c's backlog: {count:N0} staff_trained commands at committed sites of the large journey, one due every {interval:F2} ms for {duration.TotalSeconds:F0} s, each sent when due on its own task whatever the earlier ones are doing (an open load: no client waits for an answer before the next is sent), over the same pooled connections as c; latency from the moment a command was due to the whole response read, so a late send counts against the API (the latest send was {latestSend:F1} ms after its time); passes when nothing is refused, at least 95 % of the offered rate is answered and p99 ≤ 50 ms. The harness runs it in a no-GC region as c; c-rate.csv beside the results has every command's due time and latency (NaN: refused).",
         };
