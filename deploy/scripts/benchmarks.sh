@@ -22,6 +22,7 @@
 #     --command-seconds S     how long c runs (default 30)
 #     --command-warm-up-seconds S  untimed load before c (default 5)
 #     --command-rate N --rate-seconds S   c.rate: commands offered at N a second for S s, after c (default 1000, 20; 0: not run)
+#     --rate-warm-up-seconds S  untimed first seconds of c.rate at the same rate (default 3)
 #     --as-of-runs N          timed as-of requests after one warm-up (default 10)
 #     --lag-commands N --lag-interval-ms MS   paced commands of f (default 200, 25 ms apart)
 #     --import-box-seconds S --rebuild-box-seconds S --as-of-box-seconds S

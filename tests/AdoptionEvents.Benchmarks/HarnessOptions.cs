@@ -25,6 +25,9 @@ public sealed record HarnessOptions
 
     public TimeSpan RateDuration { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>c.rate's untimed first seconds at the same rate: the client opens the connections it needs beyond c's.</summary>
+    public TimeSpan RateWarmUp { get; init; } = TimeSpan.FromSeconds(3);
+
     public int AsOfRuns { get; init; } = 10;
 
     public int LagCommands { get; init; } = 200;
@@ -71,6 +74,7 @@ public sealed record HarnessOptions
                 "--command-warm-up-seconds" => options with { CommandWarmUp = TimeSpan.FromSeconds(Int()) },
                 "--command-rate" => options with { CommandRate = Int() },
                 "--rate-seconds" => options with { RateDuration = TimeSpan.FromSeconds(Int()) },
+                "--rate-warm-up-seconds" => options with { RateWarmUp = TimeSpan.FromSeconds(Int()) },
                 "--as-of-runs" => options with { AsOfRuns = Int() },
                 "--lag-commands" => options with { LagCommands = Int() },
                 "--lag-interval-ms" => options with { LagInterval = TimeSpan.FromMilliseconds(Int()) },

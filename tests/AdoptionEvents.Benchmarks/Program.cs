@@ -317,12 +317,13 @@ public static class LoadHarness
             notes.Add($"Shards still behind 2 minutes after c, before c.rate: {behind}.");
         }
 
-        Console.WriteLine($"c.rate. commands offered at {options.CommandRate:N0}/s for {options.RateDuration.TotalSeconds:F0} s (c's backlog passed on in {drain.Elapsed.TotalSeconds:F1} s)");
+        Console.WriteLine($"c.rate. commands offered at {options.CommandRate:N0}/s for {options.RateDuration.TotalSeconds:F0} s, after {options.RateWarmUp.TotalSeconds:F0} s of warm-up (c's backlog passed on in {drain.Elapsed.TotalSeconds:F1} s)");
         var quiet = GC.TryStartNoGCRegion(HarnessNoGcBudget);
         var collections = GC.CollectionCount(0);
-        var cpu = new CpuMeter(apiPid, cluster);
-        var (paced, timeline) = await Bench.PacedCommandsAsync(client, journey.InnovationId, journey.Sites, options.CommandRate, options.RateDuration, ct);
-        var spent = cpu.Elapsed();
+        CpuMeter? cpu = null;
+        var (paced, timeline) = await Bench.PacedCommandsAsync(client, journey.InnovationId, journey.Sites, options.CommandRate, options.RateWarmUp, options.RateDuration,
+            () => cpu = new CpuMeter(apiPid, cluster), ct);
+        var spent = (cpu ?? new CpuMeter(apiPid, cluster)).Elapsed();
         var held = quiet && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
         if (held)
         {
