@@ -26,8 +26,10 @@ public static class SecuritySetup
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<DevelopmentTokenSource>((o, development) =>
+            .Configure<DevelopmentTokenSource, TimeProvider>((o, development, clock) =>
             {
+                o.TokenHandlers.Clear();
+                o.TokenHandlers.Add(new RememberedTokens(clock) { MapInboundClaims = false });
                 o.MapInboundClaims = false;
                 o.TokenValidationParameters.NameClaimType = Roles.NameClaim;
                 o.TokenValidationParameters.RoleClaimType = Roles.RoleClaim;
