@@ -58,7 +58,7 @@ public sealed class DemoLoader(ImportJobs jobs, IDocumentStore store, IConfigura
                 return;
             }
 
-            var id = jobs.Start(DemoData.Bytes(), "demo journeys (King's Fund)", new ImportOptions("demo-loader"));
+            var id = jobs.Start(ImportUpload.Of(DemoData.Bytes()), "demo journeys (King's Fund)", new ImportOptions("demo-loader"));
             logger.LogInformation("The store is empty: loading the demo journeys as import {JobId}", id);
             await jobs.WaitAsync(id);
             var view = jobs.Find(id)!;

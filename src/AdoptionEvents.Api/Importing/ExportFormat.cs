@@ -416,9 +416,7 @@ public static class ExportFormat
     /// <summary>Reads a file in either format: the King's Fund JSON document, or the export's NDJSON.</summary>
     public static ImportBatch ReadAny(Stream content)
     {
-        using var buffer = new MemoryStream();
-        content.CopyTo(buffer);
-        var bytes = buffer.ToArray();
+        var bytes = ReadAll(content);
         if (FirstLineIsObject(bytes))
         {
             return Read(bytes);
@@ -436,6 +434,27 @@ public static class ExportFormat
         {
             return ImportBatch.Refused("unknown", new ImportProblem($"line {(e.LineNumber ?? 0) + 1}", e.Path ?? "", "json", $"not valid JSON: {e.Message}"));
         }
+    }
+
+    /// <summary>The content as one array: read straight into an array of its length when the stream knows it (a spooled upload).</summary>
+    private static byte[] ReadAll(Stream content)
+    {
+        if (content.CanSeek)
+        {
+            var length = content.Length - content.Position;
+            if (length > Array.MaxLength)
+            {
+                throw new InvalidDataException($"an import file is read whole, so it must be under {Array.MaxLength:N0} bytes; this one has {length:N0}: split it by journey");
+            }
+
+            var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+            content.ReadExactly(bytes);
+            return bytes;
+        }
+
+        using var buffer = new MemoryStream();
+        content.CopyTo(buffer);
+        return buffer.ToArray();
     }
 
     private static bool FirstLineIsObject(ReadOnlySpan<byte> bytes)

@@ -15,6 +15,9 @@ public enum ImportJobStatus
     Refused,
     PartlyWritten,
     Failed,
+
+    /// <summary>Stopped on request (DELETE): what was written before the stop stays whole; see the report.</summary>
+    Cancelled,
 }
 
 /// <summary>An import job as GET /api/imports/{id} shows it: status, progress, and the report once done.</summary>
@@ -39,12 +42,34 @@ public sealed class ImportJobs(Importer importer, TimeProvider clock, IHostAppli
     private readonly ConcurrentDictionary<Guid, Job> _jobs = new();
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
-    public Guid Start(byte[] content, string source, ImportOptions options)
+    /// <summary>Queues the import of <paramref name="content"/>, which the job disposes once it has run.</summary>
+    public Guid Start(ImportUpload content, string source, ImportOptions options)
     {
         var job = new Job(Guid.CreateVersion7(clock.GetUtcNow()), source, options.User, clock.GetUtcNow());
         _jobs[job.Id] = job;
-        job.Completion = Task.Run(() => RunAsync(job, content, options with { CorrelationId = options.CorrelationId ?? $"import-{job.Id}" }), CancellationToken.None);
+        job.Completion = Task.Run(() => RunAsync(job, content, options with { CorrelationId = options.CorrelationId ?? $"import-{job.Id}", Stop = job.Stop }), CancellationToken.None);
         return job.Id;
+    }
+
+    /// <summary>
+    /// Asks a queued or running job to stop at its next safe point (a queued one never starts). Null when there is no
+    /// such job; the refusal when it has already finished.
+    /// </summary>
+    public (ImportJobView? View, Refusal? Refusal) Cancel(Guid id)
+    {
+        if (!_jobs.TryGetValue(id, out var job))
+        {
+            return (null, null);
+        }
+
+        if (job.Status is not (ImportJobStatus.Queued or ImportJobStatus.Running))
+        {
+            return (job.View(), Refusal.Conflict("id", "unfinished-import", $"import {id} has finished ({job.Status.ToString().ToLowerInvariant()}): there is nothing to cancel"));
+        }
+
+        job.Stop.Request();
+        logger.LogInformation("Import job {JobId} ({Source}): cancellation requested", job.Id, job.Source);
+        return (job.View(), null);
     }
 
     public ImportJobView? Find(Guid id) => _jobs.TryGetValue(id, out var job) ? job.View() : null;
@@ -54,8 +79,9 @@ public sealed class ImportJobs(Importer importer, TimeProvider clock, IHostAppli
     /// <summary>Completes when the job has finished (for tests and the demo loader; clients poll the status resource).</summary>
     public Task WaitAsync(Guid id) => _jobs.TryGetValue(id, out var job) ? job.Completion : Task.CompletedTask;
 
-    private async Task RunAsync(Job job, byte[] content, ImportOptions options)
+    private async Task RunAsync(Job job, ImportUpload content, ImportOptions options)
     {
+        using var upload = content;
         var ct = lifetime.ApplicationStopping;
         try
         {
@@ -70,10 +96,21 @@ public sealed class ImportJobs(Importer importer, TimeProvider clock, IHostAppli
 
         try
         {
+            if (job.Stop.Requested)
+            {
+                job.Status = ImportJobStatus.Cancelled;
+                job.Progress = job.Progress with { Phase = "cancelled" };
+                return;
+            }
+
             job.Status = ImportJobStatus.Running;
             var reading = Stopwatch.StartNew();
-            using var stream = new MemoryStream(content);
-            var batch = ExportFormat.ReadAny(stream);
+            ImportBatch batch;
+            using (var stream = upload.Open())
+            {
+                batch = ExportFormat.ReadAny(stream);
+            }
+
             var read = Math.Round(reading.Elapsed.TotalSeconds, 2);
             job.Progress = job.Progress with { JourneysTotal = batch.Journeys.Count, EventsTotal = batch.EventCount };
             var report = await importer.ImportAsync(batch, options, p => job.Progress = p, ct);
@@ -82,6 +119,7 @@ public sealed class ImportJobs(Importer importer, TimeProvider clock, IHostAppli
             {
                 ImportOutcome.Succeeded => ImportJobStatus.Succeeded,
                 ImportOutcome.Refused => ImportJobStatus.Refused,
+                ImportOutcome.Cancelled => ImportJobStatus.Cancelled,
                 _ => ImportJobStatus.PartlyWritten,
             };
         }
@@ -120,6 +158,8 @@ public sealed class ImportJobs(Importer importer, TimeProvider clock, IHostAppli
 
         public Task Completion { get; set; } = Task.CompletedTask;
 
+        public StopRequest Stop { get; } = new();
+
         public ImportJobView View() => new(id, Status, source, user, createdAt, FinishedAt, Progress, Report, Error);
     }
 }
@@ -141,22 +181,32 @@ public static class StartImportEndpoint
         }
 
         var limit = configuration.GetValue("Import:MaxBytes", 1024L * 1024 * 1024);
+        // The server's limit just above it, so the copy below meets the limit first and answers with the setting's name.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = limit;
+            size.MaxRequestBodySize = limit + 1;
         }
 
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, ct);
-        if (buffer.Length == 0)
+        // Spooled to a file, not memory: a file over the limit stops the copy (413) and leaves nothing behind.
+        if (await ImportUpload.SpoolAsync(http.Request.Body, SpoolDirectory(configuration), limit, ct) is not { } upload)
         {
+            return Problems.For(new Refusal(StatusCodes.Status413PayloadTooLarge, "body", "max-size", $"the file is larger than {limit:N0} bytes (Import:MaxBytes)"));
+        }
+
+        if (upload.Length == 0)
+        {
+            upload.Dispose();
             return Problems.For(Refusal.BadInput("body", "required", "send the file as the request body (JSON or NDJSON)"));
         }
 
         var user = RequestAudit.UserOf(http);
-        var id = jobs.Start(buffer.ToArray(), $"POST /api/imports ({buffer.Length} bytes)", new ImportOptions(user, mode));
+        var id = jobs.Start(upload, $"POST /api/imports ({upload.Length} bytes)", new ImportOptions(user, mode));
         return Results.Accepted($"/api/imports/{id}", jobs.Find(id));
     }
+
+    /// <summary>Where uploads wait for their job (<c>Import:SpoolDirectory</c>; default a folder in the system's temporary directory).</summary>
+    public static string SpoolDirectory(IConfiguration configuration) =>
+        configuration["Import:SpoolDirectory"] is { Length: > 0 } configured ? configured : Path.Combine(Path.GetTempPath(), "adoption-events-imports");
 }
 
 public static class ImportStatusEndpoint
@@ -165,6 +215,19 @@ public static class ImportStatusEndpoint
     [WolverineGet("/api/imports/{id}")]
     public static IResult Get(Guid id, ImportJobs jobs) =>
         jobs.Find(id) is { } view ? Results.Ok(view) : Problems.For(new Refusal(404, "id", "known-import", $"there is no import {id} (jobs are kept until the API restarts)"));
+
+    /// <summary>
+    /// Cancels an import: a queued one never starts; a running one stops at its next safe point (between journeys, or
+    /// between chunks of the bulk path), what it wrote by then whole and its read models built. 202 with the job as it
+    /// stands (poll it until "cancelled"); 409 once it has finished. Importing the same file again writes the rest.
+    /// </summary>
+    [WolverineDelete("/api/imports/{id}")]
+    public static IResult Delete(Guid id, ImportJobs jobs) => jobs.Cancel(id) switch
+    {
+        (null, _) => Problems.For(new Refusal(404, "id", "known-import", $"there is no import {id} (jobs are kept until the API restarts)")),
+        (_, { } refusal) => Problems.For(refusal),
+        (var view, null) => Results.Accepted($"/api/imports/{id}", view),
+    };
 
     /// <summary>Every import since the API started, newest first.</summary>
     [WolverineGet("/api/imports")]

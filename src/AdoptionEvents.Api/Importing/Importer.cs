@@ -19,7 +19,25 @@ public enum BulkMode
     Never,
 }
 
-public sealed record ImportOptions(string User, BulkMode Bulk = BulkMode.Auto, string? CorrelationId = null);
+/// <summary>How an import runs.</summary>
+/// <param name="User">Who the written events name as having recorded them.</param>
+/// <param name="Bulk">Whether new journeys go through the bulk COPY path.</param>
+/// <param name="CorrelationId">The correlation id every written event carries (a job's id by default).</param>
+/// <param name="Stop">When requested, the import stops at its next safe point (see <see cref="StopRequest"/>).</param>
+public sealed record ImportOptions(string User, BulkMode Bulk = BulkMode.Auto, string? CorrelationId = null, StopRequest? Stop = null);
+
+/// <summary>
+/// A request to stop an import at its next safe point: before anything is written, between journeys, or between
+/// chunks on the bulk path. What was written by then stays whole, its read models built; the rest is not written.
+/// </summary>
+public sealed class StopRequest
+{
+    private volatile bool _requested;
+
+    public bool Requested => _requested;
+
+    public void Request() => _requested = true;
+}
 
 /// <summary>How far an import has got; reported as it goes.</summary>
 public sealed record ImportProgress(string Phase, int JourneysTotal, int JourneysDone, int EventsTotal, int EventsWritten, int EventsSkipped);
@@ -30,6 +48,9 @@ public enum JourneyOutcome
     Extended,
     Unchanged,
     Refused,
+
+    /// <summary>Not reached: the import was stopped before it (<see cref="StopRequest"/>).</summary>
+    NotWritten,
 }
 
 /// <summary>What the import did with one journey of the file.</summary>
@@ -40,6 +61,9 @@ public enum ImportOutcome
     Succeeded,
     Refused,
     PartlyWritten,
+
+    /// <summary>Cancelled: stopped on request, the journeys written before the stop whole, the others not written.</summary>
+    Cancelled,
 }
 
 public sealed record ImportReport(
@@ -93,6 +117,12 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
             return Refused(batch, problems, watch);
         }
 
+        bool Stopping() => options.Stop?.Requested == true;
+        if (Stopping())
+        {
+            return Stopped(batch, [], [], false, watch, phases);
+        }
+
         var newOrganisations = batch.Organisations.Where(o => !existingOrganisations.Contains(o.Id)).ToList();
         var newJourneys = batch.Journeys.Where(j => !existingJourneys.Contains(j.InnovationId)).ToList();
         var bulk = options.Bulk == BulkMode.Always
@@ -135,11 +165,22 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
             {
                 foreach (var chunk in ChunkByEvents(newJourneys))
                 {
+                    if (Stopping())
+                    {
+                        break;
+                    }
+
                     var prepared = await Task.Run(() => Prepare(session, chunk, options, timings), ct);
                     if (copying is { } previous)
                     {
                         copying = null;
                         await WrittenAsync(previous.Journeys, previous.Copy);
+                    }
+
+                    if (Stopping())
+                    {
+                        // The chunk just prepared is not written.
+                        break;
                     }
 
                     copying = (chunk, CopyAsync(prepared, timings, ct));
@@ -170,6 +211,11 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
         foreach (var journey in bulk ? batch.Journeys.Where(j => existingJourneys.Contains(j.InnovationId)) : batch.Journeys)
         {
+            if (Stopping())
+            {
+                break;
+            }
+
             var report = await WriteJourneyAsync(journey, stored, knowledge, existingJourneys.Contains(journey.InnovationId), options, ct);
             reports.Add(report);
             written += report.EventsWritten;
@@ -191,11 +237,29 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         }
 
         var refused = reports.Where(r => r.Outcome == JourneyOutcome.Refused).ToList();
+        if (reports.Count < batch.Journeys.Count)
+        {
+            logger.LogInformation("Import of a {Format} file stopped on request after {Journeys} of {Total} journeys ({Written} events written)",
+                batch.Format, reports.Count, batch.Journeys.Count, written);
+            return Stopped(batch, reports, refused, bulk, watch, phases, newOrganisations.Count, written, skipped);
+        }
+
         var outcome = refused.Count == 0 ? ImportOutcome.Succeeded : ImportOutcome.PartlyWritten;
         logger.LogInformation("Imported a {Format} file: {Journeys} journeys, {Written} events written, {Skipped} already stored, {Organisations} organisations registered, in {Seconds:F1} s{Bulk}",
             batch.Format, reports.Count, written, skipped, newOrganisations.Count, watch.Elapsed.TotalSeconds, bulk ? " (bulk)" : "");
         return new ImportReport(outcome, batch.Format, newOrganisations.Count, written, skipped, bulk, watch.Elapsed, phases,
             [.. refused.SelectMany(r => r.Problems)], [.. reports.OrderBy(r => r.Key, StringComparer.Ordinal)]);
+    }
+
+    /// <summary>Stopped on request: the journeys reached as they were written, the others <see cref="JourneyOutcome.NotWritten"/>.</summary>
+    private static ImportReport Stopped(ImportBatch batch, List<JourneyReport> reports, List<JourneyReport> refused, bool bulk, Stopwatch watch,
+        Dictionary<string, double> phases, int organisations = 0, int written = 0, int skipped = 0)
+    {
+        var reached = reports.Select(r => r.InnovationId).ToHashSet();
+        var journeys = reports.Concat(batch.Journeys.Where(j => !reached.Contains(j.InnovationId))
+            .Select(j => new JourneyReport(j.Key, j.InnovationId, j.Name, j.Events.Count, 0, 0, JourneyOutcome.NotWritten, [])));
+        return new ImportReport(ImportOutcome.Cancelled, batch.Format, organisations, written, skipped, bulk, watch.Elapsed, phases,
+            [.. refused.SelectMany(r => r.Problems)], [.. journeys.OrderBy(r => r.Key, StringComparer.Ordinal)]);
     }
 
     /// <summary>Nothing written: every journey is refused, each listing the problems found in its events.</summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AdoptionEvents.Hosting.Security;
 using AdoptionEvents.Importing;
 using AdoptionEvents.Importing.Synthetic;
 using AdoptionEvents.IntegrationTests.Infrastructure;
@@ -103,6 +104,98 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
         var list = await api.Client.Http.GetFromJsonAsync<JsonElement>("/api/imports", Ct);
         list.EnumerateArray().ShouldContain(j => j.GetProperty("id").GetString() == id);
         (await api.Client.Http.GetAsync($"/api/imports/{Guid.NewGuid()}", Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task An_import_stopped_after_its_first_journey_keeps_that_journey_whole_and_importing_the_file_again_writes_the_rest()
+    {
+        var batch = Small(SyntheticNetwork.Generate(seed: 505), journeys: 3);
+        var stop = new StopRequest();
+
+        var report = await Importer.ImportAsync(batch, new ImportOptions("tester", BulkMode.Never, Stop: stop), p =>
+        {
+            if (p.JourneysDone == 1)
+            {
+                stop.Request();
+            }
+        }, Ct);
+
+        report.Outcome.ShouldBe(ImportOutcome.Cancelled, string.Join("; ", report.Problems));
+        var first = batch.Journeys[0];
+        report.Journeys.Single(j => j.Outcome == JourneyOutcome.Written).InnovationId.ShouldBe(first.InnovationId);
+        report.Journeys.Where(j => j.Outcome == JourneyOutcome.NotWritten).Select(j => j.InnovationId).ShouldBe(batch.Journeys.Skip(1).Select(j => j.InnovationId), ignoreOrder: true);
+        report.EventsWritten.ShouldBe(first.Events.Count);
+        (await api.Client.HistoryAsync(first.InnovationId, "?limit=1000")).Events.Select(e => e.Id).ShouldBe(first.Events.Select(e => e.Id));
+        foreach (var rest in batch.Journeys.Skip(1))
+        {
+            (await api.Client.Http.GetAsync($"/api/innovations/{rest.InnovationId}/events", Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+
+        var again = await Importer.ImportAsync(batch, new ImportOptions("tester", BulkMode.Never), null, Ct);
+
+        again.Outcome.ShouldBe(ImportOutcome.Succeeded);
+        again.Journeys.Single(j => j.InnovationId == first.InnovationId).Outcome.ShouldBe(JourneyOutcome.Unchanged);
+        again.EventsWritten.ShouldBe(batch.EventCount - first.Events.Count);
+    }
+
+    [Fact]
+    public async Task A_stop_asked_before_the_import_writes_leaves_the_store_as_it_was()
+    {
+        var batch = Small(SyntheticNetwork.Generate(seed: 506), journeys: 2);
+        var stop = new StopRequest();
+        stop.Request();
+        var before = await CountsAsync();
+
+        var report = await Importer.ImportAsync(batch, new ImportOptions("tester", BulkMode.Always, Stop: stop), null, Ct);
+
+        report.Outcome.ShouldBe(ImportOutcome.Cancelled);
+        report.Journeys.ShouldAllBe(j => j.Outcome == JourneyOutcome.NotWritten);
+        (report.EventsWritten, report.OrganisationsCreated).ShouldBe((0, 0));
+        (await CountsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_queued_import_over_HTTP_answers_202_and_the_job_ends_cancelled_with_nothing_of_it_written()
+    {
+        var ahead = Small(SyntheticNetwork.Generate(seed: 507), journeys: 40);
+        var queued = Small(SyntheticNetwork.Generate(seed: 508), journeys: 3);
+        var first = await api.Client.Http.PostAsync("/api/imports?bulk=never", new StringContent(await NdjsonAsync(ahead), Encoding.UTF8, "application/x-ndjson"), Ct);
+        var second = await api.Client.Http.PostAsync("/api/imports", new StringContent(await NdjsonAsync(queued), Encoding.UTF8, "application/x-ndjson"), Ct);
+        var secondId = Guid.Parse(second.Headers.Location!.ToString()["/api/imports/".Length..]);
+
+        var cancel = await api.Client.Http.DeleteAsync($"/api/imports/{secondId}", Ct);
+
+        await ApiClient.ExpectAsync(cancel, HttpStatusCode.Accepted);
+        cancel.Headers.Location!.ToString().ShouldBe($"/api/imports/{secondId}");
+        await Jobs.WaitAsync(secondId);
+        var status = await api.Client.Http.GetFromJsonAsync<JsonElement>($"/api/imports/{secondId}", Ct);
+        status.GetProperty("status").GetString().ShouldBe("cancelled", status.ToString());
+        foreach (var journey in queued.Journeys)
+        {
+            (await api.Client.Http.GetAsync($"/api/innovations/{journey.InnovationId}/events", Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+
+        var firstId = Guid.Parse(first.Headers.Location!.ToString()["/api/imports/".Length..]);
+        await Jobs.WaitAsync(firstId);
+        (await api.Client.Http.GetFromJsonAsync<JsonElement>($"/api/imports/{firstId}", Ct)).GetProperty("status").GetString().ShouldBe("succeeded");
+    }
+
+    [Fact]
+    public async Task Cancelling_an_import_that_has_finished_gets_409_and_an_unknown_one_404()
+    {
+        var batch = Small(SyntheticNetwork.Generate(seed: 509), journeys: 1);
+        var started = await api.Client.Http.PostAsync("/api/imports", new StringContent(await NdjsonAsync(batch), Encoding.UTF8, "application/x-ndjson"), Ct);
+        var id = Guid.Parse(started.Headers.Location!.ToString()["/api/imports/".Length..]);
+        await Jobs.WaitAsync(id);
+
+        var finished = await ApiClient.ProblemAsync(await api.Client.Http.DeleteAsync($"/api/imports/{id}", Ct), HttpStatusCode.Conflict);
+        var unknown = await ApiClient.ProblemAsync(await api.Client.Http.DeleteAsync($"/api/imports/{Guid.NewGuid()}", Ct), HttpStatusCode.NotFound);
+        var reader = await ApiClient.ProblemAsync(await api.ClientAs(Roles.Reader).Http.DeleteAsync($"/api/imports/{id}", Ct), HttpStatusCode.Forbidden);
+
+        (finished.GetProperty("rule").GetString(), finished.GetProperty("detail").GetString()).ShouldBe(("unfinished-import", $"id: import {id} has finished (succeeded): there is nothing to cancel"));
+        (unknown.GetProperty("field").GetString(), unknown.GetProperty("rule").GetString()).ShouldBe(("id", "known-import"));
+        reader.GetProperty("detail").GetString().ShouldNotBeNullOrEmpty();
+        (await api.Client.Http.GetFromJsonAsync<JsonElement>($"/api/imports/{id}", Ct)).GetProperty("status").GetString().ShouldBe("succeeded");
     }
 
     public static TheoryData<string, string> BadFiles => new()

@@ -86,6 +86,67 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_bulk_import_stopped_after_its_first_chunk_keeps_that_chunk_whole_with_the_read_models_the_daemon_builds()
+    {
+        var full = SyntheticNetwork.Generate(seed: 406);
+        // Two chunks of the bulk path (a chunk closes at 20,000 events): stopped once the first is written.
+        var journeys = new List<ImportedJourney>();
+        foreach (var journey in full.Journeys.OrderBy(j => j.Key, StringComparer.Ordinal))
+        {
+            journeys.Add(journey);
+            if (journeys.Sum(j => j.Events.Count) > 21_000)
+            {
+                break;
+            }
+        }
+
+        var batch = full with { Journeys = journeys };
+        var stop = new StopRequest();
+
+        var report = await api.Host.Services.GetRequiredService<Importer>().ImportAsync(batch, new ImportOptions("bulk-user", BulkMode.Always, Stop: stop), p =>
+        {
+            if (p.JourneysDone > 0)
+            {
+                stop.Request();
+            }
+        }, Ct);
+
+        (report.Outcome, report.BulkPath).ShouldBe((ImportOutcome.Cancelled, true), string.Join("; ", report.Problems));
+        var written = report.Journeys.Where(j => j.Outcome == JourneyOutcome.Written).Select(j => j.InnovationId).ToHashSet();
+        var notWritten = report.Journeys.Where(j => j.Outcome == JourneyOutcome.NotWritten).Select(j => j.InnovationId).ToHashSet();
+        written.ShouldNotBeEmpty();
+        notWritten.ShouldNotBeEmpty();
+        (written.Count + notWritten.Count).ShouldBe(journeys.Count);
+        report.EventsWritten.ShouldBe(journeys.Where(j => written.Contains(j.InnovationId)).Sum(j => j.Events.Count));
+        report.EventsWritten.ShouldBeGreaterThanOrEqualTo(20_000);
+        await using (var session = api.Store.QuerySession())
+        {
+            var ids = journeys.Select(x => x.InnovationId).ToArray();
+            var absent = notWritten.ToArray();
+            var stored = (await session.Query<Journey>().Where(j => j.Id.IsOneOf(ids)).Select(j => j.Id).ToListAsync(Ct)).ToHashSet();
+            stored.ShouldBe(written, ignoreOrder: true);
+            (await session.Events.QueryAllRawEvents().Where(e => e.StreamId.IsOneOf(absent)).CountAsync(Ct)).ShouldBe(0);
+        }
+
+        // The chunk written has its read models, as the daemon folds them from the same events.
+        var imported = await DocumentsAsync();
+        foreach (var id in written)
+        {
+            imported.ShouldContain(id.ToString());
+        }
+
+        foreach (var id in notWritten)
+        {
+            imported.ShouldNotContain(id.ToString());
+        }
+
+        await api.CatchUpAsync();
+        (await DocumentsAsync()).ShouldBe(imported, "the daemon found nothing left to apply");
+        await DaemonRebuildAsync();
+        (await DocumentsAsync()).ShouldBe(imported);
+    }
+
+    [Fact]
     public async Task A_bulk_import_that_extends_a_folded_journey_beside_new_ones_upserts_the_one_and_inserts_the_others_as_the_daemon_would()
     {
         var full = SyntheticNetwork.Generate(seed: 405);

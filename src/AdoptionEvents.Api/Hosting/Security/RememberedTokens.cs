@@ -29,14 +29,7 @@ public sealed class RememberedTokens(TimeProvider clock) : JsonWebTokenHandler
         {
             if (now < known.Until)
             {
-                return new TokenValidationResult
-                {
-                    IsValid = true,
-                    ClaimsIdentity = known.Result.ClaimsIdentity.Clone(),
-                    SecurityToken = known.Result.SecurityToken,
-                    TokenType = known.Result.TokenType,
-                    Issuer = known.Result.Issuer,
-                };
+                return Copy(known.Result);
             }
 
             _accepted.TryRemove(token, out _);
@@ -52,10 +45,22 @@ public sealed class RememberedTokens(TimeProvider clock) : JsonWebTokenHandler
 
             var until = new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc));
             _accepted[token] = new Accepted(result, until < now + Remembered ? until : now + Remembered);
+
+            // The remembered claims are never handed out, only copies of them: no request can change another's.
+            return Copy(result);
         }
 
         return result;
     }
+
+    private static TokenValidationResult Copy(TokenValidationResult accepted) => new()
+    {
+        IsValid = true,
+        ClaimsIdentity = accepted.ClaimsIdentity.Clone(),
+        SecurityToken = accepted.SecurityToken,
+        TokenType = accepted.TokenType,
+        Issuer = accepted.Issuer,
+    };
 
     private sealed record Accepted(TokenValidationResult Result, DateTimeOffset Until);
 }
