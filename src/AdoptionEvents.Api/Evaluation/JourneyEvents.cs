@@ -17,7 +17,8 @@ namespace AdoptionEvents.Evaluation;
 /// <para>
 /// Events are read with the columns folding uses (id, version, sequence, recorded time, type, user,
 /// data) and deserialised by the store's serializer into the catalogue's types, as
-/// <c>FetchStreamAsync</c> does; they carry no headers, correlation or causation ids. At most
+/// <c>FetchStreamAsync</c> does; they carry no headers, correlation or causation ids, and share what many of
+/// them hold alike (see <see cref="Shared"/>). At most
 /// <c>Evaluation:CachedEvents</c> events are kept, least recently used journeys dropped first; 0 keeps none.
 /// </para>
 /// <para>
@@ -29,7 +30,7 @@ public sealed class JourneyEvents(int capacity)
 {
     public const int DefaultCapacity = 200_000;
 
-    private sealed record Copy(DateTimeOffset Created, long Compacted, long Version, IEvent[] Events, JourneyCheckpoint Checkpoint)
+    private sealed record Copy(DateTimeOffset Created, long Compacted, long Version, IEvent[] Events, JourneyCheckpoint Checkpoint, Shared Shared)
     {
         public long LastUsed { get; set; }
     }
@@ -80,6 +81,8 @@ public sealed class JourneyEvents(int capacity)
         DateTimeOffset created;
         long compacted;
         var appended = new List<IEvent>();
+        // Events appended to a kept copy share with it.
+        var shared = copy?.Shared ?? new Shared();
         await using (var reader = await session.ExecuteReaderAsync(command, ct))
         {
             if (!await reader.ReadAsync(ct))
@@ -103,7 +106,7 @@ public sealed class JourneyEvents(int capacity)
             var serializer = session.DocumentStore.Options.Serializer();
             while (await reader.ReadAsync(ct))
             {
-                if (Read(reader, serializer, streamId) is not { } e)
+                if (Read(reader, serializer, streamId, shared) is not { } e)
                 {
                     // A type outside the catalogue: let Marten read the stream.
                     Forget(streamId);
@@ -135,7 +138,7 @@ public sealed class JourneyEvents(int capacity)
             return await ReadKeptAsync(session, streamId, ct);
         }
 
-        Keep(streamId, new Copy(created, compacted, events.Length == 0 ? 0 : events[^1].Version, events, checkpoint));
+        Keep(streamId, new Copy(created, compacted, events.Length == 0 ? 0 : events[^1].Version, events, checkpoint, shared));
         return new KeptJourney(events, checkpoint);
     }
 
@@ -153,21 +156,23 @@ public sealed class JourneyEvents(int capacity)
         return true;
     }
 
-    private static IEvent? Read(DbDataReader reader, ISerializer serializer, Guid streamId)
+    /// <summary>
+    /// One event as folding needs it, sharing what many events of a journey hold alike (<see cref="Shared"/>).
+    /// </summary>
+    private static IEvent? Read(DbDataReader reader, ISerializer serializer, Guid streamId, Shared shared)
     {
-        var type = reader.GetString(4);
-        if (EventCatalogue.Find(type) is not { } entry)
+        if (EventCatalogue.Find(reader.GetString(4)) is not { } entry)
         {
             return null;
         }
 
-        var e = EventFactory.For(entry.Type)(serializer.FromJson(entry.Type, reader, 6));
+        var e = EventFactory.For(entry.Type)(shared.Fact((JourneyEvent)serializer.FromJson(entry.Type, reader, 6)));
         e.Sequence = reader.GetInt64(0);
         e.Id = reader.GetGuid(1);
         e.Version = reader.GetInt64(2);
         e.Timestamp = reader.GetFieldValue<DateTimeOffset>(3);
-        e.EventTypeName = type;
-        e.UserName = reader.IsDBNull(5) ? null : reader.GetString(5);
+        e.EventTypeName = entry.Name;
+        e.UserName = reader.IsDBNull(5) ? null : shared.User(reader.GetString(5));
         e.StreamId = streamId;
         return e;
     }
@@ -206,6 +211,50 @@ public sealed class JourneyEvents(int capacity)
             {
                 _held -= old.Events.Length;
             }
+        }
+    }
+
+    /// <summary>
+    /// One instance of what many events of a journey hold alike: the catalogue's type names, each user, each date,
+    /// each provenance without sources, an empty list of causes. A kept event then holds up to seven objects fewer
+    /// (about 300 bytes by the types' sizes: some 15 MB for the 50,000-event journey), and a collection that promotes a kept journey (the
+    /// slowest as-of requests) has that much less to copy. All of them are immutable, so sharing changes nothing a
+    /// fold, an export or a seal reads.
+    /// </summary>
+    private sealed class Shared
+    {
+        // Two requests may read what was appended to the same kept journey at once.
+        private readonly Lock _lock = new();
+        private readonly Dictionary<string, string> _users = new(StringComparer.Ordinal);
+        private readonly Dictionary<PartialDate, PartialDate> _dates = [];
+        private readonly Dictionary<(Basis, double?), Provenance> _provenances = [];
+
+        public string User(string user)
+        {
+            lock (_lock)
+            {
+                return _users.TryGetValue(user, out var known) ? known : _users[user] = user;
+            }
+        }
+
+        public JourneyEvent Fact(JourneyEvent fact)
+        {
+            lock (_lock)
+            {
+                return Compact(fact);
+            }
+        }
+
+        private JourneyEvent Compact(JourneyEvent fact)
+        {
+            var date = _dates.TryGetValue(fact.OccurredAt, out var knownDate) ? knownDate : _dates[fact.OccurredAt] = fact.OccurredAt;
+            var provenance = fact.Provenance is { Sources.Count: 0 } bare
+                ? _provenances.TryGetValue((bare.Basis, bare.Confidence), out var knownProvenance) ? knownProvenance : _provenances[(bare.Basis, bare.Confidence)] = bare
+                : fact.Provenance;
+            IReadOnlyList<Guid> causedBy = fact.CausedBy.Count == 0 ? [] : fact.CausedBy;
+            return ReferenceEquals(date, fact.OccurredAt) && ReferenceEquals(provenance, fact.Provenance) && ReferenceEquals(causedBy, fact.CausedBy)
+                ? fact
+                : fact with { OccurredAt = date, Provenance = provenance, CausedBy = causedBy };
         }
     }
 

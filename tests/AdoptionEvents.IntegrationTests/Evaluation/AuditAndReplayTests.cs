@@ -281,6 +281,12 @@ public class AuditAndReplayTests(ApiFixture api) : IClassFixture<ApiFixture>
             var kept = await api.Host.Services.GetRequiredService<JourneyEvents>().ReadAsync(session, innovation, Ct);
             kept.Select(e => (e.Id, e.Version, e.Sequence, e.Timestamp, e.EventTypeName, e.UserName, e.StreamId, JsonSerializer.Serialize(e.Data, e.Data.GetType(), http)))
                 .ShouldBe(stream.Select(e => (e.Id, e.Version, e.Sequence, e.Timestamp, e.EventTypeName, e.UserName, e.StreamId, JsonSerializer.Serialize(e.Data, e.Data.GetType(), http))));
+
+            // What the kept events hold alike is held once, also across the reads that extended the copy.
+            var facts = kept.Select(e => (JourneyEvent)e.Data).ToList();
+            facts.Select(f => f.OccurredAt).Distinct(ReferenceEqualityComparer.Instance).Count().ShouldBe(facts.Select(f => f.OccurredAt).Distinct().Count());
+            kept.Select(e => e.UserName).Distinct(ReferenceEqualityComparer.Instance).Count().ShouldBe(kept.Select(e => e.UserName).Distinct().Count());
+            facts.Where(f => f.CausedBy.Count == 0).Select(f => f.CausedBy).Distinct(ReferenceEqualityComparer.Instance).Count().ShouldBeLessThanOrEqualTo(1);
         }
 
         var asOf = Uri.EscapeDataString(midway.ToString("O"));
