@@ -10,6 +10,9 @@ namespace AdoptionEvents.Importing;
 /// </summary>
 public sealed class ImportUpload : IDisposable
 {
+    private const string Prefix = "import-";
+    private const string Extension = ".upload";
+
     private readonly string? _path;
     private readonly byte[]? _bytes;
 
@@ -26,7 +29,7 @@ public sealed class ImportUpload : IDisposable
     public static async Task<ImportUpload?> SpoolAsync(Stream body, string directory, long maxBytes, CancellationToken ct)
     {
         Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, $"import-{Guid.NewGuid():N}.upload");
+        var path = Path.Combine(directory, $"{Prefix}{Guid.NewGuid():N}{Extension}");
         var kept = false;
         try
         {
@@ -69,6 +72,27 @@ public sealed class ImportUpload : IDisposable
                 File.Delete(path);
             }
         }
+    }
+
+    /// <summary>Deletes the spooled uploads in <paramref name="directory"/> last written before <paramref name="before"/>; how many.</summary>
+    public static int DeleteLeftovers(string directory, DateTimeOffset before)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        var deleted = 0;
+        foreach (var file in new DirectoryInfo(directory).EnumerateFiles($"{Prefix}*{Extension}"))
+        {
+            if (file.LastWriteTimeUtc < before.UtcDateTime)
+            {
+                file.Delete();
+                deleted++;
+            }
+        }
+
+        return deleted;
     }
 
     public Stream Open() => _bytes is not null

@@ -69,6 +69,28 @@ public sealed class ImportUploadTests : IDisposable
         copy.ToArray().ShouldBe(content);
     }
 
+    [Fact]
+    public async Task Leftover_uploads_older_than_the_cut_are_deleted_and_newer_ones_and_other_files_kept()
+    {
+        using var fresh = (await ImportUpload.SpoolAsync(new MemoryStream(Content(10)), _directory, 100, Ct)).ShouldNotBeNull();
+        // What a process that stopped before running its job leaves behind, two days ago.
+        var leftover = Path.Combine(_directory, $"import-{Guid.NewGuid():N}.upload");
+        var other = Path.Combine(_directory, "notes.txt");
+        foreach (var file in new[] { leftover, other })
+        {
+            await File.WriteAllTextAsync(file, "left behind", Ct);
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddDays(-2));
+        }
+
+        var deleted = ImportUpload.DeleteLeftovers(_directory, DateTimeOffset.UtcNow.AddDays(-1));
+
+        deleted.ShouldBe(1);
+        File.Exists(leftover).ShouldBeFalse();
+        File.Exists(other).ShouldBeTrue();
+        Directory.GetFiles(_directory, "*.upload").Length.ShouldBe(1, "the fresh upload stays");
+        ImportUpload.DeleteLeftovers(Path.Combine(_directory, "missing"), DateTimeOffset.UtcNow).ShouldBe(0);
+    }
+
     /// <summary>A connection that drops after its first 64 KiB.</summary>
     private sealed class FailingStream(byte[] content) : MemoryStream(content)
     {
