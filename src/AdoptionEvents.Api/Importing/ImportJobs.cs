@@ -214,7 +214,7 @@ public static class ImportStatusEndpoint
     /// <summary>An import's status, progress and per-journey report (problems name line or event id, field and rule).</summary>
     [WolverineGet("/api/imports/{id}")]
     public static IResult Get(Guid id, ImportJobs jobs) =>
-        jobs.Find(id) is { } view ? Results.Ok(view) : Problems.For(new Refusal(404, "id", "known-import", $"there is no import {id} (jobs are kept until the API restarts)"));
+        jobs.Find(id) is { } view ? Results.Ok(view) : Problems.For(Unknown(id));
 
     /// <summary>
     /// Cancels an import: a queued one never starts; a running one stops at its next safe point (between journeys, or
@@ -224,10 +224,12 @@ public static class ImportStatusEndpoint
     [WolverineDelete("/api/imports/{id}")]
     public static IResult Delete(Guid id, ImportJobs jobs) => jobs.Cancel(id) switch
     {
-        (null, _) => Problems.For(new Refusal(404, "id", "known-import", $"there is no import {id} (jobs are kept until the API restarts)")),
+        (null, _) => Problems.For(Unknown(id)),
         (_, { } refusal) => Problems.For(refusal),
         (var view, null) => Results.Accepted($"/api/imports/{id}", view),
     };
+
+    private static Refusal Unknown(Guid id) => new(404, "id", "known-import", $"there is no import {id} (jobs are kept until the API restarts)");
 
     /// <summary>Every import since the API started, newest first.</summary>
     [WolverineGet("/api/imports")]
