@@ -76,7 +76,8 @@ public sealed class CpuMeter
             return null;
         }
 
-        var file = Directory.EnumerateFiles(clusterDirectory, "postmaster.pid", SearchOption.AllDirectories).FirstOrDefault();
+        var top = Path.Combine(clusterDirectory, "postmaster.pid");
+        var file = File.Exists(top) ? top : Directory.EnumerateFiles(clusterDirectory, "postmaster.pid", SearchOption.AllDirectories).FirstOrDefault();
         return file is not null && int.TryParse(File.ReadLines(file).First(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
     }
 }

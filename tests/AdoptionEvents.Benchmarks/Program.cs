@@ -83,6 +83,8 @@ public static class LoadHarness
             await using var database = await PostgresProvisioner.ProvisionAsync(candidates, NullLogger.Instance, ct);
             machine.PostgreSql = await ServerVersionAsync(database.ConnectionString, ct);
             await DropEarlierRunAsync(database.ConnectionString, ct);
+            // A configured cluster on this machine is metered too, when its data directory can be read here.
+            var metered = Directory.Exists(cluster) ? cluster : await DataDirectoryAsync(database.ConnectionString, ct);
 
             var (a, events, journey) = await GenerateAsync(options, database.ConnectionString, files, results, notes, ct);
             if (!options.NeedsApi)
@@ -183,7 +185,7 @@ public static class LoadHarness
                     // region of 1 GiB, which it needs a few hundred MiB of; the harness collects once c is over.
                     var quiet = GC.TryStartNoGCRegion(HarnessNoGcBudget);
                     var (harnessPause, harnessGcs, harnessFull, harnessAllocated) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalAllocatedBytes());
-                    var cpu = new CpuMeter(api.Pid, cluster);
+                    var cpu = new CpuMeter(api.Pid, metered);
                     var (c, committed) = await Bench.CommandsAsync(client, journey.InnovationId, sites, journey.Events + warmUp.Commands, options.Concurrency, options.CommandDuration, warmUp, ct);
                     var spent = cpu.Elapsed();
                     var harness = $"the harness allocated {(GC.GetTotalAllocatedBytes() - harnessAllocated) >> 20} MiB and paused {(GC.GetTotalPauseDuration() - harnessPause).TotalMilliseconds:F0} ms in {GC.CollectionCount(0) - harnessGcs} collections ({GC.CollectionCount(2) - harnessFull} of gen 2) during c";
@@ -203,7 +205,7 @@ public static class LoadHarness
 
                     if (options.CommandRate > 0)
                     {
-                        await PacedAsync(options, output, api.Pid, cluster, database.ConnectionString, client, journey, results, notes, ct);
+                        await PacedAsync(options, output, api.Pid, metered, database.ConnectionString, client, journey, results, notes, ct);
                     }
                 }
 
@@ -382,6 +384,23 @@ public static class LoadHarness
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand("show server_version", connection);
         return $"PostgreSQL {await command.ExecuteScalarAsync(ct)}";
+    }
+
+    /// <summary>The server's data directory, when it is on this machine and this user may read it (a kept local cluster); else null.</summary>
+    private static async Task<string?> DataDirectoryAsync(string connectionString, CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand("show data_directory", connection);
+            return await command.ExecuteScalarAsync(ct) is string directory && File.Exists(Path.Combine(directory, "postmaster.pid")) ? directory : null;
+        }
+        catch (Exception e) when (e is PostgresException or UnauthorizedAccessException)
+        {
+            // Not a superuser (nor pg_read_all_settings): PostgreSQL's processor time is not reported.
+            return null;
+        }
     }
 
     /// <summary>
