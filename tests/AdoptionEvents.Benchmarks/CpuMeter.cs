@@ -14,10 +14,10 @@ public sealed class CpuMeter
     private readonly int? _postmaster;
     private readonly (double Api, double Postgres) _start;
 
-    public CpuMeter(int apiPid, string? clusterDirectory)
+    public CpuMeter(int apiPid, string? dataDirectory)
     {
         _api = apiPid;
-        _postmaster = Postmaster(clusterDirectory);
+        _postmaster = Postmaster(dataDirectory);
         _start = Read();
     }
 
@@ -69,15 +69,14 @@ public sealed class CpuMeter
         }
     }
 
-    private static int? Postmaster(string? clusterDirectory)
+    private static int? Postmaster(string? dataDirectory)
     {
-        if (clusterDirectory is null || !Directory.Exists(clusterDirectory))
+        if (dataDirectory is null || !Directory.Exists(dataDirectory))
         {
             return null;
         }
 
-        var top = Path.Combine(clusterDirectory, "postmaster.pid");
-        var file = File.Exists(top) ? top : Directory.EnumerateFiles(clusterDirectory, "postmaster.pid", SearchOption.AllDirectories).FirstOrDefault();
-        return file is not null && int.TryParse(File.ReadLines(file).First(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        var file = Path.Combine(dataDirectory, "postmaster.pid");
+        return File.Exists(file) && int.TryParse(File.ReadLines(file).First(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
     }
 }

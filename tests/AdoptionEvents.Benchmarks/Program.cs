@@ -83,8 +83,8 @@ public static class LoadHarness
             await using var database = await PostgresProvisioner.ProvisionAsync(candidates, NullLogger.Instance, ct);
             machine.PostgreSql = await ServerVersionAsync(database.ConnectionString, ct);
             await DropEarlierRunAsync(database.ConnectionString, ct);
-            // A configured cluster on this machine is metered too, when its data directory can be read here.
-            var metered = Directory.Exists(cluster) ? cluster : await DataDirectoryAsync(database.ConnectionString, ct);
+            // The harness's own cluster, or a configured one on this machine whose data directory can be read here.
+            var metered = await DataDirectoryAsync(database.ConnectionString, ct);
 
             var (a, events, journey) = await GenerateAsync(options, database.ConnectionString, files, results, notes, ct);
             if (!options.NeedsApi)
@@ -310,7 +310,7 @@ public static class LoadHarness
 
     /// <summary>CPU per command under c, the API's and PostgreSQL's: what caps throughput on a machine this size.</summary>
     /// <summary>c.rate, once the read models and the relay have passed on c's backlog, so that it starts on a steady system.</summary>
-    private static async Task PacedAsync(HarnessOptions options, string output, int apiPid, string? cluster, string connectionString, HttpClient client, JourneyTarget journey,
+    private static async Task PacedAsync(HarnessOptions options, string output, int apiPid, string? dataDirectory, string connectionString, HttpClient client, JourneyTarget journey,
         List<PathResult> results, List<string> notes, CancellationToken ct)
     {
         var drain = Stopwatch.StartNew();
@@ -324,8 +324,8 @@ public static class LoadHarness
         var collections = GC.CollectionCount(0);
         CpuMeter? cpu = null;
         var (paced, timeline) = await Bench.PacedCommandsAsync(client, journey.InnovationId, journey.Sites, options.CommandRate, options.RateWarmUp, options.RateDuration,
-            () => cpu = new CpuMeter(apiPid, cluster), ct);
-        var spent = (cpu ?? new CpuMeter(apiPid, cluster)).Elapsed();
+            () => cpu = new CpuMeter(apiPid, dataDirectory), ct);
+        var spent = (cpu ?? new CpuMeter(apiPid, dataDirectory)).Elapsed();
         var held = quiet && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
         if (held)
         {
@@ -386,7 +386,7 @@ public static class LoadHarness
         return $"PostgreSQL {await command.ExecuteScalarAsync(ct)}";
     }
 
-    /// <summary>The server's data directory, when it is on this machine and this user may read it (a kept local cluster); else null.</summary>
+    /// <summary>The server's data directory, when it is on this machine and this user may read its postmaster.pid; else null.</summary>
     private static async Task<string?> DataDirectoryAsync(string connectionString, CancellationToken ct)
     {
         try
@@ -396,7 +396,7 @@ public static class LoadHarness
             await using var command = new NpgsqlCommand("show data_directory", connection);
             return await command.ExecuteScalarAsync(ct) is string directory && File.Exists(Path.Combine(directory, "postmaster.pid")) ? directory : null;
         }
-        catch (Exception e) when (e is PostgresException or UnauthorizedAccessException)
+        catch (PostgresException)
         {
             // Not a superuser (nor pg_read_all_settings): PostgreSQL's processor time is not reported.
             return null;
