@@ -32,6 +32,7 @@ public static class Problems
                 412 => "Stale version",
                 413 => "Request body too large",
                 422 => "Unknown reference",
+                503 => "Not configured",
                 _ => "Refused",
             },
             Detail = string.Join("; ", refusals.Select(r => $"{r.Field}: {r.Detail}")),

@@ -19,6 +19,9 @@ public static class Configuration
         services.AddSingleton(settings);
         services.AddSingleton(signal);
         services.AddSingleton<GlobalLog>();
+        services.AddSingleton(WebhookSecrets.Resolve(builder.Configuration, builder.Environment));
+        services.AddSingleton<WebhookSecretSealing>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookSecretSealing>());
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService<WebhookDispatchLoop>();
         services.AddHostedService<HighWaterSignal>();

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using AdoptionEvents.Hosting.Security;
+using AdoptionEvents.Integration.Webhooks;
 using Alba;
 using Marten;
 using Marten.Events;
@@ -30,6 +31,9 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
 
     /// <summary>The development key every test host accepts (the tests run in the Development environment).</summary>
     public const string SigningKey = "adoption-events-tests-signing-key-0123456789";
+
+    /// <summary>The key webhook secrets are sealed with in tests (base64 of 32 bytes).</summary>
+    public const string WebhookSecretsKey = "YWRvcHRpb24tZXZlbnRzLXRlc3RzLXdlYmhvb2trZXk=";
 
     /// <summary>A client whose token carries this role and these organisations.</summary>
     public ApiClient ClientAs(string role, params Guid[] organisations) =>
@@ -108,6 +112,7 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
             builder.UseSetting("Database:Schema", Schema);
             builder.UseSetting("Demo:LoadWhenEmpty", LoadDemoWhenEmpty ? "true" : "false");
             builder.UseSetting(DevelopmentTokens.Setting, SigningKey);
+            builder.UseSetting(WebhookSecrets.Setting, WebhookSecretsKey);
             builder.UseSetting("RateLimiting:PermitLimit", "1000000");
             builder.UseSetting("Integration:Webhooks:AllowPrivateTargets", "true");
             foreach (var (key, value) in Settings)

@@ -228,6 +228,56 @@ public class SubscriberTests(SubscriberFixture api) : IClassFixture<SubscriberFi
     }
 
     [Fact]
+    public async Task A_subscription_stores_its_secret_sealed_never_in_plain_text()
+    {
+        const string secret = "a-secret-nobody-may-read-at-rest";
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var subscription = await SubscribeAsync(new { url = receiver.Url, secret, start = "now" });
+
+        var table = $"{{schema}}.mt_doc_webhooksubscription where id = '{subscription.Id}'";
+        (await api.ExecuteAsync($"select count(*) from {table} and data::text like '%{secret}%'")).ShouldBe(0);
+        (await api.ExecuteAsync($"select count(*) from {table} and data ? 'sealedSecret' and not data ? 'secret'")).ShouldBe(1);
+        await using (var session = api.Store.QuerySession())
+        {
+            var stored = (await session.LoadAsync<WebhookSubscription>(subscription.Id, Ct)).ShouldNotBeNull();
+            api.Host.Services.GetRequiredService<WebhookSecrets>().Open(subscription.Id, stored.SealedSecret.ShouldNotBeNull()).ShouldBe(secret);
+        }
+
+        await DeleteAsync(subscription.Id);
+    }
+
+    [Fact]
+    public async Task A_secret_stored_in_plain_text_before_sealing_is_sealed_at_start_up_keeping_the_rest()
+    {
+        const string secret = "a-plain-secret-from-before-sealing";
+        var id = Guid.NewGuid();
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(new WebhookSubscription
+            {
+                Id = id, Url = "https://receiver.example.org/old", Secret = secret, Status = SubscriptionStatus.Paused, CreatedAt = DateTimeOffset.UtcNow,
+            });
+            await session.SaveChangesAsync(Ct);
+        }
+
+        var sealing = api.Host.Services.GetRequiredService<WebhookSecretSealing>();
+        (await sealing.SealAsync(Ct)).ShouldBeGreaterThanOrEqualTo(1);
+        (await sealing.SealAsync(Ct)).ShouldBe(0);
+
+        (await api.ExecuteAsync($"select count(*) from {{schema}}.mt_doc_webhooksubscription where id = '{id}' and data::text like '%{secret}%'")).ShouldBe(0);
+        await using (var session = api.Store.QuerySession())
+        {
+            var stored = (await session.LoadAsync<WebhookSubscription>(id, Ct)).ShouldNotBeNull();
+            stored.Secret.ShouldBeNull();
+            stored.Status.ShouldBe(SubscriptionStatus.Paused);
+            stored.Url.ShouldBe("https://receiver.example.org/old");
+            api.Host.Services.GetRequiredService<WebhookSecrets>().Open(id, stored.SealedSecret.ShouldNotBeNull()).ShouldBe(secret);
+        }
+
+        await DeleteAsync(id);
+    }
+
+    [Fact]
     public async Task A_receiver_that_fails_twice_per_event_then_succeeds_gets_every_event_in_order()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -13,8 +13,14 @@ public sealed record RedeliveryAccepted(Guid SubscriptionId, IReadOnlyList<Guid>
 public static class SubscriptionEndpoints
 {
     [WolverinePost("/api/subscriptions")]
-    public static async Task<IResult> Create(CreateSubscription body, IDocumentSession session, GlobalLog log, WebhookTargets targets, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Create(CreateSubscription body, IDocumentSession session, GlobalLog log, WebhookTargets targets, WebhookSecrets secrets, TimeProvider clock, CancellationToken ct)
     {
+        if (!secrets.CanSeal)
+        {
+            return Problems.For(new Refusal(503, "secret", "secrets-key",
+                $"webhooks cannot be registered: {WebhookSecrets.Setting} is not configured, and a secret is never stored in plain text"));
+        }
+
         var (kind, position, refusals) = WebhookRules.Check(body);
         if (refusals.Count == 0 && await targets.CheckAsync(body.Url, ct) is { } target)
         {
@@ -33,16 +39,18 @@ public static class SubscriptionEndpoints
             WebhookRules.StartKind.Position => position,
             _ => await log.HighWaterMarkAsync(ct),
         };
+        var id = Guid.CreateVersion7(now);
+        var secret = body.Secret ?? WebhookRules.NewSecret();
         var subscription = new WebhookSubscription
         {
-            Id = Guid.CreateVersion7(now), Url = body.Url, Types = body.Types ?? [], Secret = body.Secret ?? WebhookRules.NewSecret(),
+            Id = id, Url = body.Url, Types = body.Types ?? [], SealedSecret = secrets.Seal(id, secret),
             Status = SubscriptionStatus.Active, StartedAfter = startedAfter, CreatedAt = now,
         };
         var cursor = new WebhookCursor { Id = subscription.Id, Position = startedAfter };
         session.Store(subscription);
         session.Store(cursor);
         await session.SaveChangesAsync(ct);
-        var view = SubscriptionView.Of(subscription, cursor) with { Secret = body.Secret is null ? subscription.Secret : null };
+        var view = SubscriptionView.Of(subscription, cursor) with { Secret = body.Secret is null ? secret : null };
         return Results.Created($"/api/subscriptions/{subscription.Id}", view);
     }
 

@@ -16,7 +16,7 @@ namespace AdoptionEvents.Integration.Webhooks;
 /// (a PostgreSQL advisory lock), so two nodes never send the same event twice at once.
 /// </summary>
 public sealed partial class WebhookDispatcher(
-    IDocumentStore store, GlobalLog log, IHttpClientFactory clients, TimeProvider clock, IntegrationSettings settings, ILogger<WebhookDispatcher> logger)
+    IDocumentStore store, GlobalLog log, IHttpClientFactory clients, WebhookSecrets secrets, TimeProvider clock, IntegrationSettings settings, ILogger<WebhookDispatcher> logger)
     : IDisposable
 {
     public const string HttpClientName = "AdoptionEvents.Webhooks";
@@ -157,11 +157,22 @@ public sealed partial class WebhookDispatcher(
         var body = CloudEvents.Serialize(cloudEvent);
         var at = clock.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
+        string secret;
+        try
+        {
+            secret = subscription.SealedSecret is { } sealedSecret ? secrets.Open(subscription.Id, sealedSecret) : subscription.Secret!;
+        }
+        catch (WebhookSecretException e)
+        {
+            // Not sent unsigned: a failed attempt like any other, retried (the key may be configured meanwhile), then dead-lettered.
+            return Failed(delivery, new DeliveryAttempt(at, null, e.Message, 0));
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, subscription.Url)
         {
             Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue(CloudEvent.MediaType)),
         };
-        request.Headers.Add(SignatureHeader, WebhookRules.Sign(subscription.Secret, at, body));
+        request.Headers.Add(SignatureHeader, WebhookRules.Sign(secret, at, body));
         request.Headers.Add(DeliveryHeader, delivery.Id.ToString());
         request.Headers.Add("ce-id", cloudEvent.Id.ToString());
         request.Headers.Add("ce-type", cloudEvent.Type);

@@ -11,7 +11,7 @@ public enum SubscriptionStatus
     Paused,
 }
 
-/// <summary>An integrating service's webhook: where to send, which events, the signing secret. Written by the API only.</summary>
+/// <summary>An integrating service's webhook: where to send, which events, the signing secret (sealed). Written by the API only.</summary>
 public sealed record WebhookSubscription
 {
     public Guid Id { get; init; }
@@ -21,7 +21,14 @@ public sealed record WebhookSubscription
     /// <summary>Event types or family patterns ("site_adoption.*"); empty means every journey event.</summary>
     public IReadOnlyList<string> Types { get; init; } = [];
 
-    public required string Secret { get; init; }
+    /// <summary>The signing secret, sealed with the configured key (<see cref="WebhookSecrets"/>): never stored in plain text.</summary>
+    public string? SealedSecret { get; init; }
+
+    /// <summary>
+    /// A secret stored in plain text before secrets were sealed (empty since): it still signs, and
+    /// <see cref="WebhookSecretSealing"/> seals it, and clears this, at the next start-up that has a key.
+    /// </summary>
+    public string? Secret { get; init; }
 
     public SubscriptionStatus Status { get; init; }
 
