@@ -278,6 +278,31 @@ public class SubscriberTests(SubscriberFixture api) : IClassFixture<SubscriberFi
     }
 
     [Fact]
+    public async Task A_secret_that_cannot_be_opened_is_never_sent_unsigned_and_the_attempt_says_why()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var id = Guid.NewGuid();
+        var otherKey = new WebhookSecrets(RandomNumberGenerator.GetBytes(32), []);
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(new WebhookSubscription
+            {
+                Id = id, Url = receiver.Url, SealedSecret = otherKey.Seal(id, "a-secret-sealed-with-a-key-gone"), Status = SubscriptionStatus.Active,
+                StartedAfter = await HighWaterMarkAfterCatchUpAsync(), CreatedAt = DateTimeOffset.UtcNow,
+            });
+            await session.SaveChangesAsync(Ct);
+        }
+
+        var (_, ids) = await RecordJourneyAsync("Unopened");
+        await api.DispatchUntilAsync(async () => (await DeliveriesAsync(id, "?status=dead_lettered")).Count == ids.Count);
+
+        receiver.Received.ShouldBeEmpty();
+        var log = await DeliveriesAsync(id);
+        log.ShouldAllBe(d => d.Attempts == SubscriberFixture.MaxAttempts && d.Log.All(a => a.StatusCode == null && a.Error!.Contains(WebhookSecrets.PreviousSetting)));
+        await DeleteAsync(id);
+    }
+
+    [Fact]
     public async Task A_receiver_that_fails_twice_per_event_then_succeeds_gets_every_event_in_order()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
