@@ -19,7 +19,8 @@ public static class Configuration
         services.AddSingleton(settings);
         services.AddSingleton(signal);
         services.AddSingleton<GlobalLog>();
-        services.AddSingleton(WebhookSecrets.Resolve(builder.Configuration, builder.Environment));
+        // Resolved by WebhookSecretSealing at start-up, so a key that is not 32 bytes stops the process with one line.
+        services.AddSingleton(sp => WebhookSecrets.Resolve(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()));
         services.AddSingleton<WebhookSecretSealing>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSecretSealing>());
         services.AddSingleton<WebhookDispatcher>();

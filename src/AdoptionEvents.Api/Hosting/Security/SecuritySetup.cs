@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using AdoptionEvents.Hosting.Http;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public static class SecuritySetup
         builder.Services.AddSingleton(sp => new DevelopmentTokenSource(
             DevelopmentTokens.Resolve(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>())));
         builder.Services.AddHostedService<SecurityCheck>();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>(TrustedProxies.Apply);
         builder.Services.AddSingleton<WebhookTargets>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
@@ -90,6 +92,12 @@ public static class SecuritySetup
     /// <summary>Order matters: headers on every answer, CORS before authentication, the rate limit after it (it partitions by user).</summary>
     public static WebApplication UseSecurity(this WebApplication app)
     {
+        if (TrustedProxies.Configured(app.Configuration))
+        {
+            // First, so the rate limit (and everything after) sees the caller the trusted proxy saw.
+            app.UseForwardedHeaders();
+        }
+
         app.Use(SecurityHeaders);
         app.UseCors();
         app.UseAuthentication();
@@ -162,11 +170,11 @@ public static class SecuritySetup
     }
 
     /// <summary>Resolves the development key first thing at start-up, so a misconfiguration fails fast.</summary>
-    private sealed class SecurityCheck(DevelopmentTokenSource source) : IHostedService
+    private sealed class SecurityCheck(DevelopmentTokenSource source, IOptions<ForwardedHeadersOptions> forwarded) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            _ = source;
+            _ = (source, forwarded.Value);
             return Task.CompletedTask;
         }
 
