@@ -97,10 +97,12 @@ public class WebhookSecretsTests
         refusal.Message.ShouldContain(WebhookSecrets.PreviousSetting);
     }
 
-    [Fact]
-    public async Task Production_without_a_key_cannot_seal_and_so_refuses_registration_with_503()
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    public async Task Outside_Development_without_a_key_nothing_can_be_sealed_and_registration_is_refused_with_503(string environment)
     {
-        var secrets = WebhookSecrets.Resolve(Configuration(), Environment(Environments.Production));
+        var secrets = WebhookSecrets.Resolve(Configuration(), Environment(environment));
 
         secrets.CanSeal.ShouldBeFalse();
         Should.Throw<WebhookSecretException>(() => secrets.Seal(Guid.NewGuid(), Secret));
@@ -126,7 +128,7 @@ public class WebhookSecretsTests
     }
 
     [Fact]
-    public void Outside_Production_without_a_key_one_is_generated_once_and_kept()
+    public void In_Development_without_a_key_one_is_generated_once_and_kept()
     {
         var root = Directory.CreateTempSubdirectory("webhook-secrets-").FullName;
         try

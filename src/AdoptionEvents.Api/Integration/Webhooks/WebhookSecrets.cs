@@ -42,7 +42,7 @@ public sealed class WebhookSecrets
         }
     }
 
-    /// <summary>False when no key is configured (Production without <see cref="Setting"/>): new secrets cannot be stored.</summary>
+    /// <summary>False when no key is configured (outside Development without <see cref="Setting"/>): new secrets cannot be stored.</summary>
     public bool CanSeal => _current is not null;
 
     public string Seal(Guid subscriptionId, string secret)
@@ -110,8 +110,8 @@ public sealed class WebhookSecrets
     public bool IsCurrent(string stored) => _current is { } current && stored.StartsWith($"{Version}.{current.Id}.", StringComparison.Ordinal);
 
     /// <summary>
-    /// The keys this environment seals and opens with. Without <see cref="Setting"/>, outside Production a key is generated
-    /// into <see cref="KeyFile"/> (git-ignored) on first use; in Production none is, and webhook registration is refused.
+    /// The keys this environment seals and opens with. Without <see cref="Setting"/>, in Development a key is generated
+    /// into <see cref="KeyFile"/> (git-ignored) on first use; elsewhere none is, and webhook registration is refused.
     /// Throws <see cref="StartupConfigurationException"/> for a key that is not base64 of 32 bytes.
     /// </summary>
     public static WebhookSecrets Resolve(IConfiguration configuration, IHostEnvironment environment)
@@ -123,7 +123,8 @@ public sealed class WebhookSecrets
             return new WebhookSecrets(KeyOf(configured, Setting), previous);
         }
 
-        if (environment.IsProduction())
+        // Generated for Development only: a node elsewhere (Staging, Production) would seal with a key no other node has.
+        if (!environment.IsDevelopment())
         {
             return new WebhookSecrets(null, previous);
         }
