@@ -78,7 +78,7 @@ public static class LoadHarness
             IPostgresCandidate[] candidates =
             [
                 new ConfiguredConnectionString(Environment.GetEnvironmentVariable("ADOPTIONEVENTS_BENCH_CONNECTION_STRING"), "ADOPTIONEVENTS_BENCH_CONNECTION_STRING"),
-                new LocalPostgresCluster(new LocalClusterOptions { Directory = cluster, Ephemeral = true }),
+                new LocalPostgresCluster(new LocalClusterOptions { Directory = cluster, Ephemeral = true, Settings = StatementStats.PreloadSettings() }),
             ];
             await using var database = await PostgresProvisioner.ProvisionAsync(candidates, NullLogger.Instance, ct);
             machine.PostgreSql = await ServerVersionAsync(database.ConnectionString, ct);
@@ -320,11 +320,20 @@ public static class LoadHarness
         }
 
         Console.WriteLine($"c.rate. commands offered at {options.CommandRate:N0}/s for {options.RateDuration.TotalSeconds:F0} s, after {options.RateWarmUp.TotalSeconds:F0} s of warm-up (c's backlog passed on in {drain.Elapsed.TotalSeconds:F1} s)");
+        // PostgreSQL's statements are counted in the warm-up only (at the same rate), so that counting costs the timed part nothing.
+        var statements = new StatementStats(connectionString);
+        var counting = options.RateWarmUp > TimeSpan.Zero && await statements.StartAsync(ct);
+        var warmUpCommands = (int)(options.CommandRate * options.RateWarmUp.TotalSeconds);
+        Task<string>? counted = null;
         var quiet = GC.TryStartNoGCRegion(HarnessNoGcBudget);
         var collections = GC.CollectionCount(0);
         CpuMeter? cpu = null;
         var (paced, timeline) = await Bench.PacedCommandsAsync(client, journey.InnovationId, journey.Sites, options.CommandRate, options.RateWarmUp, options.RateDuration,
-            () => cpu = new CpuMeter(apiPid, dataDirectory), ct);
+            () =>
+            {
+                cpu = new CpuMeter(apiPid, dataDirectory);
+                counted = counting ? Task.Run(() => statements.StopAsync(warmUpCommands, $"c.rate's warm-up ({options.RateWarmUp.TotalSeconds:F0} s at {options.CommandRate:N0} commands/s)", ct), ct) : null;
+            }, ct);
         var spent = (cpu ?? new CpuMeter(apiPid, dataDirectory)).Elapsed();
         var held = quiet && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
         if (held)
@@ -334,6 +343,16 @@ public static class LoadHarness
 
         // Every command's due time and latency, to see whether the slow ones come together (a pause) or alone.
         await File.WriteAllLinesAsync(Path.Combine(output, "c-rate.csv"), ["due_ms,latency_ms", .. timeline.Select(t => FormattableString.Invariant($"{t.Due:F2},{t.Latency:F2}"))], ct);
+        if (counted is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(output, "pg-statements-c-rate.md"), await counted, ct);
+            notes.Add("PostgreSQL's statements per command at c.rate's rate (counted in its warm-up): pg-statements-c-rate.md.");
+        }
+        else
+        {
+            notes.Add($"PostgreSQL's statements were not counted: {statements.Refusal ?? "c.rate has no warm-up"}.");
+        }
+
         results.Add(paced);
         results.Add(CpuResult(spent, paced));
         Console.WriteLine($"   {paced.Figure}; {results[^1].Figure}");

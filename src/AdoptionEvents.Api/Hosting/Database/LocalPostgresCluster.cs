@@ -21,6 +21,9 @@ public sealed record LocalClusterOptions
     public string? BinDirectory { get; init; }
 
     public string Database { get; init; } = "adoption_events";
+
+    /// <summary>More postgresql.conf lines, written when the cluster is made (the benchmark harness preloads pg_stat_statements).</summary>
+    public IReadOnlyList<string> Settings { get; init; } = [];
 }
 
 /// <summary>
@@ -139,6 +142,8 @@ public sealed class LocalPostgresCluster(LocalClusterOptions options) : IPostgre
         {
             settings.AddRange(["fsync = off", "synchronous_commit = off", "full_page_writes = off"]);
         }
+
+        settings.AddRange(options.Settings);
 
         await File.AppendAllLinesAsync(Path.Combine(_dataDirectory, "postgresql.conf"), settings, ct);
     }
