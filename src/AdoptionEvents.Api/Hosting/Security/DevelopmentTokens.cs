@@ -70,14 +70,23 @@ public sealed class DevelopmentTokens(SymmetricSecurityKey key, string audience)
             return null;
         }
 
-        var file = Path.Combine(environment.ContentRootPath, KeyFile);
+        return new DevelopmentTokens(KeyOf(DevelopmentKeyFile(environment, KeyFile)), audience);
+    }
+
+    /// <summary>
+    /// A key of 32 random bytes (base64) kept in <paramref name="relativePath"/> under the content root, made on first use:
+    /// Development's stand-in for a key from configuration (the folder, .data, is git-ignored).
+    /// </summary>
+    public static string DevelopmentKeyFile(IHostEnvironment environment, string relativePath)
+    {
+        var file = Path.Combine(environment.ContentRootPath, relativePath);
         if (!File.Exists(file))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         }
 
-        return new DevelopmentTokens(KeyOf(File.ReadAllText(file).Trim()), audience);
+        return File.ReadAllText(file).Trim();
     }
 
     public static string AudienceOf(IConfiguration configuration) =>

@@ -160,7 +160,8 @@ public sealed partial class WebhookDispatcher(
         string secret;
         try
         {
-            secret = subscription.SealedSecret is { } sealedSecret ? secrets.Open(subscription.Id, sealedSecret) : subscription.Secret!;
+            secret = subscription.SealedSecret is { } sealedSecret ? secrets.Open(subscription.Id, sealedSecret)
+                : subscription.Secret ?? throw new WebhookSecretException($"subscription {subscription.Id} has no secret");
         }
         catch (WebhookSecretException e)
         {

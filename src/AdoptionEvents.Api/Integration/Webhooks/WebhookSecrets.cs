@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using AdoptionEvents.Hosting.Database;
+using AdoptionEvents.Hosting.Security;
 
 namespace AdoptionEvents.Integration.Webhooks;
 
@@ -129,14 +130,7 @@ public sealed class WebhookSecrets
             return new WebhookSecrets(null, previous);
         }
 
-        var file = Path.Combine(environment.ContentRootPath, KeyFile);
-        if (!File.Exists(file))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        }
-
-        return new WebhookSecrets(KeyOf(File.ReadAllText(file).Trim(), KeyFile), previous);
+        return new WebhookSecrets(KeyOf(DevelopmentTokens.DevelopmentKeyFile(environment, KeyFile), KeyFile), previous);
     }
 
     private static byte[] KeyOf(string text, string source)
