@@ -536,23 +536,58 @@ public static class Bench
         var failed = failures.Values.Sum();
         var answered = sorted.Count / elapsed.TotalSeconds;
         var (p50, p99) = (Percentile(sorted, 0.5), Percentile(sorted, 0.99));
+        var (slow, bursts, longestBurst) = Bursts(latencies.AsSpan(untimed), interval);
         var result = new PathResult
         {
             Id = "c.rate", Name = $"HTTP commands on the same innovation offered at {rate:N0} a second",
             Figure = $"{answered:N0} commands/s answered of {rate:N0} offered, p50 {p50:F0} ms, p99 {p99:F0} ms, slowest {(sorted.Count > 0 ? sorted[^1] : 0):F0} ms ({sorted.Count:N0} in {elapsed.TotalSeconds:F1} s; at most {mostInFlight} in flight"
                 + (untimed > 0 ? $"; after a {warmUp.TotalSeconds:F0} s warm-up at the same rate, p99 {Percentile(warm, 0.99):F0} ms" : "")
-                + (failed > 0 ? $"; {failed} refused: {string.Join(", ", failures.Select(f => $"{f.Value}×{f.Key}"))}, first: {firstFailure}" : "") + ")",
+                + (failed > 0 ? $"; {failed} refused: {string.Join(", ", failures.Select(f => $"{f.Value}×{f.Key}"))}, first: {firstFailure}" : "")
+                + $"; {slow:N0} over {SlowMs} ms, in {bursts} bursts, the longest {longestBurst:F0} ms)",
             Figures = new()
             {
                 ["offeredPerSecond"] = rate, ["commands"] = sorted.Count, ["seconds"] = elapsed.TotalSeconds, ["commandsPerSecond"] = answered, ["p50Ms"] = p50, ["p99Ms"] = p99,
                 ["maxMs"] = sorted.Count > 0 ? sorted[^1] : 0, ["failed"] = failed, ["mostInFlight"] = mostInFlight, ["latestSendMs"] = latestSend,
                 ["warmUpCommands"] = warm.Count, ["warmUpP99Ms"] = Percentile(warm, 0.99),
+                ["slowCommands"] = slow, ["slowBursts"] = bursts, ["longestBurstMs"] = longestBurst,
             },
             Target = "p99 ≤ 50 ms at 1,000 commands/s (or more) offered",
             Pass = failed == 0 && rate >= 1000 && answered >= rate * 0.95 && p99 <= 50,
             Method = $"after c, once the projections and the relay have passed on c's backlog: staff_trained commands at committed sites of the large journey, one due every {interval:F2} ms, each sent when due on its own task whatever the earlier ones are doing (an open load: no client waits for an answer before the next is sent), over the same client as c (at most 64 pooled connections). The first {warmUp.TotalSeconds:F0} s ({untimed:N0} commands) are a warm-up at the same rate, in which the client opens the connections it needs beyond c's 32; they are reported apart and left out of the figures, as c's warm-up is. Then {count - untimed:N0} commands over {duration.TotalSeconds:F0} s are timed, without a pause between the two; latency from the moment a command was due to the whole response read, so a late send counts against the API (the latest send was {latestSend:F1} ms after its time); passes when nothing is refused, at least 95 % of the offered rate is answered and p99 ≤ 50 ms. The harness runs it in a no-GC region as c; c-rate.csv beside the results has every command's due time from the first timed one (negative: the warm-up) and latency (NaN: refused).",
         };
         return (result, [.. latencies.Select((l, i) => ((i - untimed) * interval, l))]);
+    }
+
+    private const double SlowMs = 50;
+
+    /// <summary>
+    /// The commands slower than <see cref="SlowMs"/>, and how they come: a burst is a run of them due less than 20 ms apart
+    /// (every command in flight held up at once, as a stall does), its length from the first one's due time to the last one's.
+    /// </summary>
+    private static (int Slow, int Bursts, double LongestMs) Bursts(ReadOnlySpan<double> latencies, double interval)
+    {
+        var (slow, bursts, longest) = (0, 0, 0.0);
+        double? start = null, last = null;
+        for (var i = 0; i < latencies.Length; i++)
+        {
+            if (!(latencies[i] > SlowMs))
+            {
+                continue;
+            }
+
+            var due = i * interval;
+            slow++;
+            if (last is null || due - last > 20)
+            {
+                bursts++;
+                start = due;
+            }
+
+            last = due;
+            longest = Math.Max(longest, due - start!.Value);
+        }
+
+        return (slow, bursts, longest);
     }
 
     private static void InterlockedMax(ref int target, int value)
