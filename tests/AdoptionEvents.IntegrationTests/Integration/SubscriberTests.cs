@@ -12,6 +12,7 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
 using AdoptionEvents.Tests;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace AdoptionEvents.IntegrationTests.Integration;
 
@@ -398,6 +399,33 @@ public class SubscriberTests(SubscriberFixture api) : IClassFixture<SubscriberFi
 
         await DeleteAsync(subscription.Id);
         await ApiClient.ProblemAsync(await Http.GetAsync($"/api/subscriptions/{subscription.Id}", Ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_dispatch_pass_lets_go_of_its_lock_so_another_node_can_take_the_next_one()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var subscription = await SubscribeAsync(new { url = receiver.Url });
+        var (_, ids) = await RecordJourneyAsync("Lock");
+        await api.DispatchUntilAsync(() => Task.FromResult(receiver.Accepted.Count == ids.Count));
+
+        // A session outside this node's pool stands for another node: the lock is free for it, not left on a pooled connection.
+        await using var otherNode = new NpgsqlConnection(api.Database.ConnectionString);
+        await otherNode.OpenAsync(Ct);
+        var key = $"{api.Store.Options.DatabaseSchemaName}:webhook-dispatcher";
+        await using var take = new NpgsqlCommand("select pg_try_advisory_lock(hashtext($1))", otherNode) { Parameters = { new() { Value = key } } };
+        (await take.ExecuteScalarAsync(Ct)).ShouldBe(true);
+
+        // While the other node holds it, this node's passes send nothing.
+        var (_, later) = await RecordJourneyAsync("Held");
+        await HighWaterMarkAfterCatchUpAsync();
+        (await api.Dispatcher.DispatchAsync(Ct)).ShouldBe(0);
+        receiver.Accepted.Count.ShouldBe(ids.Count);
+
+        await using var release = new NpgsqlCommand("select pg_advisory_unlock(hashtext($1))", otherNode) { Parameters = { new() { Value = key } } };
+        (await release.ExecuteScalarAsync(Ct)).ShouldBe(true);
+        await api.DispatchUntilAsync(() => Task.FromResult(receiver.Accepted.Count == ids.Count + later.Count));
+        await DeleteAsync(subscription.Id);
     }
 
     [Theory]

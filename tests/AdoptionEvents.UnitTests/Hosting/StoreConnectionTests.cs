@@ -31,4 +31,20 @@ public class StoreConnectionTests
 
         store.MaxAutoPrepare.ShouldBe(0);
     }
+
+    [Fact]
+    public void Pooled_connections_go_back_without_a_reset_by_default_and_with_one_when_asked()
+    {
+        new NpgsqlConnectionStringBuilder(new DatabaseSettings().ForStore(Provisioned)).NoResetOnClose.ShouldBeTrue();
+        new NpgsqlConnectionStringBuilder(new DatabaseSettings { ResetConnectionsOnReturn = true }.ForStore(Provisioned)).NoResetOnClose.ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("No Reset On Close=false", false)]
+    [InlineData("NoResetOnClose=true", true)]
+    public void A_connection_string_that_says_whether_to_reset_is_followed(string setting, bool noReset)
+    {
+        new NpgsqlConnectionStringBuilder(new DatabaseSettings().ForStore($"{Provisioned};{setting}")).NoResetOnClose.ShouldBe(noReset);
+        new NpgsqlConnectionStringBuilder(new DatabaseSettings { ResetConnectionsOnReturn = true }.ForStore($"{Provisioned};{setting}")).NoResetOnClose.ShouldBe(noReset);
+    }
 }

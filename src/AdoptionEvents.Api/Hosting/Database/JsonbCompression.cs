@@ -50,18 +50,16 @@ public sealed class JsonbCompression(IDocumentStore store, ILogger<JsonbCompress
             return;
         }
 
-        await using (var timeout = new NpgsqlCommand("set lock_timeout = '2s'", connection))
-        {
-            await timeout.ExecuteNonQueryAsync(cancellationToken);
-        }
-
         var done = 0;
         foreach (var statement in statements)
         {
             try
             {
-                await using var alter = new NpgsqlCommand(statement, connection);
+                // The timeout is the transaction's own: the connection goes back to the pool without a reset.
+                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+                await using var alter = new NpgsqlCommand($"set local lock_timeout = '2s'; {statement}", connection, tx);
                 await alter.ExecuteNonQueryAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
                 done++;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)

@@ -52,23 +52,41 @@ public sealed partial class WebhookDispatcher(
         }
     }
 
-    private async Task<NpgsqlConnection?> TryLockAsync(CancellationToken ct)
+    private async Task<DispatchLock?> TryLockAsync(CancellationToken ct)
     {
         var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         // One lock per store schema: deployments (or test classes) in other schemas of the database dispatch on their own.
-        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(hashtext($1))", connection)
-        {
-            Parameters = { new NpgsqlParameter { Value = $"{((StoreOptions)store.Options).DatabaseSchemaName}:webhook-dispatcher" } },
-        };
+        var key = $"{((StoreOptions)store.Options).DatabaseSchemaName}:webhook-dispatcher";
+        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(hashtext($1))", connection) { Parameters = { new() { Value = key } } };
         if (await command.ExecuteScalarAsync(ct) is true)
         {
-            // Closing the connection releases the session-level lock.
-            return connection;
+            return new DispatchLock(connection, key);
         }
 
         await connection.DisposeAsync();
         return null;
+    }
+
+    /// <summary>
+    /// The session-level lock of one pass, released before its connection goes back to the pool: the store's
+    /// connections are not reset on return (<c>Database:ResetConnectionsOnReturn</c>), so closing alone would
+    /// leave the lock on a pooled session and no pass after it, here or on another node, would get it.
+    /// </summary>
+    private sealed class DispatchLock(NpgsqlConnection connection, string key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(hashtext($1))", connection) { Parameters = { new() { Value = key } } };
+                await unlock.ExecuteScalarAsync();
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     private async Task<int> DispatchToAsync(WebhookSubscription subscription, CancellationToken ct)
