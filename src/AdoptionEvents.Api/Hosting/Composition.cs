@@ -36,6 +36,7 @@ public static class Composition
         builder.Services.AddSingleton<ProjectionLag>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectionLag>());
         builder.Services.AddSingleton<RebuildJobs>();
+        builder.Services.AddSingleton(Journeys.Recording.GroupCommitWait.From(builder.Configuration));
         builder.Services.AddSingleton<Journeys.Recording.JourneyCommitQueue>();
         builder.Services.AddSingleton<Organisations.RegisteredOrganisations>();
         builder.Services.AddSingleton(TimeProvider.System);

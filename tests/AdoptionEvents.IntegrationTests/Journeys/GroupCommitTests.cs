@@ -153,6 +153,75 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_lane_that_has_just_committed_waits_for_more_commands_and_commits_them_together()
+    {
+        var (innovation, _, _) = await StartAsync();
+        var sites = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            sites.Add(await api.Client.RegisterOrganisationAsync($"Wait practice {i}", OrganisationKind.GpPractice));
+        }
+
+        // A queue of its own, with a meter factory of its own so that only its commits are counted, and a wait long
+        // enough that a command sent after the first commit ends is sure to arrive within it.
+        using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = metrics.GetRequiredService<IMeterFactory>();
+        var queue = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, meters, new GroupCommitWait(TimeSpan.FromSeconds(1)));
+        var batches = new List<int>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "adoption_events.journey.commit.commands")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
+        {
+            lock (batches)
+            {
+                batches.Add(size);
+            }
+        });
+        listener.Start();
+
+        // The journey's stream row is held by another transaction, so the first commit waits inside PostgreSQL while two
+        // more commands queue behind it.
+        await using var holder = new NpgsqlConnection(api.Database.ConnectionString);
+        await holder.OpenAsync(Ct);
+        var hold = await holder.BeginTransactionAsync(Ct);
+        await using (var lockRow = new NpgsqlCommand($"select 1 from {api.Schema}.mt_streams where id = $1 for update", holder, hold) { Parameters = { new() { Value = innovation } } })
+        {
+            await lockRow.ExecuteScalarAsync(Ct);
+        }
+
+        var first = queue.SubmitAsync(innovation, Command(Adopt(sites[0]), sites[0]));
+        await using (var blocked = new NpgsqlCommand("select count(*) from pg_stat_activity where $1 = any(pg_blocking_pids(pid))", holder) { Parameters = { new() { Value = holder.ProcessID } } })
+        {
+            while ((long)(await blocked.ExecuteScalarAsync(Ct))! == 0)
+            {
+                await Task.Delay(10, Ct);
+            }
+        }
+
+        var queued = new[] { queue.SubmitAsync(innovation, Command(Adopt(sites[1]), sites[1])), queue.SubmitAsync(innovation, Command(Adopt(sites[2]), sites[2])) };
+        await hold.RollbackAsync(Ct);
+        Accepted(await first).Version.ShouldBe(2);
+
+        // Two commands wait, fewer than make a full batch: the lane waits, and one sent now joins them.
+        var late = queue.SubmitAsync(innovation, Command(Adopt(sites[3]), sites[3]));
+        var outcomes = await Task.WhenAll([.. queued, late]);
+
+        outcomes.Select(o => Accepted(o).Version).ShouldBe([3, 4, 5]);
+        lock (batches)
+        {
+            batches.ShouldBe([1, 3]);
+        }
+    }
+
+    [Fact]
     public async Task Two_commands_carrying_the_same_If_Match_get_one_success_and_one_412()
     {
         var (innovation, site, other) = await StartAsync();
@@ -196,7 +265,7 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
 
         // A second queue over the same store plays another node: neither knows what the other is about to append.
-        var otherNode = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, api.Host.Services.GetRequiredService<IMeterFactory>());
+        var otherNode = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, api.Host.Services.GetRequiredService<IMeterFactory>(), new GroupCommitWait(GroupCommitWait.Default));
         var outcomes = await Task.WhenAll(sites.Select((site, i) => (i % 2 == 0 ? Queue : otherNode).SubmitAsync(innovation, Command(Adopt(site), site))));
 
         outcomes.Select(o => Accepted(o).Version).Order().ShouldBe(Enumerable.Range(2, sites.Count).Select(v => (long)v));

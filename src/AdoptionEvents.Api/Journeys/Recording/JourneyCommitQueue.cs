@@ -25,13 +25,28 @@ public sealed record CommandOutcome(IResult Result, long? Version);
 /// Group commit. Commands on one journey wait in arrival order; whatever is waiting when the previous commit
 /// ends goes into the next one: each command decided in turn against the state the ones before it left,
 /// and all accepted events appended in one transaction. A lone command commits at once; under load one
-/// round of fetch and commit serves many commands instead of one. Another node writing the same journey
-/// makes the commit fail its optimistic version check: the batch is fetched and decided again.
+/// round of fetch and commit serves many commands instead of one. A lane that has just committed and finds
+/// only a few commands waiting gives the next ones <see cref="GroupCommitWait"/> to join them (see
+/// <see cref="WaitBeforeNext"/>). Another node writing the same journey makes the commit fail its optimistic
+/// version check: the batch is fetched and decided again.
 /// </summary>
-public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock, ILogger<JourneyCommitQueue> logger, IMeterFactory meters)
+public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock, ILogger<JourneyCommitQueue> logger, IMeterFactory meters, GroupCommitWait wait)
 {
     /// <summary>At most this many commands share a transaction, which keeps one commit short.</summary>
     public const int MaxBatch = 128;
+
+    /// <summary>Waiting commands that make a batch worth committing without waiting for more.</summary>
+    public const int FullEnough = 8;
+
+    /// <summary>
+    /// How long a lane waits before taking its next batch: <paramref name="wait"/> when it has just committed and
+    /// fewer than <see cref="FullEnough"/> commands are waiting, else nothing. A command on a quiet journey finds no
+    /// commit before it and goes at once; a steady stream (1,000 commands a second on one journey commits about
+    /// three at a time otherwise) is committed in fewer, larger batches, each paying the fixed cost of a commit
+    /// (fetch, append call, transaction) once for more commands.
+    /// </summary>
+    public static TimeSpan WaitBeforeNext(bool justCommitted, int waiting, TimeSpan wait) =>
+        justCommitted && waiting is > 0 and < FullEnough ? wait : TimeSpan.Zero;
 
     private const int Attempts = 5;
 
@@ -49,6 +64,9 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
         _lanes.GetOrAdd(innovationId, id => new Lane(id, this)).Enqueue(command);
         return command.Completion.Task;
     }
+
+    private Task BeforeNextBatchAsync(bool justCommitted, int waiting) =>
+        WaitBeforeNext(justCommitted, waiting, wait.Value) is var pause && pause > TimeSpan.Zero ? Task.Delay(pause, clock) : Task.CompletedTask;
 
     private async Task CommitAsync(Guid innovationId, List<PendingCommand> batch)
     {
@@ -175,8 +193,10 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
 
         private async Task DrainAsync()
         {
+            var committed = false;
             while (true)
             {
+                await queue.BeforeNextBatchAsync(committed, _waiting.Count);
                 var batch = new List<PendingCommand>();
                 while (batch.Count < MaxBatch && _waiting.TryDequeue(out var next))
                 {
@@ -186,8 +206,11 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
                 if (batch.Count > 0)
                 {
                     await queue.CommitAsync(innovationId, batch);
+                    committed = true;
                     continue;
                 }
+
+                committed = false;
 
                 // A command queued after the last dequeue but before the flag dropped found the lane draining: look again.
                 Volatile.Write(ref _draining, 0);
@@ -197,5 +220,31 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
                 }
             }
         }
+    }
+}
+
+/// <summary>
+/// <c>Journeys:GroupCommitWait</c>: how long a journey's lane, having just committed, waits for more commands when only
+/// a few are waiting (<see cref="JourneyCommitQueue.WaitBeforeNext"/>); zero turns the wait off.
+/// </summary>
+public sealed record GroupCommitWait(TimeSpan Value)
+{
+    public const string Setting = "Journeys:GroupCommitWait";
+
+    public static readonly TimeSpan Default = TimeSpan.FromMilliseconds(1);
+
+    private static readonly TimeSpan Longest = TimeSpan.FromMilliseconds(100);
+
+    public static GroupCommitWait From(IConfiguration configuration)
+    {
+        var text = configuration[Setting];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return new GroupCommitWait(Default);
+        }
+
+        return TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var wait) && wait >= TimeSpan.Zero && wait <= Longest
+            ? new GroupCommitWait(wait)
+            : throw new Hosting.Database.StartupConfigurationException($"{Setting} is '{text}': it must be a time from 00:00:00 (no wait) to {Longest:c}, such as 00:00:00.001");
     }
 }
