@@ -33,10 +33,10 @@ public class StoreConnectionTests
     }
 
     [Fact]
-    public void Pooled_connections_go_back_without_a_reset_by_default_and_with_one_when_asked()
+    public void Pooled_connections_are_reset_on_return_by_default_and_go_back_without_it_when_asked()
     {
-        new NpgsqlConnectionStringBuilder(new DatabaseSettings().ForStore(Provisioned)).NoResetOnClose.ShouldBeTrue();
-        new NpgsqlConnectionStringBuilder(new DatabaseSettings { ResetConnectionsOnReturn = true }.ForStore(Provisioned)).NoResetOnClose.ShouldBeFalse();
+        new NpgsqlConnectionStringBuilder(new DatabaseSettings().ForStore(Provisioned)).NoResetOnClose.ShouldBeFalse();
+        new NpgsqlConnectionStringBuilder(new DatabaseSettings { ResetConnectionsOnReturn = false }.ForStore(Provisioned)).NoResetOnClose.ShouldBeTrue();
     }
 
     [Theory]
@@ -45,6 +45,6 @@ public class StoreConnectionTests
     public void A_connection_string_that_says_whether_to_reset_is_followed(string setting, bool noReset)
     {
         new NpgsqlConnectionStringBuilder(new DatabaseSettings().ForStore($"{Provisioned};{setting}")).NoResetOnClose.ShouldBe(noReset);
-        new NpgsqlConnectionStringBuilder(new DatabaseSettings { ResetConnectionsOnReturn = true }.ForStore($"{Provisioned};{setting}")).NoResetOnClose.ShouldBe(noReset);
+        new NpgsqlConnectionStringBuilder(new DatabaseSettings { ResetConnectionsOnReturn = false }.ForStore($"{Provisioned};{setting}")).NoResetOnClose.ShouldBe(noReset);
     }
 }

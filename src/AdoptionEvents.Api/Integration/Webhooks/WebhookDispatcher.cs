@@ -69,9 +69,10 @@ public sealed partial class WebhookDispatcher(
     }
 
     /// <summary>
-    /// The session-level lock of one pass, released before its connection goes back to the pool: the store's
-    /// connections are not reset on return (<c>Database:ResetConnectionsOnReturn</c>), so closing alone would
-    /// leave the lock on a pooled session and no pass after it, here or on another node, would get it.
+    /// The session-level lock of one pass, released before its connection goes back to the pool. Closing alone
+    /// would leave it on the pooled session until that connection's next use (Npgsql's reset is sent then, and not
+    /// at all with <c>Database:ResetConnectionsOnReturn</c> off), and no pass meanwhile, here or on another node,
+    /// would get it.
     /// </summary>
     private sealed class DispatchLock(NpgsqlConnection connection, string key) : IAsyncDisposable
     {
