@@ -60,7 +60,6 @@ public sealed record DatabaseSettings
 
         return builder.ConnectionString;
     }
-
 }
 
 public sealed record LocalDatabaseSettings

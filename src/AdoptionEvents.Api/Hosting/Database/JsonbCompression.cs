@@ -55,7 +55,7 @@ public sealed class JsonbCompression(IDocumentStore store, ILogger<JsonbCompress
         {
             try
             {
-                // The timeout is the transaction's own: the connection goes back to the pool without a reset.
+                // The timeout is the transaction's own: the pooled connection keeps no setting (Database:ResetConnectionsOnReturn may be off).
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken);
                 await using var alter = new NpgsqlCommand($"set local lock_timeout = '2s'; {statement}", connection, tx);
                 await alter.ExecuteNonQueryAsync(cancellationToken);
