@@ -49,6 +49,18 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         return (start.InnovationId, site, other);
     }
 
+    /// <summary>Registers that many GP practices, named "{name} 0" onwards; their ids in order.</summary>
+    private async Task<List<Guid>> PracticesAsync(string name, int count)
+    {
+        var sites = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            sites.Add(await api.Client.RegisterOrganisationAsync($"{name} {i}", OrganisationKind.GpPractice));
+        }
+
+        return sites;
+    }
+
     private static Recorded Accepted(CommandOutcome outcome) =>
         outcome.Result.ShouldBeOfType<Ok<Recorded>>().Value!;
 
@@ -156,11 +168,7 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task A_lane_that_has_just_committed_waits_for_more_commands_and_commits_them_together()
     {
         var (innovation, _, _) = await StartAsync();
-        var sites = new List<Guid>();
-        for (var i = 0; i < 4; i++)
-        {
-            sites.Add(await api.Client.RegisterOrganisationAsync($"Wait practice {i}", OrganisationKind.GpPractice));
-        }
+        var sites = await PracticesAsync("Wait practice", 4);
 
         // A queue of its own, with a meter factory of its own so that only its commits are counted, and a wait long
         // enough that a command sent after the first commit ends is sure to arrive within it.
@@ -258,11 +266,7 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task Two_nodes_writing_one_journey_race_on_its_version_and_lose_nothing()
     {
         var (innovation, _, _) = await StartAsync();
-        var sites = new List<Guid>();
-        for (var i = 0; i < 16; i++)
-        {
-            sites.Add(await api.Client.RegisterOrganisationAsync($"Practice {i}", OrganisationKind.GpPractice));
-        }
+        var sites = await PracticesAsync("Practice", 16);
 
         // A second queue over the same store plays another node: neither knows what the other is about to append.
         var otherNode = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, api.Host.Services.GetRequiredService<IMeterFactory>(), new GroupCommitWait(GroupCommitWait.Default));
