@@ -26,7 +26,24 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         await using var session = api.Store.QuerySession();
         async Task<string> Json<T>() where T : notnull =>
             string.Join('\n', (await session.Query<T>().ToListAsync(Ct)).Select(d => JsonSerializer.Serialize(d, ApiClient.JsonOptions)).Order(StringComparer.Ordinal));
-        return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SummarySite>(), await Json<BarrierEntry>(), await Json<SummaryMetric>(), await Json<SiteAdoption>(), await Json<ObservedMetric>());
+        return string.Join("\n--\n", await Json<InnovationSummary>(), await Json<SummarySite>(), await Json<BarrierEntry>(), await Json<SummaryMetric>(), await Json<SiteAdoption>(), await Json<ObservedMetric>(),
+            await DuplicatedColumnsAsync());
+    }
+
+    /// <summary>
+    /// The site register's columns beside the JSON (Marten's duplicated fields), as stored: the builder's COPY must fill
+    /// them as Marten's own writes do, or queries by innovation or site miss its rows.
+    /// </summary>
+    private async Task<string> DuplicatedColumnsAsync()
+    {
+        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand(
+            $"select coalesce(string_agg(id || ' ' || coalesce(innovation_id::text, 'null') || ' ' || coalesce(site_id::text, 'null'), E'\\n' order by id), '') " +
+            $"from {api.Schema}.mt_doc_siteadoption", connection);
+        var columns = (string)(await command.ExecuteScalarAsync(Ct))!;
+        columns.ShouldNotContain("null", customMessage: "every site's row has its innovation and site columns");
+        return columns;
     }
 
     private async Task<string> InlineDocumentsAsync(Guid innovation)

@@ -5,10 +5,12 @@ namespace AdoptionEvents.ReadModels.Building;
 
 /// <summary>
 /// Documents encoded as rows of PostgreSQL's binary COPY format, for the columns (id, data, mt_dotnet_type,
-/// version): the JSON is serialised straight into the row, so the writer only streams these bytes and the
-/// encoding runs beside the fold instead of on the writer's connection. The buffer comes from the build's pool for its type; dispose returns it.
+/// version) and the type's duplicated fields after them (<paramref name="duplicated"/> uuid columns,
+/// <see cref="DuplicatedColumns"/>): the JSON is serialised straight into the row, so the writer only streams these
+/// bytes and the encoding runs beside the fold instead of on the writer's connection. The buffer comes from the
+/// build's pool for its type; dispose returns it.
 /// </summary>
-internal sealed class CopyRows(BufferPool<byte> pool) : IBufferWriter<byte>, IDisposable
+internal sealed class CopyRows(BufferPool<byte> pool, int duplicated = 0) : IBufferWriter<byte>, IDisposable
 {
     /// <summary>The binary COPY signature, flags and header extension length: what precedes the rows.</summary>
     public static ReadOnlyMemory<byte> Header { get; } = new byte[] { (byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0 };
@@ -28,7 +30,7 @@ internal sealed class CopyRows(BufferPool<byte> pool) : IBufferWriter<byte>, IDi
     public void StartRow(Guid id)
     {
         var span = GetSpan(27);
-        BinaryPrimitives.WriteInt16BigEndian(span, 4);
+        BinaryPrimitives.WriteInt16BigEndian(span, (short)(4 + duplicated));
         BinaryPrimitives.WriteInt32BigEndian(span[2..], 16);
         id.TryWriteBytes(span[6..], bigEndian: true, out _);
         _lengthAt = _count + 22;
@@ -36,7 +38,10 @@ internal sealed class CopyRows(BufferPool<byte> pool) : IBufferWriter<byte>, IDi
         Advance(27);
     }
 
-    /// <summary>Ends a row: the JSON's length, the type name (UTF-8) and the version, a Guid or a number as the table keeps it.</summary>
+    /// <summary>
+    /// Ends the row's own columns: the JSON's length, the type name (UTF-8) and the version, a Guid or a number as the
+    /// table keeps it. The duplicated fields' values follow (<see cref="AddUuid"/>), when the type has any.
+    /// </summary>
     public void EndRow(ReadOnlySpan<byte> typeName, Guid? guidVersion, long version)
     {
         BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(_lengthAt), _count - _lengthAt - 4);
@@ -59,6 +64,22 @@ internal sealed class CopyRows(BufferPool<byte> pool) : IBufferWriter<byte>, IDi
 
         Advance(at);
         Rows++;
+    }
+
+    /// <summary>A uuid field of the row, or null.</summary>
+    public void AddUuid(Guid? value)
+    {
+        var span = GetSpan(20);
+        if (value is not { } uuid)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(span, -1);
+            Advance(4);
+            return;
+        }
+
+        BinaryPrimitives.WriteInt32BigEndian(span, 16);
+        uuid.TryWriteBytes(span[4..], bigEndian: true, out _);
+        Advance(20);
     }
 
     public void Advance(int count) => _count += count;

@@ -18,10 +18,10 @@ internal enum WriteMode
 }
 
 /// <summary>
-/// The documents of one type a page folded, encoded for one COPY (<see cref="CopyRows"/>), and those of the type it
-/// removed (a retracted barrier).
+/// The documents of one type a page folded, encoded for one COPY (<see cref="CopyRows"/>, with the values of the
+/// type's <see cref="DuplicatedColumns"/>), and those of the type it removed (a retracted barrier).
 /// </summary>
-internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows, WriteMode Mode)
+internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows, WriteMode Mode, DuplicatedColumns Columns)
 {
     public IReadOnlyList<Guid> Removed { get; init; } = [];
 }
@@ -75,17 +75,21 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
 
         var started = Stopwatch.GetTimestamp();
         var upsert = batch.Mode == WriteMode.Upsert;
+        var duplicated = batch.Columns.ColumnList;
+        // A staging table per type: the duplicated columns differ between types.
+        var staging = "mt_build_staging_" + TableOf(batch.Type);
         if (upsert)
         {
+            var columns = string.Concat(batch.Columns.Names.Select(n => $", {n} uuid"));
             await ExecuteAsync(
-                "create temporary table if not exists mt_build_staging (id uuid, data jsonb, mt_dotnet_type varchar, mt_version_long bigint, mt_version_guid uuid) on commit drop; truncate mt_build_staging", ct);
+                $"create temporary table if not exists {staging} (id uuid, data jsonb, mt_dotnet_type varchar, mt_version_long bigint, mt_version_guid uuid{columns}) on commit drop; truncate {staging}", ct);
         }
 
-        var (target, version) = upsert ? ("mt_build_staging", guidVersion ? "mt_version_guid" : "mt_version_long") : (table, "mt_version");
+        var (target, version) = upsert ? (staging, guidVersion ? "mt_version_guid" : "mt_version_long") : (table, "mt_version");
         // Into a table this transaction made, rows go in frozen and their pages marked all-visible: no first reader sets
         // their hint bits, and the autovacuum a large insert sets off finds nothing to do beside the readers that follow.
         var freeze = batch.Mode == WriteMode.Replace ? ", freeze" : "";
-        await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy {target} (id, data, mt_dotnet_type, {version}) from stdin (format binary{freeze})", ct))
+        await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy {target} (id, data, mt_dotnet_type, {version}{duplicated}) from stdin (format binary{freeze})", ct))
         {
             await copy.WriteAsync(CopyRows.Header, ct);
             await copy.WriteAsync(batch.Rows.Written, ct);
@@ -97,11 +101,12 @@ internal sealed class DocumentWriter(NpgsqlConnection connection, StoreOptions o
         {
             var upserting = Stopwatch.GetTimestamp();
             var source = guidVersion ? "mt_version_guid" : "mt_version_long";
+            var updates = string.Concat(batch.Columns.Names.Select(n => $", {n} = excluded.{n}"));
             await ExecuteAsync(
-                $"insert into {table} (id, data, mt_dotnet_type, mt_version, mt_last_modified) " +
-                $"select id, data, mt_dotnet_type, {source}, transaction_timestamp() from mt_build_staging " +
+                $"insert into {table} (id, data, mt_dotnet_type, mt_version, mt_last_modified{duplicated}) " +
+                $"select id, data, mt_dotnet_type, {source}, transaction_timestamp(){duplicated} from {staging} " +
                 "on conflict (id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type, " +
-                "mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified", ct);
+                $"mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified{updates}", ct);
             phases.Add("upsert " + batch.Type.Name, upserting);
         }
 

@@ -422,6 +422,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
             var version = Guid.CreateVersion7();
             var typeNames = guidVersions.Keys.ToDictionary(t => t, t => Encoding.UTF8.GetBytes(t.FullName!));
             var buffers = guidVersions.Keys.ToDictionary(t => t, _ => new BufferPool<byte>());
+            var duplicated = guidVersions.Keys.ToDictionary(t => t, t => DuplicatedColumns.For(options, t));
             // Registered as a plain IProjection, so Marten holds it in a wrapper.
             var summaries = options.Projections.All.OfType<JasperFx.Events.Projections.IProjectionWrapper>().Select(w => w.InnerProjection).OfType<InnovationSummaryProjection>().Single();
             var register = options.Projections.All.OfType<SiteAdoptionProjection>().Single();
@@ -496,17 +497,19 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                 Parallel.For(0, folded.Count, new ParallelOptions { CancellationToken = ct }, i =>
                 {
                     var (p, type, built, removed) = folded[i];
-                    var rows = new CopyRows(buffers[type]);
+                    var columns = duplicated[type];
+                    var rows = new CopyRows(buffers[type], columns.Names.Count);
                     Guid? guidVersion = guidVersions[type] ? version : null;
                     foreach (var document in built)
                     {
                         rows.StartRow(document.Id);
                         serializer.WriteTo(rows, document.Document);
                         rows.EndRow(typeNames[type], guidVersion, document.Revision);
+                        columns.Write(rows, document.Document);
                     }
 
                     var mode = scratch[p] ? WriteMode.Replace : fresh ? WriteMode.Insert : WriteMode.Upsert;
-                    batches[i] = new DocumentBatch(p, type, rows, mode) { Removed = removed };
+                    batches[i] = new DocumentBatch(p, type, rows, mode, columns) { Removed = removed };
                 });
                 phases.Add("serialise", started);
                 await output.WriteAsync((events.Count, [.. batches]), ct);
