@@ -33,6 +33,7 @@ public static class EventStore
         var settings = builder.Configuration.ReadDatabaseSettings();
         var distribution = builder.Configuration.GetValue("Projections:Daemon", DaemonDistribution.Solo);
         var polling = builder.Configuration.GetValue<int?>("Projections:PollingMilliseconds");
+        var stuckGaps = StuckGapSkip.From(builder.Configuration);
         builder.Services.AddProvisionedDatabase(builder.Configuration, builder.Environment);
 
         var marten = builder.Services.AddMarten(sp =>
@@ -54,6 +55,7 @@ public static class EventStore
                     options.Projections.FastPollingTime = options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(polling.Value);
                 }
 
+                options.Projections.SkipStaleGapsDespiteLiveTransactionsAfter = stuckGaps.After;
                 options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
                 options.OpenTelemetry.TrackEventCounters();
                 foreach (var module in modules)

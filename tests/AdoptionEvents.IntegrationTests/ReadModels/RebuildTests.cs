@@ -311,8 +311,9 @@ public class ProjectionFailureTests(ImpatientApiFixture api) : IClassFixture<Imp
         // A row written around the product: its data fits no event schema.
         await api.InsertRawEventAsync(start.InnovationId, "service_went_live", """{"colour": "red"}""");
 
-        // The daemon retries the shard and gets no further: catching up ends with the shards still behind.
-        await api.CatchUpAsync();
+        // The daemon retries the shard and gets no further: catching up ends with the shards still behind, and says why.
+        var stuck = await Should.ThrowAsync<AggregateException>(api.CatchUpAsync());
+        stuck.ToString().ShouldContain("Event deserialization error on sequence = 2 for event type service_went_live");
         var lag = api.Host.Services.GetRequiredService<ProjectionLag>();
         await lag.SampleAsync(Ct);
 
