@@ -12,9 +12,9 @@ namespace AdoptionEvents.Hosting;
 /// waits for a gap while any transaction from before it is open in the database, less those it can prove idle since
 /// before the gap opened. Its proof needs the moment the store was last caught up, which a daemon started after the
 /// gap opened does not have; a session left idle in a transaction (a leaked one, a console left in <c>begin</c>) then
-/// holds every async read model still until that session ends. Marten's default is to wait for ever. Here the wait is bounded: an append in this product
-/// commits in milliseconds and a bulk import's chunk in seconds, so a gap still open after the cap is one no
-/// transaction of this product will fill. An event that does commit in a passed gap is in the store but missing
+/// holds every async read model still until that session ends. Marten's default is to wait for ever. Here the wait
+/// is bounded: an append in this product commits in milliseconds and a bulk import's chunk in seconds, so a gap
+/// still open after the cap is one no transaction of this product will fill. An event that does commit in a passed gap is in the store but missing
 /// from the async read models until they are rebuilt; Marten logs a warning when it passes one.
 /// </para>
 /// </summary>
