@@ -32,8 +32,9 @@ public sealed record DatabaseSettings
     /// string does not say (its No Reset On Close). On by default. Off saves PostgreSQL about 0.04 ms per
     /// command at 1,000 commands a second (2-3 resets per group commit), and the store's own code leaves no
     /// session state behind (settings are SET LOCAL, temporary tables drop on commit, a session lock is released
-    /// before its connection is closed); but with it off, a test run saw the async daemon stall at a gap in the
-    /// event sequence twice (README "Performance"), cause not yet found.
+    /// before its connection is closed). It stays on because one run of the test suite with it off saw the async
+    /// daemon wait minutes at gaps in the event sequence (README "Performance"): most likely a transaction of
+    /// another test class, which Marten counts against a gap database-wide, but not proven.
     /// </summary>
     public bool ResetConnectionsOnReturn { get; init; } = true;
 
