@@ -1,6 +1,3 @@
-using System.Globalization;
-using AdoptionEvents.Hosting.Database;
-
 namespace AdoptionEvents.Hosting;
 
 /// <summary>
@@ -31,22 +28,9 @@ public sealed record StuckGapSkip(TimeSpan? After)
 
     private static readonly TimeSpan Longest = TimeSpan.FromDays(1);
 
-    public static StuckGapSkip From(IConfiguration configuration)
-    {
-        var text = configuration[Setting];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return new StuckGapSkip(Default);
-        }
-
-        if (string.Equals(text.Trim(), Never, StringComparison.OrdinalIgnoreCase))
-        {
-            return new StuckGapSkip((TimeSpan?)null);
-        }
-
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var after) && after >= Shortest && after <= Longest
-            ? new StuckGapSkip(after)
-            : throw new StartupConfigurationException(
-                $"{Setting} is '{text}': it must be a time from {Shortest:c} to {Longest:c}, such as 00:05:00, or '{Never}' to hold at such a gap for as long as the transaction is open");
-    }
+    public static StuckGapSkip From(IConfiguration configuration) =>
+        string.Equals(configuration[Setting]?.Trim(), Never, StringComparison.OrdinalIgnoreCase)
+            ? new StuckGapSkip((TimeSpan?)null)
+            : new StuckGapSkip(TimeSetting.Read(configuration, Setting, Default, Shortest, Longest,
+                $"such as 00:05:00, or '{Never}' to hold at such a gap for as long as the transaction is open"));
 }

@@ -235,16 +235,6 @@ public sealed record GroupCommitWait(TimeSpan Value)
 
     private static readonly TimeSpan Longest = TimeSpan.FromMilliseconds(100);
 
-    public static GroupCommitWait From(IConfiguration configuration)
-    {
-        var text = configuration[Setting];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return new GroupCommitWait(Default);
-        }
-
-        return TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var wait) && wait >= TimeSpan.Zero && wait <= Longest
-            ? new GroupCommitWait(wait)
-            : throw new Hosting.Database.StartupConfigurationException($"{Setting} is '{text}': it must be a time from 00:00:00 (no wait) to {Longest:c}, such as 00:00:00.001");
-    }
+    public static GroupCommitWait From(IConfiguration configuration) =>
+        new(Hosting.TimeSetting.Read(configuration, Setting, Default, TimeSpan.Zero, Longest, "such as 00:00:00.001 (00:00:00: no wait)"));
 }
