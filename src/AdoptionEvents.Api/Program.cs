@@ -1,7 +1,15 @@
 using AdoptionEvents.Hosting;
+using AdoptionEvents.Hosting.Database;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddAdoptionEvents();
+try
+{
+    builder.AddAdoptionEvents();
+}
+catch (StartupConfigurationException refused)
+{
+    return await Composition.CannotStartAsync(refused.Message);
+}
 
 var app = builder.Build();
 app.UseAdoptionEvents();

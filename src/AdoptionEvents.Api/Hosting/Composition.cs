@@ -98,14 +98,24 @@ public static class Composition
         }
         catch (Exception e) when (Explain(e) is { } message)
         {
-            await Console.Error.WriteLineAsync($"AdoptionEvents cannot start: {message}");
             await app.DisposeAsync();
-            return 1;
+            return await CannotStartAsync(message);
         }
 
         await app.WaitForShutdownAsync();
         await app.DisposeAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// Says in one line, on standard error, why the API cannot start (a setting it refuses, a port already taken), and
+    /// gives the process's exit code: for a setting read while the services are added (<see cref="AddAdoptionEvents"/>),
+    /// and for one read as the host starts (<see cref="RunAdoptionEventsAsync"/>).
+    /// </summary>
+    public static async Task<int> CannotStartAsync(string message)
+    {
+        await Console.Error.WriteLineAsync($"AdoptionEvents cannot start: {message}");
+        return 1;
     }
 
     private static string? Explain(Exception exception)

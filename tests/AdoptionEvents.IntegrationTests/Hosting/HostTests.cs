@@ -6,6 +6,22 @@ namespace AdoptionEvents.IntegrationTests.Hosting;
 
 public class HostTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
+    [Theory]
+    [InlineData("Projections__SkipStuckGapAfter", "Projections:SkipStuckGapAfter", "soon")]
+    [InlineData("Journeys__GroupCommitWait", "Journeys:GroupCommitWait", "-00:00:01")]
+    public async Task A_setting_refused_while_the_services_are_added_stops_the_api_with_one_line_naming_it(string variable, string setting, string value)
+    {
+        var (exitCode, error) = await ApiProcess.RunToExitAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__AdoptionEvents"] = api.Database.ConnectionString,
+            [variable] = value,
+        });
+
+        exitCode.ShouldBe(1);
+        error.ShouldStartWith($"AdoptionEvents cannot start: {setting} is '{value}'");
+        error.Trim().Split('\n').ShouldHaveSingleItem("one line, no stack trace");
+    }
+
     [Fact]
     public async Task Ready_reports_postgresql_and_the_projection_daemon_healthy()
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -161,26 +160,15 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     [Fact]
     public async Task The_api_in_production_with_a_development_key_stops_with_one_line_naming_the_setting()
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "AdoptionEvents.Api.dll")])
+        var (exitCode, error) = await ApiProcess.RunToExitAsync(new Dictionary<string, string>
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-            Environment =
-            {
-                ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-                ["ConnectionStrings__AdoptionEvents"] = api.Database.ConnectionString,
-                ["Authentication__DevelopmentSigningKey"] = ApiFixture.SigningKey,
-            },
-        };
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__AdoptionEvents"] = api.Database.ConnectionString,
+            ["Authentication__DevelopmentSigningKey"] = ApiFixture.SigningKey,
+        });
 
-        process.ExitCode.ShouldBe(1);
-        (await error).ShouldStartWith($"AdoptionEvents cannot start: {DevelopmentTokens.Setting} is set but the environment is Production");
+        exitCode.ShouldBe(1);
+        error.ShouldStartWith($"AdoptionEvents cannot start: {DevelopmentTokens.Setting} is set but the environment is Production");
     }
 
     [Fact]
