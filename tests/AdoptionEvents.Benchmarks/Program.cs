@@ -394,7 +394,7 @@ public static class LoadHarness
     {
         var state = journey.Events.Aggregate((Journey?)null, (s, e) => Journey.After(s, e.Id, e.Fact))!;
         var probe = new StaffTrained { OccurredAt = new PartialDate { Value = "2025", Precision = DatePrecision.Year }, Provenance = new Provenance { Basis = Basis.Illustrative }, SiteId = Guid.Empty, Count = 1 };
-        return [.. state.Sites.Where(s => SiteTransitions.Next(s.Value, probe).Refusal is null).Select(s => s.Key).Order()];
+        return [.. state.Sites.Where(s => SiteTransitions.Next(s.Value.State, probe).Refusal is null).Select(s => s.Key).Order()];
     }
 
     private static async Task<string> ServerVersionAsync(string connectionString, CancellationToken ct)

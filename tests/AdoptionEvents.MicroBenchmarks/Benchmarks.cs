@@ -23,7 +23,7 @@ public sealed class LargeJourneyFixture
         Journey = batch.Journeys[0];
         State = Journey.Events.Aggregate((Journey?)null, (s, e) => Journeys.Journey.After(s, e.Id, e.Fact))!;
         Events = [.. Journey.Events.Select((e, i) => Wrap(e.Fact, i + 1, e.Id))];
-        var site = State.Sites.First(s => s.Value == SiteState.Live).Key;
+        var site = State.Sites.First(s => s.Value.State == SiteState.Live).Key;
         Command = new StaffTrained
         {
             InnovationId = Journey.InnovationId, SiteId = site, Count = 3, Role = "practice nurse",

@@ -83,6 +83,7 @@ public static class SampleJourney
         ("discontinued", _ => new AdoptionDiscontinued { SiteId = site, Reason = "service redesigned", OccurredAt = Year("2021"), Provenance = Stated }),
         ("corrected", id => new EventCorrected { CorrectedEventId = id("metric"), Changes = new Dictionary<string, JsonElement> { ["value"] = JsonSerializer.SerializeToElement(112) }, Reason = "later report", OccurredAt = Year("2019"), Provenance = Stated }),
         ("retracted", id => new EventRetracted { RetractedEventId = id("award"), Reason = "award was for another programme", OccurredAt = Year("2019"), Provenance = Stated }),
+        ("site-retracted", id => new EventRetracted { RetractedEventId = id("other-decided"), Reason = "the decision was another trust's", OccurredAt = Year("2019"), Provenance = Stated }),
         ("ownership", _ => new OwnershipTransferred { To = "Health Innovation Network", Mechanism = "licence", OccurredAt = Year("2016"), Provenance = Stated }),
         ("licence", _ => new LicenceGranted { Licensee = "Versus Arthritis", Terms = "free to NHS", OccurredAt = Year("2018"), Provenance = Stated }),
         ("superseded", _ => new InnovationSuperseded { SupersededBy = "ESCAPE-pain online", OccurredAt = Year("2022"), Provenance = Stated }),

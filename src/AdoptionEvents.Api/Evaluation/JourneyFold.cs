@@ -100,19 +100,29 @@ public sealed class JourneyFold
             Funding.Add((funding, Summary?.Stage ?? Stage.Need));
         }
 
-        Summary = _summary.Evolve(Summary, e.StreamId, e);
-        if (fact is SiteEvent site)
+        // A retraction takes back a change of site state only where this fold applied it: an as-of view of a date before the
+        // retracted event never did. The site's register document, whose last transition it would be, tells.
+        var folded = fact is not EventRetracted { SiteChange: { } change } r
+            || (_bySite.TryGetValue(change.SiteId, out var register) && register.Transitions is [.., var last] && last.EventId == r.RetractedEventId);
+        Summary = _summary.Evolve(Summary, e.StreamId, e, folded);
+        if (SiteAdoptionProjection.SiteOf(fact) is { } siteId && (fact is SiteEvent || folded))
         {
-            ref var adoption = ref CollectionsMarshal.GetValueRefOrAddDefault(_bySite, site.SiteId, out var known);
-            var id = known ? adoption!.Id : RegisterId(e.StreamId, site.SiteId);
-            if (known && _shared is not null && _shared.Remove(site.SiteId))
+            ref var adoption = ref CollectionsMarshal.GetValueRefOrAddDefault(_bySite, siteId, out var known);
+            var id = known ? adoption!.Id : RegisterId(e.StreamId, siteId);
+            if (known && _shared is not null && _shared.Remove(siteId))
             {
                 adoption = FoldCopies.Of(adoption!);
                 Sites[id] = adoption;
             }
 
-            var next = _sites.Evolve(adoption, id, e)!;
-            if (!ReferenceEquals(next, adoption))
+            var next = _sites.Evolve(adoption, id, e);
+            if (next is null)
+            {
+                // A site whose only change was retracted, with nothing else recorded, leaves the register.
+                _bySite.Remove(siteId);
+                Sites.Remove(id);
+            }
+            else if (!ReferenceEquals(next, adoption))
             {
                 adoption = next;
                 Sites[id] = next;

@@ -18,8 +18,15 @@ public sealed record StoreKnowledge(IReadOnlyDictionary<Guid, KnownEvent> Events
 /// </summary>
 public static class ImportValidation
 {
-    public static IReadOnlyList<ImportProblem> Check(ImportBatch batch, StoreKnowledge store, DateTimeOffset now, string user)
+    public static IReadOnlyList<ImportProblem> Check(ImportBatch batch, StoreKnowledge store, DateTimeOffset now, string user) => Check(batch, store, now, user, out _);
+
+    /// <summary>
+    /// As <see cref="Check(ImportBatch, StoreKnowledge, DateTimeOffset, string)"/>, with the batch as decided: what the import stores. It differs
+    /// from the file only where the decision adds to a fact (a retraction says which change of site state it takes back).
+    /// </summary>
+    public static IReadOnlyList<ImportProblem> Check(ImportBatch batch, StoreKnowledge store, DateTimeOffset now, string user, out ImportBatch decided)
     {
+        decided = batch;
         var problems = new List<ImportProblem>(batch.Problems);
         var events = new Dictionary<Guid, KnownEvent>(store.Events);
         var where = new Dictionary<Guid, string>();
@@ -33,7 +40,7 @@ public static class ImportValidation
                     continue;
                 }
 
-                events[e.Id] = new KnownEvent(e.Id, journey.InnovationId, EventCatalogue.Of(e.Fact).Name);
+                events[e.Id] = KnownEvent.Of(e.Id, journey.InnovationId, e.Fact);
             }
         }
 
@@ -76,22 +83,26 @@ public static class ImportValidation
 
         // Each journey folds on its own (the lookups are only read from here on), so on every core; problems keep the file's order.
         var refusals = new IReadOnlyList<ImportProblem>[batch.Journeys.Count];
-        Parallel.For(0, batch.Journeys.Count, i => refusals[i] = Fold(batch, batch.Journeys[i], events, organisations, graph, now, user));
+        var journeys = batch.Journeys.ToArray();
+        Parallel.For(0, journeys.Length, i => (refusals[i], journeys[i]) = Fold(batch, journeys[i], events, organisations, graph, now, user));
         foreach (var found in refusals)
         {
             problems.AddRange(found);
         }
 
+        decided = batch with { Journeys = journeys };
         return problems;
     }
 
-    /// <summary>The journey decided fact by fact as the API would; the refusals of the first fact refused.</summary>
-    private static IReadOnlyList<ImportProblem> Fold(ImportBatch batch, ImportedJourney journey, IReadOnlyDictionary<Guid, KnownEvent> events, IReadOnlySet<Guid> organisations,
-        Dictionary<Guid, List<Guid>> graph, DateTimeOffset now, string user)
+    /// <summary>The journey decided fact by fact as the API would: the refusals of the first fact refused, and the journey as decided.</summary>
+    private static (IReadOnlyList<ImportProblem> Refusals, ImportedJourney Decided) Fold(ImportBatch batch, ImportedJourney journey, IReadOnlyDictionary<Guid, KnownEvent> events,
+        IReadOnlySet<Guid> organisations, Dictionary<Guid, List<Guid>> graph, DateTimeOffset now, string user)
     {
         Journey? state = null;
-        foreach (var e in journey.Events)
+        List<ImportedEvent>? decided = null;
+        for (var i = 0; i < journey.Events.Count; i++)
         {
+            var e = journey.Events[i];
             var ancestors = e.Fact is CausalLinkAsserted link ? Ancestors(graph, link.CauseEventId) : [];
             var context = new DecisionContext(events, organisations, ancestors);
             var decision = state is null
@@ -99,13 +110,20 @@ public static class ImportValidation
                 : JourneyDecider.Decide(state, e.Fact, context, now, user);
             if (decision.Refused)
             {
-                return [.. decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, Named(batch, r.Detail)))];
+                return ([.. decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, Named(batch, r.Detail)))], journey);
             }
 
-            state = Journey.After(state, e.Id, e.Fact);
+            var fact = decision.Events[0];
+            if (!ReferenceEquals(fact, e.Fact))
+            {
+                decided ??= [.. journey.Events];
+                decided[i] = e with { Fact = fact };
+            }
+
+            state = Journey.After(state, e.Id, fact);
         }
 
-        return [];
+        return ([], decided is null ? journey : journey with { Events = decided });
     }
 
     private static string Named(ImportBatch batch, string detail) =>

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Recording;
-using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
 using AdoptionEvents.ReadModels.Building;
 using JasperFx.Events;
@@ -109,7 +108,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         Report("validating", 0, 0, 0);
         var (knowledge, stored, existingJourneys, existingOrganisations) = await LoadAsync(batch, ct);
         Phase("load");
-        var problems = ImportValidation.Check(batch, knowledge, clock.GetUtcNow(), options.User);
+        var problems = ImportValidation.Check(batch, knowledge, clock.GetUtcNow(), options.User, out batch);
         Phase("validate");
         if (problems.Count > 0)
         {
@@ -384,7 +383,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         if (state is not null)
         {
             documents.Add(state with { LastHash = TamperSeal.HashOf(events[^1]) });
-            documents.AddRange(state.Sites.Select(s => new SiteStatus { Id = SiteStatus.IdFor(state.Id, s.Key), InnovationId = state.Id, SiteId = s.Key, State = s.Value }));
+            documents.AddRange(state.Sites.Values);
             if (JourneyLedger.Stored(state.Id, journey.Events.Select(e => (e.Id, e.Fact))) is { } ledger)
             {
                 documents.Add(ledger);
@@ -460,16 +459,17 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
         // The journey has moved on in the store: decide the file's new facts against its current state, under its lock.
         var stream = await session.Events.FetchForExclusiveWriting<Journey>(journey.InnovationId, ct);
-        var state = stream.Aggregate is { } current ? await JourneyWriter.InPlayAsync(session, current, [.. fresh.Select(e => e.Fact)], ct) : null;
         var events = new Dictionary<Guid, KnownEvent>(knowledge.Events);
         foreach (var e in journey.Events)
         {
-            events.TryAdd(e.Id, new KnownEvent(e.Id, journey.InnovationId, EventCatalogue.Of(e.Fact).Name));
+            events.TryAdd(e.Id, KnownEvent.Of(e.Id, journey.InnovationId, e.Fact));
         }
 
         var context = new DecisionContext(events, new HashSet<Guid>(knowledge.Organisations.Concat(fresh.SelectMany(e => e.Fact.ReferencedOrganisations()).Select(r => r.Id))), new HashSet<Guid>());
-        foreach (var e in fresh)
+        var state = stream.Aggregate is { } current ? await JourneyWriter.InPlayAsync(session, current, [.. fresh.Select(e => e.Fact)], context, ct) : null;
+        for (var i = 0; i < fresh.Count; i++)
         {
+            var e = fresh[i];
             var decision = state is null ? JourneyDecider.Start(e.Fact, context, clock.GetUtcNow(), options.User) : JourneyDecider.Decide(state, e.Fact, context, clock.GetUtcNow(), options.User);
             if (decision.Refused)
             {
@@ -477,7 +477,9 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
                     [.. decision.Refusals.Select(r => new ImportProblem(e.Origin, r.Field, r.Rule, r.Detail))]);
             }
 
-            state = Journey.After(state, e.Id, e.Fact);
+            // Stored as decided: a retraction carries the change of site state it takes back.
+            fresh[i] = e with { Fact = decision.Events[0] };
+            state = Journey.After(state, e.Id, fresh[i].Fact);
         }
 
         stream.AppendMany([.. Sealed(session, journey, fresh, options, stream.CurrentVersion ?? 0, stream.Aggregate?.LastHash)]);

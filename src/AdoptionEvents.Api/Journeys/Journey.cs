@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
 
@@ -24,9 +25,9 @@ public sealed record Journey
 
     public bool Retired { get; init; }
 
-    /// <summary>The states of the sites in play; never stored with the journey (see <see cref="SiteStatus"/>).</summary>
+    /// <summary>The sites in play, by site id; never stored with the journey (see <see cref="SiteStatus"/>).</summary>
     [JsonIgnore]
-    public ImmutableDictionary<Guid, SiteState> Sites { get; init; } = ImmutableDictionary<Guid, SiteState>.Empty;
+    public ImmutableDictionary<Guid, SiteStatus> Sites { get; init; } = ImmutableDictionary<Guid, SiteStatus>.Empty;
 
     /// <summary>
     /// The facts later facts close or retract while they stand; never stored with the journey (see <see cref="JourneyLedger"/>),
@@ -38,7 +39,7 @@ public sealed record Journey
     /// <summary>The tamper seal of the last event, which the next event's seal chains to.</summary>
     public string? LastHash { get; init; }
 
-    public SiteState? SiteStateOf(Guid siteId) => Sites.TryGetValue(siteId, out var s) ? s : null;
+    public SiteState? SiteStateOf(Guid siteId) => Sites.TryGetValue(siteId, out var s) ? s.State : null;
 
     /// <summary>The state after one more event; pure, so a rebuild gives the same document.</summary>
     public static Journey? After(Journey? state, Guid eventId, JourneyEvent e)
@@ -57,8 +58,10 @@ public sealed record Journey
         {
             InnovationRegistered r => state with { Name = r.Name, Registered = true },
             InnovationRetired => state with { Retired = true },
-            SiteEvent s when SiteTransitions.Next(state.SiteStateOf(s.SiteId), s) is ({ } next, null) =>
+            SiteEvent s when state.Sites.GetValueOrDefault(s.SiteId) is var before && SiteStatus.After(before, eventId, s) is { } next && !ReferenceEquals(next, before) =>
                 state with { Sites = state.Sites.SetItem(s.SiteId, next) },
+            EventRetracted { SiteChange: { } change } r when state.Sites.TryGetValue(change.SiteId, out var site) =>
+                state with { Sites = state.Sites.SetItem(change.SiteId, SiteStatus.After(site, eventId, r)!), Ledger = state.Ledger.After(eventId, e) },
             _ when JourneyLedger.Changes(e) => state with { Ledger = state.Ledger.After(eventId, e) },
             _ => state,
         };

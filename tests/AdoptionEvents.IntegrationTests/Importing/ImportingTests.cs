@@ -283,7 +283,7 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
                 snapshot.Name.ShouldBe(journey.Name);
                 var sites = await session.Query<SiteStatus>().Where(x => x.InnovationId == journey.InnovationId).ToListAsync(Ct);
                 sites.Count.ShouldBe(expected.Sites.Count);
-                sites.ShouldAllBe(s => expected.Sites[s.SiteId] == s.State && s.Id == SiteStatus.IdFor(journey.InnovationId, s.SiteId));
+                sites.ShouldAllBe(s => expected.Sites[s.SiteId].State == s.State && expected.Sites[s.SiteId].Moves.SequenceEqual(s.Moves) && s.Id == SiteStatus.IdFor(journey.InnovationId, s.SiteId));
                 var ledger = await session.LoadAsync<JourneyLedger>(journey.InnovationId, Ct);
                 if (journey.Events.Any(e => JourneyLedger.Changes(e.Fact)))
                 {
@@ -323,7 +323,7 @@ public class ImportingTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         // The bulk-written snapshot is what decisions read: a site that went live can be sustained, once.
         var (target, live, state) = batch.Journeys
-            .SelectMany(j => j.Events.Aggregate((Journey?)null, (s, e) => Journey.After(s, e.Id, e.Fact))!.Sites.Select(s => (Journey: j, Site: s.Key, State: s.Value)))
+            .SelectMany(j => j.Events.Aggregate((Journey?)null, (s, e) => Journey.After(s, e.Id, e.Fact))!.Sites.Select(s => (Journey: j, Site: s.Key, State: s.Value.State)))
             .First(x => x.State is SiteState.Live or SiteState.Sustained);
         var fact = state == SiteState.Live
             ? (JourneyEvent)new SustainmentConfirmed { SiteId = live, OccurredAt = SampleJourneyYear("2026"), Provenance = new Provenance { Basis = Basis.Stated } }

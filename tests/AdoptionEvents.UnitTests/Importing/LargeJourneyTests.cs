@@ -40,7 +40,7 @@ public class LargeJourneyTests
         var years = journey.Events.Select(e => e.Fact.OccurredAt.Earliest.Year).ToList();
 
         state.Sites.Count.ShouldBe(1_000);
-        state.Sites.Values.Count(s => s is SiteState.Live or SiteState.Sustained).ShouldBeGreaterThan(500);
+        state.Sites.Values.Count(s => s.State is SiteState.Live or SiteState.Sustained).ShouldBeGreaterThan(500);
         (years.Max() - years.Min()).ShouldBeGreaterThanOrEqualTo(12);
         years.Count(y => y < 2019).ShouldBeGreaterThan(1_000);
     }

@@ -1,5 +1,6 @@
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
 
 namespace AdoptionEvents.UnitTests.Journeys;
 
@@ -22,6 +23,15 @@ internal static class Facts
         new((events ?? []).ToDictionary(e => e.Id), (organisations ?? [Site, OtherSite]).ToHashSet(), (ancestors ?? []).ToHashSet());
 
     public static Journey Registered(string name = "ESCAPE-pain") => new() { Id = InnovationId, Name = name, Registered = true };
+
+    /// <summary>The registered journey with <see cref="Site"/> in play, in the state one change of it led to.</summary>
+    public static Journey AtState(SiteState state) => Registered() with
+    {
+        Sites = Registered().Sites.Add(Site, new SiteStatus
+        {
+            Id = SiteStatus.IdFor(InnovationId, Site), InnovationId = InnovationId, SiteId = Site, State = state, Moves = [new SiteMove(Guid.NewGuid(), state)],
+        }),
+    };
 
     /// <summary>Folds facts into a journey the way the projection does.</summary>
     public static Journey Fold(params (Guid Id, JourneyEvent Fact)[] history) =>

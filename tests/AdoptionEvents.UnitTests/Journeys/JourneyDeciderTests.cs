@@ -76,7 +76,7 @@ public class JourneyDeciderTests
     [Fact]
     public void Discontinuing_a_site_that_never_went_live_is_refused()
     {
-        var journey = Registered() with { Sites = Registered().Sites.Add(Site, SiteState.Implementing) };
+        var journey = AtState(SiteState.Implementing);
 
         var refusal = RefusalOf(journey, new AdoptionDiscontinued { SiteId = Site, Reason = "x", OccurredAt = Day("2016-01-01"), Provenance = Stated });
 
@@ -213,7 +213,7 @@ public class JourneyDeciderTests
     {
         var thisMonth = GoLive with { OccurredAt = new PartialDate { Value = "2026-11", Precision = DatePrecision.Month } };
 
-        JourneyDecider.Decide(Registered() with { Sites = Registered().Sites.Add(Site, SiteState.Adopting) }, Fact(thisMonth), Knowing(), Now, User).Refused.ShouldBeFalse();
+        JourneyDecider.Decide(AtState(SiteState.Adopting), Fact(thisMonth), Knowing(), Now, User).Refused.ShouldBeFalse();
     }
 
     public static TheoryData<JourneyEvent, string, string> BadFields => new()

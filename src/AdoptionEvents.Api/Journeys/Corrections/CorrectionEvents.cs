@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdoptionEvents.Journeys.SiteAdoption;
 
 namespace AdoptionEvents.Journeys.Corrections;
 
@@ -18,12 +19,24 @@ public sealed record EventCorrected : JourneyEvent
     public override IEnumerable<Guid> ReferencedEvents() => [.. CausedBy, CorrectedEventId];
 }
 
-/// <summary>The original should not have been recorded; it stays in the history, marked retracted.</summary>
+/// <summary>
+/// The original should not have been recorded; it stays in the history, marked retracted. When it changed a site's
+/// state, the retraction takes that change back and says so (<see cref="SiteChange"/>).
+/// </summary>
 public sealed record EventRetracted : JourneyEvent
 {
     public required Guid RetractedEventId { get; init; }
 
     public required string Reason { get; init; }
 
+    /// <summary>
+    /// Set by the store, never by the caller, when the retracted event changed its site's state: the site goes back
+    /// from the state that event led to. Null for any other event.
+    /// </summary>
+    public UndoneSiteChange? SiteChange { get; init; }
+
     public override IEnumerable<Guid> ReferencedEvents() => [.. CausedBy, RetractedEventId];
 }
+
+/// <summary>A site's change of state that a retraction takes back: from the state the retracted event led to, back to the one before it (null: not yet known on the journey).</summary>
+public sealed record UndoneSiteChange(Guid SiteId, SiteState From, SiteState? To);

@@ -110,7 +110,7 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
         // One round trip: the journey and its version, what its decisions need beside it, the answers to its idempotency keys.
         var read = session.CreateBatchQuery();
         var fetching = read.Events.FetchForWriting<Journey>(innovationId);
-        var inPlay = InPlay.Load(read, innovationId, [.. batch.Select(c => c.Fact)]);
+        var inPlay = InPlay.Load(read, innovationId, [.. batch.Select(c => (c.Fact, c.Context))]);
         var keys = batch.Select(c => c.Idempotency?.Key).OfType<string>().Distinct().ToArray();
         var loadingAnswers = keys.Length == 0 ? Task.FromResult<IReadOnlyList<IdempotentResponse>>([]) : read.LoadMany<IdempotentResponse>().ById(keys);
         await read.Execute();

@@ -9,8 +9,13 @@ using AdoptionEvents.Journeys.SiteAdoption;
 
 namespace AdoptionEvents.Journeys.Recording;
 
-/// <summary>An event already in the store, as far as a decision needs to know it.</summary>
-public sealed record KnownEvent(Guid Id, Guid InnovationId, string Type);
+/// <summary>An event already in the store, as far as a decision needs to know it: its journey, stored type name and the site it names, if any.</summary>
+public sealed record KnownEvent(Guid Id, Guid InnovationId, string Type, Guid? SiteId = null)
+{
+    /// <summary>The event as a decision knows it, from the fact itself (an import's events, before they are stored).</summary>
+    public static KnownEvent Of(Guid id, Guid innovationId, JourneyEvent fact) =>
+        new(id, innovationId, EventCatalogue.Of(fact).Name, (fact as SiteEvent)?.SiteId);
+}
 
 /// <summary>
 /// What the store knows beyond the journey's own state: the events and organisations a fact names,
@@ -71,8 +76,53 @@ public static class JourneyDecider
             refusals.AddRange(StateRules(journey, fact, context));
         }
 
-        return refusals.Count > 0 ? Decision.Refuse(refusals) : Decision.Accept(fact);
+        if (refusals.Count > 0)
+        {
+            return Decision.Refuse(refusals);
+        }
+
+        return journey is not null && fact is EventRetracted retraction ? Retract(journey, retraction, context) : Decision.Accept(fact);
     }
+
+    /// <summary>
+    /// A retraction of an event that changed its site's state takes that change back, and says so (<see cref="EventRetracted.SiteChange"/>).
+    /// Only the site's latest change that stands may be taken back, so the site returns to the state of the change before it: a
+    /// go-live retracted while the site is sustained would leave a sustained site that never went live.
+    /// </summary>
+    private static Decision Retract(Journey journey, EventRetracted r, DecisionContext context)
+    {
+        var id = r.RetractedEventId;
+        var known = context.Events[id];
+        UndoneSiteChange? change = null;
+        if (known.SiteId is { } site && EventCatalogue.Find(known.Type) is { } entry && SiteTransitions.MovesState(entry.Type))
+        {
+            var moves = journey.Sites.TryGetValue(site, out var status) ? status.Moves : [];
+            if (moves is not [.., var last] || moves.All(m => m.EventId != id))
+            {
+                return Decision.Refuse([Refusal.Conflict("retractedEventId", "site-history",
+                    $"site {site}'s changes of state were stored before a retraction could take them back: rebuild the site states (POST /api/admin/projections/rebuild), then retract {id} again")]);
+            }
+
+            if (last.EventId != id)
+            {
+                return Decision.Refuse([Refusal.Conflict("retractedEventId", "latest-site-change",
+                    $"event {id} is not the latest change of site {site}'s state that stands: retract {last.EventId} (which made it {Name(last.State)}) first")]);
+            }
+
+            change = new UndoneSiteChange(site, last.State, moves.Count > 1 ? moves[^2].State : null);
+        }
+
+        if (r.SiteChange is { } given && given != change)
+        {
+            return Decision.Refuse([Refusal.BadInput("siteChange", "set-by-store", change is null
+                ? $"event {id} changed no site's state: leave siteChange out"
+                : $"siteChange is worked out from the retracted event: leave it out (here site {change.SiteId} goes back from {Name(change.From)} to {Name(change.To)})")]);
+        }
+
+        return Decision.Accept(r with { SiteChange = change });
+    }
+
+    private static string Name(SiteState? state) => state?.ToString().ToLowerInvariant() ?? "not yet known";
 
     private static IEnumerable<Refusal> References(JourneyEvent fact, DecisionContext context)
     {

@@ -4,6 +4,7 @@ using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
 using AdoptionEvents.Hosting.Security;
 using AdoptionEvents.Journeys.Audit;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Domino;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
@@ -90,10 +91,10 @@ public static class JourneyWriter
     }
 
     /// <summary>The journey with what deciding the facts needs beside its document (see <see cref="InPlay"/>), in one round trip.</summary>
-    public static async Task<Journey> InPlayAsync(IQuerySession session, Journey journey, IReadOnlyCollection<JourneyEvent> facts, CancellationToken ct)
+    public static async Task<Journey> InPlayAsync(IQuerySession session, Journey journey, IReadOnlyCollection<JourneyEvent> facts, DecisionContext context, CancellationToken ct)
     {
         var batch = session.CreateBatchQuery();
-        var inPlay = InPlay.Load(batch, journey.Id, facts);
+        var inPlay = InPlay.Load(batch, journey.Id, [.. facts.Select(f => (f, context))]);
         await batch.Execute(ct);
         return await inPlay.ApplyAsync(journey);
     }
@@ -153,8 +154,8 @@ public static class JourneyWriter
 }
 
 /// <summary>
-/// What deciding a batch of facts reads beside the journey's document: the states of the sites they name (their
-/// <see cref="SiteStatus"/> documents) and, when one of them closes, corrects or retracts an earlier fact, the
+/// What deciding a batch of facts reads beside the journey's document: the states of the sites they name or whose
+/// change of state they retract (their <see cref="SiteStatus"/> documents) and, when one of them closes, corrects or retracts an earlier fact, the
 /// journey's <see cref="JourneyLedger"/>. A batch of staff trained at a hundred sites reads a hundred small
 /// documents, never the journey's thousands of barriers.
 /// </summary>
@@ -166,21 +167,28 @@ public sealed class InPlay
     private InPlay(Task<IReadOnlyList<SiteStatus>> sites, Task<JourneyLedger?> ledger) => (_sites, _ledger) = (sites, ledger);
 
     /// <summary>Queues the reads on a batch query; <see cref="ApplyAsync"/> once the batch has run.</summary>
-    public static InPlay Load(IBatchedQuery batch, Guid innovationId, IReadOnlyCollection<JourneyEvent> facts)
+    public static InPlay Load(IBatchedQuery batch, Guid innovationId, IReadOnlyCollection<(JourneyEvent Fact, DecisionContext Context)> commands)
     {
-        var siteIds = SitesNamed(innovationId, facts);
+        var siteIds = SitesNamed(innovationId, commands);
         return new InPlay(
             siteIds.Length == 0 ? Task.FromResult<IReadOnlyList<SiteStatus>>([]) : batch.LoadMany<SiteStatus>().ById(siteIds),
-            facts.Any(JourneyLedger.IsReadBy) ? batch.Load<JourneyLedger>(innovationId) : Task.FromResult<JourneyLedger?>(null));
+            commands.Any(c => JourneyLedger.IsReadBy(c.Fact)) ? batch.Load<JourneyLedger>(innovationId) : Task.FromResult<JourneyLedger?>(null));
     }
 
-    /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name.</summary>
-    private static Guid[] SitesNamed(Guid innovationId, IEnumerable<JourneyEvent> facts) =>
-        [.. facts.OfType<SiteEvent>().Select(s => SiteStatus.IdFor(innovationId, s.SiteId)).Distinct()];
+    /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name, or whose events they retract.</summary>
+    private static Guid[] SitesNamed(Guid innovationId, IEnumerable<(JourneyEvent Fact, DecisionContext Context)> commands) =>
+        [.. commands.Select(c => SiteOf(c.Fact, c.Context)).OfType<Guid>().Select(site => SiteStatus.IdFor(innovationId, site)).Distinct()];
+
+    private static Guid? SiteOf(JourneyEvent fact, DecisionContext context) => fact switch
+    {
+        SiteEvent s => s.SiteId,
+        EventRetracted r => context.Events.GetValueOrDefault(r.RetractedEventId)?.SiteId,
+        _ => null,
+    };
 
     public async Task<Journey> ApplyAsync(Journey journey) => journey with
     {
-        Sites = (await _sites).ToImmutableDictionary(s => s.SiteId, s => s.State),
+        Sites = (await _sites).ToImmutableDictionary(s => s.SiteId),
         Ledger = await _ledger ?? JourneyLedger.Empty,
     };
 }

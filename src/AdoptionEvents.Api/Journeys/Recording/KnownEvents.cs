@@ -13,8 +13,8 @@ public static class KnownEvents
     private static readonly string[] JourneyTypes = [.. EventCatalogue.Entries.Select(e => e.Name)];
 
     /// <summary>
-    /// The ids that are journey events, with their journey and type. Every journey event has its row, so the rows
-    /// answer alone, without a body to deserialise.
+    /// The ids that are journey events, with their journey, type and the site they name. Every journey event has its row,
+    /// so the rows answer alone, without a body to deserialise.
     /// </summary>
     public static async Task<Dictionary<Guid, KnownEvent>> AmongAsync(IQuerySession session, IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
@@ -24,11 +24,11 @@ public static class KnownEvents
             return known;
         }
 
-        await using var command = Rows(session, "id, stream_id, type", ids);
+        await using var command = Rows(session, "id, stream_id, type, (data ->> 'siteId')::uuid", ids);
         await using var reader = await session.ExecuteReaderAsync(command, ct);
         while (await reader.ReadAsync(ct))
         {
-            var e = new KnownEvent(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2));
+            var e = new KnownEvent(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetGuid(3));
             known[e.Id] = e;
         }
 

@@ -1,7 +1,11 @@
+using AdoptionEvents.Journeys.Corrections;
 using JasperFx.Events;
 using Marten.Events.Projections;
 
 namespace AdoptionEvents.Journeys.SiteAdoption;
+
+/// <summary>One change of a site's state that still stands: the event that made it and the state it led to.</summary>
+public sealed record SiteMove(Guid EventId, SiteState State);
 
 /// <summary>
 /// Where one site stands on one journey, as decisions need it. Kept as a document per site rather than
@@ -16,7 +20,14 @@ public sealed record SiteStatus
 
     public Guid SiteId { get; init; }
 
-    public SiteState State { get; init; }
+    /// <summary>Null once a retraction has taken back the site's only change of state: not yet known on the journey.</summary>
+    public SiteState? State { get; init; }
+
+    /// <summary>
+    /// Every change of the site's state that stands, oldest first: a retraction may take back only the last one, and
+    /// the site returns to the state of the one before it.
+    /// </summary>
+    public IReadOnlyList<SiteMove> Moves { get; init; } = [];
 
     /// <summary>A stable id per (innovation, site), so a rebuild writes the same documents.</summary>
     public static Guid IdFor(Guid innovationId, Guid siteId)
@@ -26,11 +37,32 @@ public sealed record SiteStatus
         return StableId.For(innovationId, site);
     }
 
-    /// <summary>The status after one more event: the same transition rule <see cref="Journey.After"/> applies.</summary>
-    public static SiteStatus? After(SiteStatus? status, SiteEvent e) =>
-        SiteTransitions.Next(status?.State, e) is ({ } next, null)
-            ? (status ?? new SiteStatus { Id = IdFor(e.InnovationId, e.SiteId), InnovationId = e.InnovationId, SiteId = e.SiteId }) with { State = next }
-            : status;
+    /// <summary>
+    /// The site whose state the fact changes or takes back: a site milestone that moves a state (not staff trained,
+    /// adaptations and the like), or the retraction of one. Null for every other fact.
+    /// </summary>
+    public static Guid? SiteMovedBy(JourneyEvent fact) => fact switch
+    {
+        SiteEvent s when SiteTransitions.MovesState(s) => s.SiteId,
+        EventRetracted { SiteChange: { } change } => change.SiteId,
+        _ => null,
+    };
+
+    /// <summary>The status after one more event (its id is the event's): the same transition rule <see cref="Journey.After"/> applies.</summary>
+    public static SiteStatus? After(SiteStatus? status, Guid eventId, JourneyEvent fact)
+    {
+        switch (fact)
+        {
+            case SiteEvent e when SiteTransitions.MovesState(e) && SiteTransitions.Next(status?.State, e) is ({ } next, null):
+                var s = status ?? new SiteStatus { Id = IdFor(e.InnovationId, e.SiteId), InnovationId = e.InnovationId, SiteId = e.SiteId };
+                return s with { State = next, Moves = [.. s.Moves, new SiteMove(eventId, next)] };
+            case EventRetracted { SiteChange: not null } r when status is { Moves: [.., var last] } && last.EventId == r.RetractedEventId:
+                var left = status.Moves.Take(status.Moves.Count - 1).ToArray();
+                return status with { State = left.Length == 0 ? null : left[^1].State, Moves = left };
+            default:
+                return status;
+        }
+    }
 }
 
 /// <summary>Inline, so the next command on a site sees the state the last one left.</summary>
@@ -42,9 +74,9 @@ public sealed class SiteStatusProjection : MultiStreamProjection<SiteStatus, Gui
     {
         // Staff trained, adaptations, commissioning and the like never move a site's state: routed nowhere, so
         // recording one does not read and rewrite the site's status in the command's transaction.
-        Identities<SiteEvent>(e => SiteTransitions.Rule(e).To is null ? None : [SiteStatus.IdFor(e.InnovationId, e.SiteId)]);
+        Identities<JourneyEvent>(e => SiteStatus.SiteMovedBy(e) is { } site ? [SiteStatus.IdFor(e.InnovationId, site)] : None);
     }
 
     public override SiteStatus? Evolve(SiteStatus? snapshot, Guid id, IEvent e) =>
-        e.Data is SiteEvent fact ? SiteStatus.After(snapshot, fact) : snapshot;
+        e.Data is JourneyEvent fact ? SiteStatus.After(snapshot, e.Id, fact) : snapshot;
 }

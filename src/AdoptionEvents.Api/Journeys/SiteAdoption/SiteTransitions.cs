@@ -60,6 +60,19 @@ public static class SiteTransitions
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not a site milestone"),
     };
 
+    /// <summary>Whether the event sets its site's state (aware, considered, decided ... discontinued), as every one of its type does.</summary>
+    public static bool MovesState(SiteEvent e) => MovingTypes.Contains(e.GetType());
+
+    /// <summary>Whether events of the type set their site's state (see <see cref="MovesState(SiteEvent)"/>).</summary>
+    public static bool MovesState(Type type) => MovingTypes.Contains(type);
+
+    // The types whose rule has a state to lead to (Rule(e).To is never null for them).
+    private static readonly HashSet<Type> MovingTypes =
+    [
+        typeof(AdopterAware), typeof(AdoptionConsidered), typeof(AdoptionDecided), typeof(ImplementationStarted), typeof(ServiceWentLive),
+        typeof(SustainmentConfirmed), typeof(AdoptionSuspended), typeof(AdoptionResumed), typeof(AdoptionDiscontinued),
+    ];
+
     /// <summary>The site's next state, or why the event cannot follow the current one.</summary>
     public static (SiteState? Next, string? Refusal) Next(SiteState? current, SiteEvent e)
     {

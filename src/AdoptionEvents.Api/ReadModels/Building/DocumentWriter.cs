@@ -19,7 +19,7 @@ internal enum WriteMode
 
 /// <summary>
 /// The documents of one type a page folded, encoded for one COPY (<see cref="CopyRows"/>, with the values of the
-/// type's <see cref="DuplicatedColumns"/>), and those of the type it removed (a retracted barrier).
+/// type's <see cref="DuplicatedColumns"/>), and those of the type it removed (a retracted barrier, a site whose only change of state was retracted).
 /// </summary>
 internal sealed record DocumentBatch(string Projection, Type Type, CopyRows Rows, WriteMode Mode, DuplicatedColumns Columns)
 {

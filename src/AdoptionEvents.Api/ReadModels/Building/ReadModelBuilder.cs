@@ -466,7 +466,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     phases.Add("fold " + p, folding);
                     var versions = LastVersions(applying);
                     Add(p, typeof(InnovationSummary), [.. changes.Summaries.Select(d => new Built(d.Id, d, versions[d.Id]))]);
-                    Add(p, typeof(SummarySite), [.. changes.Sites.Select(d => new Built(d.Id, d, 0))]);
+                    Add(p, typeof(SummarySite), [.. changes.Sites.Select(d => new Built(d.Id, d, 0))], changes.RemovedSites);
                     Add(p, typeof(BarrierEntry), [.. changes.Barriers.Select(d => new Built(d.EventId, d, 0))], changes.RemovedBarriers);
                     Add(p, typeof(SummaryMetric), [.. changes.Metrics.Select(d => new Built(d.Id, d, 0))]);
                 }
@@ -476,9 +476,9 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     var p = Configuration.SiteRegister;
                     var applying = events.Where(e => e.Sequence > marks[p] && e.Sequence <= ceiling).ToList();
                     var folding = Stopwatch.GetTimestamp();
-                    var built = await FoldRegisterAsync(register, applying, fromNothing[p], siteIds, ct);
+                    var (built, removed) = await FoldRegisterAsync(register, applying, fromNothing[p], siteIds, ct);
                     phases.Add("fold " + p, folding);
-                    Add(p, typeof(SiteAdoption), built);
+                    Add(p, typeof(SiteAdoption), built, removed);
                 }
 
                 if (projections.Contains(Configuration.ObservedMetrics))
@@ -642,12 +642,12 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         foreach (var e in events)
         {
             // As the inline projection routes them: a fact that cannot move a site's state (staff trained ...) goes nowhere.
-            if (e.Data is not SiteEvent fact || SiteTransitions.Rule(fact).To is null)
+            if (e.Data is not JourneyEvent fact || SiteStatus.SiteMovedBy(fact) is not { } site)
             {
                 continue;
             }
 
-            var id = siteIds.Of(fact);
+            var id = siteIds.Of(fact.InnovationId, site);
             documents[id] = (projection.Evolve(documents.TryGetValue(id, out var known) ? known.Document : null, id, e), e.Sequence);
         }
 
@@ -697,26 +697,28 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         return versions;
     }
 
-    private async Task<List<Built>> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, SiteIds siteIds, CancellationToken ct)
+    /// <summary>The register's documents the events change, and those they leave with nothing recorded (a site whose only change was retracted).</summary>
+    private async Task<(List<Built> Built, List<Guid> Removed)> FoldRegisterAsync(SiteAdoptionProjection projection, List<IEvent> events, bool fromScratch, SiteIds siteIds, CancellationToken ct)
     {
-        var sites = events.Where(e => e.Data is SiteEvent).ToList();
-        var stored = fromScratch ? new Dictionary<Guid, SiteAdoption>() : await LoadAsync<SiteAdoption>(sites.Select(e => siteIds.Of((SiteEvent)e.Data)).Distinct(), d => d.Id, ct);
+        var sites = events.Select(e => (Event: e, Site: e.Data is JourneyEvent fact ? SiteAdoptionProjection.SiteOf(fact) : null)).Where(s => s.Site is not null).ToList();
+        var stored = fromScratch ? new Dictionary<Guid, SiteAdoption>() : await LoadAsync<SiteAdoption>(sites.Select(s => siteIds.Of(s.Event.StreamId, s.Site!.Value)).Distinct(), d => d.Id, ct);
         var documents = new Dictionary<Guid, (SiteAdoption? Document, long Sequence)>();
-        foreach (var e in sites)
+        foreach (var (e, site) in sites)
         {
-            var fact = (SiteEvent)e.Data;
+            var fact = (JourneyEvent)e.Data;
             if (fact.InnovationId != e.StreamId)
             {
                 // Documents are folded per stream: an event about another journey's site would need the whole log in order.
                 throw new InvalidOperationException($"event {e.Id} in stream {e.StreamId} names innovation {fact.InnovationId}");
             }
 
-            var id = siteIds.Of(fact);
+            var id = siteIds.Of(fact.InnovationId, site!.Value);
             var before = documents.TryGetValue(id, out var known) ? known.Document : stored.GetValueOrDefault(id);
             documents[id] = (projection.Evolve(before, id, e), e.Sequence);
         }
 
-        return [.. documents.Where(d => d.Value.Document is not null).Select(d => new Built(d.Key, d.Value.Document!, d.Value.Sequence))];
+        return ([.. documents.Where(d => d.Value.Document is not null).Select(d => new Built(d.Key, d.Value.Document!, d.Value.Sequence))],
+            [.. documents.Where(d => d.Value.Document is null && stored.ContainsKey(d.Key)).Select(d => d.Key)]);
     }
 
     private async Task<List<Built>> FoldMetricsAsync(List<IEvent> events, bool fromScratch, CancellationToken ct)
@@ -766,11 +768,11 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
     {
         private readonly Dictionary<(Guid Innovation, Guid Site), Guid> _ids = [];
 
-        public Guid Of(SiteEvent e)
+        public Guid Of(Guid innovationId, Guid siteId)
         {
-            if (!_ids.TryGetValue((e.InnovationId, e.SiteId), out var id))
+            if (!_ids.TryGetValue((innovationId, siteId), out var id))
             {
-                _ids[(e.InnovationId, e.SiteId)] = id = SiteStatus.IdFor(e.InnovationId, e.SiteId);
+                _ids[(innovationId, siteId)] = id = SiteStatus.IdFor(innovationId, siteId);
             }
 
             return id;

@@ -36,7 +36,13 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
     /// One event onto a summary whose <see cref="InnovationSummary.Sites"/>, <see cref="InnovationSummary.Barriers"/> and <see cref="InnovationSummary.Metrics"/>
     /// hold at least what the event names (see <see cref="SummaryBatch"/>).
     /// </summary>
-    public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e)
+    public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e) => Evolve(snapshot, id, e, true);
+
+    /// <summary>
+    /// As <see cref="Evolve(InnovationSummary?, Guid, IEvent)"/>; a fold of part of a journey (an as-of view) that never applied the change
+    /// of site state a retraction takes back says so with <paramref name="siteChangeFolded"/> false, and the site stays as it is.
+    /// </summary>
+    public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e, bool siteChangeFolded)
     {
         if (e.Data is not JourneyEvent fact)
         {
@@ -44,7 +50,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         }
 
         var s = snapshot ?? new InnovationSummary { Id = id };
-        Apply(s, fact, e.Id, thresholds);
+        Apply(s, fact, e.Id, thresholds, siteChangeFolded);
         var reached = StageRules.StageOf(s, thresholds);
         s.KeyDates.TryAdd(Key(reached), fact.OccurredAt);
         s.Stage = reached;
@@ -83,7 +89,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         _ => stage.ToString().ToLowerInvariant(),
     };
 
-    private static void Apply(InnovationSummary s, JourneyEvent fact, Guid eventId, StageThresholds t)
+    private static void Apply(InnovationSummary s, JourneyEvent fact, Guid eventId, StageThresholds t, bool siteChangeFolded)
     {
         switch (fact)
         {
@@ -157,6 +163,11 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
                 break;
             case EventRetracted r:
                 Retract(s, r.RetractedEventId);
+                if (r.SiteChange is { } change && siteChangeFolded)
+                {
+                    UndoSite(s, change);
+                }
+
                 break;
             case EventCorrected c when CorrectsValue(c, out var corrected):
                 CorrectObservation(s, c.CorrectedEventId, corrected);
@@ -206,6 +217,52 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
             var wentLive = e.OccurredAt.Midpoint;
             s.LastNewLiveSite = s.LastNewLiveSite is { } last && last >= wentLive ? last : wentLive;
             First(s, outsideOrigin && s.OriginOrganisationId is not null ? "first_adoption_outside_origin" : "first_live", e);
+        }
+    }
+
+    /// <summary>
+    /// A retracted change of site state taken back: the site's state and every count <see cref="ApplySite"/> moved for it. Not
+    /// taken back: the key dates and the latest new live site, which stay as the retracted event set them.
+    /// </summary>
+    private static void UndoSite(InnovationSummary s, UndoneSiteChange change)
+    {
+        // A change that left the state as it was (a second deferral) moved nothing; a site in another state never took this change.
+        if (change.From == change.To || !s.Sites.TryGetValue(change.SiteId, out var now) || now != change.From)
+        {
+            return;
+        }
+
+        var (from, to) = (change.From, change.To);
+        if (to is { } back)
+        {
+            s.Sites[change.SiteId] = back;
+            s.SitesByState[back] = s.SitesByState.GetValueOrDefault(back) + 1;
+        }
+        else
+        {
+            s.Sites.Remove(change.SiteId);
+        }
+
+        s.SitesByState[from]--;
+        var wasLive = from is SiteState.Live or SiteState.Sustained;
+        var isLive = to is SiteState.Live or SiteState.Sustained;
+        if (wasLive != isLive)
+        {
+            s.SiteEventLiveCount += isLive ? 1 : -1;
+            s.LiveOutsideOrigin += change.SiteId != s.OriginOrganisationId ? (isLive ? 1 : -1) : 0;
+        }
+
+        s.SustainedSiteCount += (to == SiteState.Sustained ? 1 : 0) - (from == SiteState.Sustained ? 1 : 0);
+        if (from is SiteState.Adopting or SiteState.Declined or SiteState.Deferred)
+        {
+            s.Decisions--;
+            s.Declines -= from == SiteState.Declined ? 1 : 0;
+        }
+
+        // Live is reached by going live (from adopting or implementing) or by resuming (from suspended): only the first counted.
+        if (from == SiteState.Live && to is SiteState.Adopting or SiteState.Implementing)
+        {
+            s.EverLive--;
         }
     }
 

@@ -8,10 +8,13 @@ using Marten;
 
 namespace AdoptionEvents.ReadModels.InnovationSummaries;
 
-/// <summary>What folding a batch changed: the documents to store and the barriers whose events were retracted.</summary>
+/// <summary>
+/// What folding a batch changed: the documents to store, the barriers whose events were retracted and the sites whose only
+/// change of state was.
+/// </summary>
 public sealed record SummaryChanges(
-    IReadOnlyList<InnovationSummary> Summaries, IReadOnlyList<SummarySite> Sites, IReadOnlyList<BarrierEntry> Barriers, IReadOnlyList<Guid> RemovedBarriers,
-    IReadOnlyList<SummaryMetric> Metrics);
+    IReadOnlyList<InnovationSummary> Summaries, IReadOnlyList<SummarySite> Sites, IReadOnlyList<Guid> RemovedSites, IReadOnlyList<BarrierEntry> Barriers,
+    IReadOnlyList<Guid> RemovedBarriers, IReadOnlyList<SummaryMetric> Metrics);
 
 /// <summary>
 /// Summaries folded a batch of events at a time onto what is stored (the daemon's pages; the builder
@@ -24,7 +27,7 @@ public sealed class SummaryBatch
 {
     private readonly Dictionary<Guid, InnovationSummary> _summaries = [];
     private readonly HashSet<Guid> _folded = [];
-    private readonly Dictionary<Guid, SiteState> _sitesRead = [];
+    private readonly Dictionary<Guid, SummarySite> _sitesRead = [];
     private readonly Dictionary<Guid, BarrierEntry> _barriersRead = [];
     private readonly Dictionary<Guid, SummaryMetric> _metricsRead = [];
 
@@ -58,6 +61,11 @@ public sealed class SummaryBatch
                 case EventRetracted r:
                     barriers.Add(r.RetractedEventId);
                     everyMetric.Add(e.StreamId);
+                    if (r.SiteChange is { } change)
+                    {
+                        sites.Add(SummarySite.IdFor(e.StreamId, change.SiteId));
+                    }
+
                     break;
                 case MetricObserved m when InnovationSummaryProjection.Summarises(m):
                     metrics.Add(SummaryMetric.IdFor(e.StreamId, m.Metric));
@@ -94,7 +102,7 @@ public sealed class SummaryBatch
             if (batch._summaries.TryGetValue(site.InnovationId, out var s))
             {
                 s.Sites[site.SiteId] = site.State;
-                batch._sitesRead[site.Id] = site.State;
+                batch._sitesRead[site.Id] = site;
             }
         }
 
@@ -139,6 +147,7 @@ public sealed class SummaryBatch
     {
         var summaries = new List<InnovationSummary>(_folded.Count);
         var sites = new List<SummarySite>();
+        var removedSites = _sitesRead.Values.Where(site => _summaries.TryGetValue(site.InnovationId, out var s) && !s.Sites.ContainsKey(site.SiteId)).Select(site => site.Id).ToList();
         var barriers = new List<BarrierEntry>();
         var metrics = new List<SummaryMetric>();
         var kept = new HashSet<Guid>();
@@ -149,7 +158,7 @@ public sealed class SummaryBatch
             foreach (var (site, state) in s.Sites)
             {
                 var documentId = SummarySite.IdFor(s.Id, site);
-                if (!_sitesRead.TryGetValue(documentId, out var was) || was != state)
+                if (!_sitesRead.TryGetValue(documentId, out var was) || was.State != state)
                 {
                     sites.Add(new SummarySite(documentId, s.Id, site, state));
                 }
@@ -174,7 +183,7 @@ public sealed class SummaryBatch
             }
         }
 
-        return new SummaryChanges(summaries, sites, barriers, [.. _barriersRead.Keys.Where(id => !kept.Contains(id))], metrics);
+        return new SummaryChanges(summaries, sites, removedSites, barriers, [.. _barriersRead.Keys.Where(id => !kept.Contains(id))], metrics);
     }
 
     /// <summary>Queues the changes on a session (the daemon's batch commits them with its progress).</summary>
@@ -204,6 +213,11 @@ public sealed class SummaryBatch
         foreach (var id in changes.RemovedBarriers)
         {
             operations.Delete<BarrierEntry>(id);
+        }
+
+        foreach (var id in changes.RemovedSites)
+        {
+            operations.Delete<SummarySite>(id);
         }
     }
 }

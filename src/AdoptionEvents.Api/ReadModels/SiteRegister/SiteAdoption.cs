@@ -1,4 +1,5 @@
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
 using Marten.Events.Projections;
@@ -41,16 +42,31 @@ public sealed class SiteAdoption
 /// <summary>The site adoption register: one document per innovation and organisation, async across streams.</summary>
 public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption, Guid>
 {
+    private static readonly Guid[] None = [];
+
     public SiteAdoptionProjection()
     {
-        Identity<SiteEvent>(IdentityOf);
+        Identities<JourneyEvent>(e => SiteOf(e) is { } site ? [SiteAdoption.IdFor(e.InnovationId, site)] : None);
     }
 
-    /// <summary>The document a site event belongs to; shared by the daemon's slicing and the read-model builder.</summary>
-    public static Guid IdentityOf(SiteEvent e) => SiteAdoption.IdFor(e.InnovationId, e.SiteId);
+    /// <summary>
+    /// The site whose document the fact belongs to: a site event's, or the site whose change of state a retraction takes back.
+    /// Shared by the daemon's slicing, the read-model builder and the as-of folds.
+    /// </summary>
+    public static Guid? SiteOf(JourneyEvent fact) => fact switch
+    {
+        SiteEvent s => s.SiteId,
+        EventRetracted { SiteChange: { } change } => change.SiteId,
+        _ => null,
+    };
 
     public override SiteAdoption? Evolve(SiteAdoption? snapshot, Guid id, IEvent e)
     {
+        if (e.Data is EventRetracted { SiteChange: { } change } r)
+        {
+            return snapshot is null ? null : Undo(snapshot, r.RetractedEventId, change);
+        }
+
         if (e.Data is not SiteEvent fact)
         {
             return snapshot;
@@ -87,5 +103,29 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         }
 
         return s;
+    }
+
+    // The change is taken back only if it is the document's last transition: a fold that never applied it (an as-of view
+    // of an earlier date) has nothing to take back. A change that left the state as it was has no transition either. A site
+    // left with nothing recorded leaves the register (null: the document is deleted).
+    private static SiteAdoption? Undo(SiteAdoption s, Guid retracted, UndoneSiteChange change)
+    {
+        if (s.Transitions is not [.., var last] || last.EventId != retracted)
+        {
+            return s;
+        }
+
+        s.Transitions.RemoveAt(s.Transitions.Count - 1);
+        s.State = s.Transitions.Count == 0 ? null : s.Transitions[^1].State;
+        if (change.From == SiteState.Declined)
+        {
+            s.DeclineReason = null;
+        }
+        else if (change.From == SiteState.Discontinued)
+        {
+            s.DiscontinuationReason = null;
+        }
+
+        return s is { Transitions: [], Adaptations: [], StaffTrained: 0, Commissioned: false, SharedWith: [], DeclineReason: null, DiscontinuationReason: null } ? null : s;
     }
 }
