@@ -375,4 +375,48 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         (await session.Query<SiteAdoption>().Where(s => s.InnovationId == innovation).CountAsync(Ct)).ShouldBeGreaterThan(0);
         (await session.Query<ObservedMetric>().Where(s => s.InnovationId == innovation).CountAsync(Ct)).ShouldBeGreaterThan(0);
     }
+
+    [Fact]
+    public async Task An_import_that_retracts_a_sites_only_change_after_the_read_models_stored_it_removes_its_documents_as_the_daemon_would()
+    {
+        var provenance = new Provenance { Basis = Basis.Stated };
+        var (innovation, site, origin) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        ImportedEvent Event(int n, JourneyEvent fact) => new(DeterministicId.For($"{innovation}/{n}"), fact with { InnovationId = innovation }, $"line {n}");
+        List<ImportedEvent> events =
+        [
+            Event(1, new AdoptionEvents.Journeys.Origin.InnovationRegistered { Name = "Retracted by import", InnovationType = "digital", OriginOrganisationId = origin, OccurredAt = SampleJourneyYear("2010"), Provenance = provenance }),
+            Event(2, new AdoptionEvents.Journeys.SiteAdoption.AdoptionDecided { SiteId = origin, Outcome = AdoptionEvents.Journeys.SiteAdoption.AdoptionOutcome.Adopt, OccurredAt = SampleJourneyYear("2010"), Provenance = provenance }),
+            Event(3, new AdoptionEvents.Journeys.SiteAdoption.ServiceWentLive { SiteId = origin, OccurredAt = SampleJourneyYear("2011"), Provenance = provenance }),
+            Event(4, new AdoptionEvents.Journeys.SiteAdoption.AdopterAware { SiteId = site, OccurredAt = SampleJourneyYear("2012"), Provenance = provenance }),
+        ];
+        ImportBatch Batch(IReadOnlyList<ImportedEvent> journey) => new("test", [new ImportedOrganisation(origin, "Import origin", AdoptionEvents.Organisations.OrganisationKind.Trust, "org 1"),
+            new ImportedOrganisation(site, "Import site", AdoptionEvents.Organisations.OrganisationKind.Trust, "org 2")], [new ImportedJourney(innovation, "retracted-by-import", "Retracted by import", journey)], []);
+        var importer = api.Host.Services.GetRequiredService<Importer>();
+        (await importer.ImportAsync(Batch(events), new ImportOptions("bulk-user", BulkMode.Always), null, Ct)).Outcome.ShouldBe(ImportOutcome.Succeeded);
+        await api.CatchUpAsync();
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<SiteAdoption>(SiteAdoption.IdFor(innovation, site), Ct)).ShouldNotBeNull();
+        }
+
+        // The file again, one line longer: the awareness retracted. The import extends the journey and folds it onto the stored documents.
+        events.Add(Event(5, new AdoptionEvents.Journeys.Corrections.EventRetracted { RetractedEventId = events[3].Id, Reason = "another site", OccurredAt = SampleJourneyYear("2013"), Provenance = provenance }));
+        var second = await importer.ImportAsync(Batch(events), new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
+        second.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", second.Problems));
+        second.Journeys.Single().Outcome.ShouldBe(JourneyOutcome.Extended);
+
+        var imported = await DocumentsAsync();
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<SiteAdoption>(SiteAdoption.IdFor(innovation, site), Ct)).ShouldBeNull();
+            (await session.LoadAsync<SummarySite>(SummarySite.IdFor(innovation, site), Ct)).ShouldBeNull();
+            var stored = (await session.Events.FetchStreamAsync(innovation, token: Ct))[^1].Data.ShouldBeOfType<AdoptionEvents.Journeys.Corrections.EventRetracted>();
+            stored.SiteChange.ShouldBe(new AdoptionEvents.Journeys.Corrections.UndoneSiteChange(site, AdoptionEvents.Journeys.SiteAdoption.SiteState.Aware, null));
+        }
+
+        await DaemonRebuildAsync();
+        (await DocumentsAsync()).ShouldBe(imported);
+    }
+
+    private static PartialDate SampleJourneyYear(string year) => AdoptionEvents.Tests.SampleJourney.Year(year);
 }

@@ -36,6 +36,9 @@ public sealed record EventRetracted : JourneyEvent
     public UndoneSiteChange? SiteChange { get; init; }
 
     public override IEnumerable<Guid> ReferencedEvents() => [.. CausedBy, RetractedEventId];
+
+    /// <summary>The site whose change of state it takes back, so the site's history shows the retraction.</summary>
+    public override IEnumerable<(string Field, Guid Id)> ReferencedOrganisations() => SiteChange is { } change ? [("siteChange.siteId", change.SiteId)] : [];
 }
 
 /// <summary>A site's change of state that a retraction takes back: from the state the retracted event led to, back to the one before it (null: not yet known on the journey).</summary>
