@@ -8,6 +8,7 @@ using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
+using Microsoft.Extensions.DependencyInjection;
 using AdoptionEvents.Tests;
 
 namespace AdoptionEvents.IntegrationTests.Journeys;
@@ -141,5 +142,26 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         // The site may become aware again, as if for the first time.
         await api.Client.RecordAsync(journey.Innovation, new AdopterAware { SiteId = other, OccurredAt = SampleJourney.Year("2015"), Provenance = Stated });
+    }
+
+    [Fact]
+    public async Task A_database_from_before_site_retractions_gets_its_site_statuses_rebuilt_once_at_start()
+    {
+        var journey = await SpreadToOneSiteAsync("Site statuses upgraded");
+        var upgrade = ActivatorUtilities.CreateInstance<SiteStatusUpgrade>(api.Host.Services);
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse("every status keeps its changes");
+
+        // As a database written before: each status holds its state only, and a retraction cannot take a change back.
+        await api.ExecuteAsync("update {schema}.mt_doc_sitestatus set data = data - 'moves'");
+        var refused = await ApiClient.ProblemAsync(await api.Client.PostFactAsync(journey.Innovation, ApiClient.Body(Retraction(journey.Live))), HttpStatusCode.Conflict);
+        (refused.GetProperty("field").GetString(), refused.GetProperty("rule").GetString()).ShouldBe(("retractedEventId", "site-history"));
+
+        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
+        await upgrade.StartAsync(Ct);
+
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        await api.Client.RecordAsync(journey.Innovation, Retraction(journey.Live));
+        await using var session = api.Store.QuerySession();
+        (await session.LoadAsync<SiteStatus>(SiteStatus.IdFor(journey.Innovation, journey.Site), Ct))!.State.ShouldBe(SiteState.Adopting);
     }
 }
