@@ -8,7 +8,6 @@ using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
-using Microsoft.Extensions.DependencyInjection;
 using AdoptionEvents.Tests;
 
 namespace AdoptionEvents.IntegrationTests.Journeys;
@@ -89,9 +88,18 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         var sustained = new SustainmentConfirmed { SiteId = journey.Site, Evidence = "a year of use", OccurredAt = SampleJourney.Year("2015"), Provenance = Stated };
         var refused = await ApiClient.ProblemAsync(await api.Client.PostFactAsync(journey.Innovation, ApiClient.Body(sustained)), HttpStatusCode.Conflict);
         (refused.GetProperty("rule").GetString(), refused.GetProperty("detail").GetString()).ShouldBe(("site-transition", "type: sustainment_confirmed cannot follow site state 'adopting' (allowed from: live)"));
-        await api.Client.RecordAsync(journey.Innovation, new ServiceWentLive { SiteId = journey.Site, OccurredAt = SampleJourney.Year("2015"), Provenance = Stated });
+        var again = (await api.Client.RecordAsync(journey.Innovation, new ServiceWentLive { SiteId = journey.Site, OccurredAt = SampleJourney.Year("2015"), Provenance = Stated })).Events.Single().Id;
         await api.CatchUpAsync();
         (await SummaryAsync(journey.Innovation)).Stage.ShouldBe(Stage.EarlySpread);
+
+        // The changes that stand are read from the events, the first go-live left out as retracted: the second is now the latest.
+        var earlier = await ApiClient.ProblemAsync(await api.Client.PostFactAsync(journey.Innovation, ApiClient.Body(Retraction(journey.Decided))), HttpStatusCode.Conflict);
+        earlier.GetProperty("detail").GetString()!.ShouldContain($"retract {again} (which made it live) first");
+        await api.Client.RecordAsync(journey.Innovation, Retraction(again));
+        await api.Client.RecordAsync(journey.Innovation, Retraction(journey.Decided));
+        await api.CatchUpAsync();
+        (await RegisterEntryAsync(journey.Innovation, journey.Site))!.State.ShouldBe(SiteState.Aware);
+        (await SummaryAsync(journey.Innovation)).Stage.ShouldBe(Stage.EmbeddedAtOrigin);
     }
 
     [Fact]
@@ -142,26 +150,5 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         // The site may become aware again, as if for the first time.
         await api.Client.RecordAsync(journey.Innovation, new AdopterAware { SiteId = other, OccurredAt = SampleJourney.Year("2015"), Provenance = Stated });
-    }
-
-    [Fact]
-    public async Task A_database_from_before_site_retractions_gets_its_site_statuses_rebuilt_once_at_start()
-    {
-        var journey = await SpreadToOneSiteAsync("Site statuses upgraded");
-        var upgrade = ActivatorUtilities.CreateInstance<SiteStatusUpgrade>(api.Host.Services);
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse("every status keeps its changes");
-
-        // As a database written before: each status holds its state only, and a retraction cannot take a change back.
-        await api.ExecuteAsync("update {schema}.mt_doc_sitestatus set data = data - 'moves'");
-        var refused = await ApiClient.ProblemAsync(await api.Client.PostFactAsync(journey.Innovation, ApiClient.Body(Retraction(journey.Live))), HttpStatusCode.Conflict);
-        (refused.GetProperty("field").GetString(), refused.GetProperty("rule").GetString()).ShouldBe(("retractedEventId", "site-history"));
-
-        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
-        await upgrade.StartAsync(Ct);
-
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
-        await api.Client.RecordAsync(journey.Innovation, Retraction(journey.Live));
-        await using var session = api.Store.QuerySession();
-        (await session.LoadAsync<SiteStatus>(SiteStatus.IdFor(journey.Innovation, journey.Site), Ct))!.State.ShouldBe(SiteState.Adopting);
     }
 }

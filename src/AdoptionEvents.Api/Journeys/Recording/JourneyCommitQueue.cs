@@ -122,7 +122,7 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
             return outcomes;
         }
 
-        var state = await inPlay.ApplyAsync(journey);
+        var state = await inPlay.ApplyAsync(session, journey, CancellationToken.None);
         var version = stream.CurrentVersion ?? 0;
         var answered = (await loadingAnswers).ToDictionary(r => r.Id);
         var now = clock.GetUtcNow();

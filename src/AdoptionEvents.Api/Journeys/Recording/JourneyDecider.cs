@@ -99,8 +99,8 @@ public static class JourneyDecider
             var moves = journey.Sites.TryGetValue(site, out var status) ? status.Moves : [];
             if (moves is not [.., var last] || moves.All(m => m.EventId != id))
             {
-                return Decision.Refuse([Refusal.Conflict("retractedEventId", "site-history",
-                    $"site {site}'s changes of state were stored before a retraction could take them back: rebuild the site states (POST /api/admin/projections/rebuild), then retract {id} again")]);
+                // The shell reads the site's changes that stand before a retraction is decided: not there, nothing can be taken back.
+                return Decision.Refuse([Refusal.Conflict("retractedEventId", "site-history", $"event {id} is not among the changes of site {site}'s state that stand")]);
             }
 
             if (last.EventId != id)

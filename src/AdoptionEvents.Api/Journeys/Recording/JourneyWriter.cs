@@ -96,7 +96,7 @@ public static class JourneyWriter
         var batch = session.CreateBatchQuery();
         var inPlay = InPlay.Load(batch, journey.Id, [.. facts.Select(f => (f, context))]);
         await batch.Execute(ct);
-        return await inPlay.ApplyAsync(journey);
+        return await inPlay.ApplyAsync(session, journey, ct);
     }
 
     /// <summary>The events and organisations the fact names, as far as the store knows them.</summary>
@@ -155,7 +155,8 @@ public static class JourneyWriter
 
 /// <summary>
 /// What deciding a batch of facts reads beside the journey's document: the states of the sites they name or whose
-/// change of state they retract (their <see cref="SiteStatus"/> documents) and, when one of them closes, corrects or retracts an earlier fact, the
+/// change of state they retract (their <see cref="SiteStatus"/> documents, and for a retraction the site's changes that
+/// stand, <see cref="StandingMoves"/>) and, when one of them closes, corrects or retracts an earlier fact, the
 /// journey's <see cref="JourneyLedger"/>. A batch of staff trained at a hundred sites reads a hundred small
 /// documents, never the journey's thousands of barriers.
 /// </summary>
@@ -163,8 +164,9 @@ public sealed class InPlay
 {
     private readonly Task<IReadOnlyList<SiteStatus>> _sites;
     private readonly Task<JourneyLedger?> _ledger;
+    private readonly Guid[] _movesOf;
 
-    private InPlay(Task<IReadOnlyList<SiteStatus>> sites, Task<JourneyLedger?> ledger) => (_sites, _ledger) = (sites, ledger);
+    private InPlay(Task<IReadOnlyList<SiteStatus>> sites, Task<JourneyLedger?> ledger, Guid[] movesOf) => (_sites, _ledger, _movesOf) = (sites, ledger, movesOf);
 
     /// <summary>Queues the reads on a batch query; <see cref="ApplyAsync"/> once the batch has run.</summary>
     public static InPlay Load(IBatchedQuery batch, Guid innovationId, IReadOnlyCollection<(JourneyEvent Fact, DecisionContext Context)> commands)
@@ -172,7 +174,9 @@ public sealed class InPlay
         var siteIds = SitesNamed(innovationId, commands);
         return new InPlay(
             siteIds.Length == 0 ? Task.FromResult<IReadOnlyList<SiteStatus>>([]) : batch.LoadMany<SiteStatus>().ById(siteIds),
-            commands.Any(c => JourneyLedger.IsReadBy(c.Fact)) ? batch.Load<JourneyLedger>(innovationId) : Task.FromResult<JourneyLedger?>(null));
+            commands.Any(c => JourneyLedger.IsReadBy(c.Fact)) ? batch.Load<JourneyLedger>(innovationId) : Task.FromResult<JourneyLedger?>(null),
+            [.. commands.Select(c => c.Fact is EventRetracted r && c.Context.Events.GetValueOrDefault(r.RetractedEventId) is { } known && StandingMoves.Moves(known) ? known.SiteId : null)
+                .OfType<Guid>().Distinct()]);
     }
 
     /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name, or whose events they retract.</summary>
@@ -186,9 +190,18 @@ public sealed class InPlay
         _ => null,
     };
 
-    public async Task<Journey> ApplyAsync(Journey journey) => journey with
+    /// <summary>The journey with what was read; a site whose change a command retracts gets its changes that stand (one more read each).</summary>
+    public async Task<Journey> ApplyAsync(IQuerySession session, Journey journey, CancellationToken ct)
     {
-        Sites = (await _sites).ToImmutableDictionary(s => s.SiteId),
-        Ledger = await _ledger ?? JourneyLedger.Empty,
-    };
+        var sites = (await _sites).ToImmutableDictionary(s => s.SiteId);
+        foreach (var site in _movesOf)
+        {
+            if (sites.TryGetValue(site, out var status))
+            {
+                sites = sites.SetItem(site, status with { Moves = await StandingMoves.OfAsync(session, journey.Id, site, ct) });
+            }
+        }
+
+        return journey with { Sites = sites, Ledger = await _ledger ?? JourneyLedger.Empty };
+    }
 }

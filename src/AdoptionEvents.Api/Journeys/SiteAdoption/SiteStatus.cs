@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AdoptionEvents.Journeys.Corrections;
 using JasperFx.Events;
 using Marten.Events.Projections;
@@ -25,8 +26,10 @@ public sealed record SiteStatus
 
     /// <summary>
     /// Every change of the site's state that stands, oldest first: a retraction may take back only the last one, and
-    /// the site returns to the state of the one before it.
+    /// the site returns to the state of the one before it. Never stored: a fold in memory keeps them as it goes, and a
+    /// command that retracts a change reads them from the stored events (<see cref="Recording.StandingMoves"/>).
     /// </summary>
+    [JsonIgnore]
     public IReadOnlyList<SiteMove> Moves { get; init; } = [];
 
     /// <summary>A stable id per (innovation, site), so a rebuild writes the same documents.</summary>
@@ -56,9 +59,13 @@ public sealed record SiteStatus
             case SiteEvent e when SiteTransitions.MovesState(e) && SiteTransitions.Next(status?.State, e) is ({ } next, null):
                 var s = status ?? new SiteStatus { Id = IdFor(e.InnovationId, e.SiteId), InnovationId = e.InnovationId, SiteId = e.SiteId };
                 return s with { State = next, Moves = [.. s.Moves, new SiteMove(eventId, next)] };
-            case EventRetracted { SiteChange: not null } r when status is { Moves: [.., var last] } && last.EventId == r.RetractedEventId:
-                var left = status.Moves.Take(status.Moves.Count - 1).ToArray();
-                return status with { State = left.Length == 0 ? null : left[^1].State, Moves = left };
+            // The retraction says where the site goes back to; a status in another state (one never moved by the retracted event) stays.
+            case EventRetracted { SiteChange: { } change } r when status is not null && status.State == change.From:
+                return status with
+                {
+                    State = change.To,
+                    Moves = status.Moves is [.., var last] && last.EventId == r.RetractedEventId ? status.Moves.Take(status.Moves.Count - 1).ToArray() : status.Moves,
+                };
             default:
                 return status;
         }
