@@ -51,14 +51,17 @@ public sealed record SiteStatus
         _ => null,
     };
 
-    /// <summary>The status after one more event (its id is the event's): the same transition rule <see cref="Journey.After"/> applies.</summary>
-    public static SiteStatus? After(SiteStatus? status, Guid eventId, JourneyEvent fact)
+    /// <summary>
+    /// The status after one more event (its id is the event's): the same transition rule <see cref="Journey.After"/> applies. The
+    /// changes that stand are kept only for a fold that decides (<paramref name="keepMoves"/>): the stored document never holds them.
+    /// </summary>
+    public static SiteStatus? After(SiteStatus? status, Guid eventId, JourneyEvent fact, bool keepMoves = true)
     {
         switch (fact)
         {
             case SiteEvent e when SiteTransitions.MovesState(e) && SiteTransitions.Next(status?.State, e) is ({ } next, null):
                 var s = status ?? new SiteStatus { Id = IdFor(e.InnovationId, e.SiteId), InnovationId = e.InnovationId, SiteId = e.SiteId };
-                return s with { State = next, Moves = [.. s.Moves, new SiteMove(eventId, next)] };
+                return s with { State = next, Moves = keepMoves ? [.. s.Moves, new SiteMove(eventId, next)] : s.Moves };
             // The retraction says where the site goes back to; a status in another state (one never moved by the retracted event) stays.
             case EventRetracted { SiteChange: { } change } r when status is not null && status.State == change.From:
                 return status with
@@ -85,5 +88,5 @@ public sealed class SiteStatusProjection : MultiStreamProjection<SiteStatus, Gui
     }
 
     public override SiteStatus? Evolve(SiteStatus? snapshot, Guid id, IEvent e) =>
-        e.Data is JourneyEvent fact ? SiteStatus.After(snapshot, e.Id, fact) : snapshot;
+        e.Data is JourneyEvent fact ? SiteStatus.After(snapshot, e.Id, fact, keepMoves: false) : snapshot;
 }
