@@ -102,8 +102,14 @@ public sealed class JourneyFold
 
         // A retraction takes back a change of site state only where this fold applied it: an as-of view of a date before the
         // retracted event never did. The site's register document, whose last transition it would be, tells.
-        var folded = fact is not EventRetracted { SiteChange: { } change } r
-            || (_bySite.TryGetValue(change.SiteId, out var register) && register.Transitions is [.., var last] && last.EventId == r.RetractedEventId);
+        var folded = fact switch
+        {
+            EventRetracted { SiteChange: { } change } r =>
+                _bySite.TryGetValue(change.SiteId, out var register) && register.Transitions is [.., var last] && last.EventId == r.RetractedEventId,
+            // Rare: a scan of the facts applied is cheaper than keeping an index of every staff training for it.
+            EventRetracted { SiteFact: not null } r => _facts.Exists(f => f.Id == r.RetractedEventId),
+            _ => true,
+        };
         Summary = _summary.Evolve(Summary, e.StreamId, e, folded);
         if (SiteAdoptionProjection.SiteOf(fact) is { } siteId && (fact is SiteEvent || folded))
         {

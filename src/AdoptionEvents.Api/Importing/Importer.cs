@@ -462,7 +462,8 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
         var events = new Dictionary<Guid, KnownEvent>(knowledge.Events);
         foreach (var e in journey.Events)
         {
-            events.TryAdd(e.Id, KnownEvent.Of(e.Id, journey.InnovationId, e.Fact));
+            // The file's own events with their content, stored already or not: a retraction of a site fact reads it.
+            events[e.Id] = KnownEvent.Of(e.Id, journey.InnovationId, e.Fact);
         }
 
         var context = new DecisionContext(events, new HashSet<Guid>(knowledge.Organisations.Concat(fresh.SelectMany(e => e.Fact.ReferencedOrganisations()).Select(r => r.Id))), new HashSet<Guid>());

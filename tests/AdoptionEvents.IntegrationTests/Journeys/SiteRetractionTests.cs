@@ -151,4 +151,23 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         // The site may become aware again, as if for the first time.
         await api.Client.RecordAsync(journey.Innovation, new AdopterAware { SiteId = other, OccurredAt = SampleJourney.Year("2015"), Provenance = Stated });
     }
+
+    [Fact]
+    public async Task A_retracted_staff_training_is_taken_off_the_site_register()
+    {
+        var journey = await SpreadToOneSiteAsync("Retracted training");
+        var trained = (await api.Client.RecordAsync(journey.Innovation,
+            new StaffTrained { SiteId = journey.Site, Count = 12, Role = "nurses", OccurredAt = SampleJourney.Year("2014"), Provenance = Stated })).Events.Single().Id;
+        await api.Client.RecordAsync(journey.Innovation, new StaffTrained { SiteId = journey.Site, Count = 3, Role = "doctors", OccurredAt = SampleJourney.Year("2014"), Provenance = Stated });
+        await api.CatchUpAsync();
+        (await RegisterEntryAsync(journey.Innovation, journey.Site))!.StaffTrained.ShouldBe(15);
+
+        await api.Client.RecordAsync(journey.Innovation, Retraction(trained));
+        var retraction = (await api.Client.HistoryAsync(journey.Innovation)).Events[^1].Data;
+        retraction.TryGetProperty("siteChange", out _).ShouldBeFalse();
+        (retraction.GetProperty("siteFact").GetProperty("siteId").GetGuid(), retraction.GetProperty("siteFact").GetProperty("staffTrained").GetInt32()).ShouldBe((journey.Site, 12));
+
+        await api.CatchUpAsync();
+        (await RegisterEntryAsync(journey.Innovation, journey.Site))!.StaffTrained.ShouldBe(3);
+    }
 }

@@ -112,8 +112,36 @@ public class SiteRetractionTests
 
         var (_, decision) = history.Record(Retraction(trained));
 
-        decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>().SiteChange.ShouldBeNull();
+        var retraction = decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>();
+        retraction.SiteChange.ShouldBeNull();
+        retraction.SiteFact.ShouldBe(new UndoneSiteFact(Site) { StaffTrained = 4 });
         history.Journey.SiteStateOf(Site).ShouldBe(SiteState.Live);
+
+        // A fact the register does not count (commissioning) is retracted with nothing more to take back.
+        var commissioned = history.Accept(new CommissioningSecured { SiteId = Site, Commissioner = "an ICB", OccurredAt = Day("2015-03-01"), Provenance = Stated });
+        var plain = history.Record(Retraction(commissioned)).Decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>();
+        (plain.SiteChange, plain.SiteFact).ShouldBe((null, null));
+    }
+
+    [Fact]
+    public void What_a_retraction_takes_back_of_a_site_fact_is_the_stores_to_work_out()
+    {
+        var history = new History();
+        history.Accept(Aware);
+        history.Accept(Adopt);
+        var trained = history.Accept(Trained);
+
+        var wrong = history.Record(Retraction(trained) with { SiteFact = new UndoneSiteFact(Site) { StaffTrained = 40 } }).Decision.Refusals.ShouldHaveSingleItem();
+        (wrong.Status, wrong.Field, wrong.Rule).ShouldBe((400, "siteFact", "set-by-store"));
+
+        // An adaptation and a sharing of knowledge are taken back by what the register shows of them.
+        var adapted = history.Accept(new AdaptationMade { SiteId = Site, Component = "venue", Adaptation = "leisure centre", OccurredAt = Day("2015-03-01"), Provenance = Stated });
+        history.Record(Retraction(adapted)).Decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>().SiteFact
+            .ShouldBe(new UndoneSiteFact(Site) { Component = "venue", Adaptation = "leisure centre" });
+        var shared = history.Accept(new KnowledgeShared { SiteId = Site, ToSiteId = OtherSite, OccurredAt = Day("2015-04-01"), Provenance = Stated });
+        var retraction = history.Record(Retraction(shared)).Decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>();
+        retraction.SiteFact.ShouldBe(new UndoneSiteFact(Site) { SharedWith = OtherSite });
+        retraction.ReferencedOrganisations().ShouldBe([("siteFact.siteId", Site)]);
     }
 
     [Fact]

@@ -36,6 +36,9 @@ public class SiteRetractionFoldTests
         new ImplementationStarted { SiteId = Site, OccurredAt = Y(2013), Provenance = Stated },
         new ServiceWentLive { SiteId = Site, OccurredAt = Y(2014), Provenance = Stated },
         new StaffTrained { SiteId = Site, Count = 3, Role = "nurse", OccurredAt = Y(2014), Provenance = Stated },
+        new AdaptationMade { SiteId = Site, Component = "venue", Adaptation = "community hall", OccurredAt = Y(2014), Provenance = Stated },
+        new StaffTrained { SiteId = Site, Count = 5, Role = "nurse", OccurredAt = Y(2015), Provenance = Stated },
+        new KnowledgeShared { SiteId = Site, ToSiteId = Origin, How = "site visit", OccurredAt = Y(2015), Provenance = Stated },
         new SustainmentConfirmed { SiteId = Site, Evidence = "two years of use", OccurredAt = Y(2016), Provenance = Stated },
         new AdoptionSuspended { SiteId = Site, Reason = "staff left", OccurredAt = Y(2017), Provenance = Stated },
         new AdoptionResumed { SiteId = Site, OccurredAt = Y(2018), Provenance = Stated },
@@ -55,6 +58,20 @@ public class SiteRetractionFoldTests
         return facts;
     }
 
+    /// <summary>Each site fact the register counts without a change of state, by its place in <see cref="Journey"/>.</summary>
+    public static TheoryData<int> Counted => [.. Enumerable.Range(0, Journey.Length).Where(i => Journey[i] is SiteEvent s && UndoneSiteFact.Of(s) is not null)];
+
+    /// <summary>The journey with the counted fact at <paramref name="at"/> retracted at its end, as the store decides it.</summary>
+    private static List<(Guid Id, JourneyEvent Fact)> FactRetractedAt(int at)
+    {
+        var facts = Journey.Select(f => (Id: Guid.CreateVersion7(), Fact: f)).ToList();
+        facts.Add((Guid.CreateVersion7(), new EventRetracted
+        {
+            RetractedEventId = facts[at].Id, Reason = "wrong site", OccurredAt = Y(2021), Provenance = Stated, SiteFact = UndoneSiteFact.Of((SiteEvent)Journey[at]),
+        }));
+        return facts;
+    }
+
     private static string SiteFigures(InnovationSummary s) => new
     {
         Sites = string.Join(",", s.Sites.OrderBy(x => x.Key).Select(x => $"{x.Key}:{x.Value}")),
@@ -66,6 +83,7 @@ public class SiteRetractionFoldTests
     private static string Entry(SiteAdoption? s) => s is null ? "none" : new
     {
         s.State, Transitions = string.Join(",", s.Transitions.Select(t => $"{t.State}@{t.EventId}")), s.DeclineReason, s.DiscontinuationReason, s.StaffTrained,
+        Adaptations = string.Join(",", s.Adaptations.Select(a => $"{a.Component}:{a.Change}")), SharedWith = string.Join(",", s.SharedWith),
     }.ToString()!;
 
     [Theory]
@@ -85,6 +103,29 @@ public class SiteRetractionFoldTests
         var retracted = RetractedAt(at);
 
         Entry(Register(retracted)).ShouldBe(Entry(Register(retracted.Take(at))));
+    }
+
+    [Theory]
+    [MemberData(nameof(Counted))]
+    public void The_register_entry_after_a_retracted_site_fact_is_the_entry_without_it(int at)
+    {
+        var retracted = FactRetractedAt(at);
+        var without = retracted.Take(retracted.Count - 1).Where((_, i) => i != at);
+
+        Entry(Register(retracted)).ShouldBe(Entry(Register(without)));
+    }
+
+    [Fact]
+    public void An_as_of_view_from_before_a_retracted_staff_training_counts_the_training_as_it_was_then()
+    {
+        // The second training (5, in 2015) retracted: as of the end of 2014 only the first (3) had happened, and stays counted.
+        var second = Array.FindLastIndex(Journey, f => f is StaffTrained);
+        var events = FactRetractedAt(second).Select((f, i) => Wrap(f.Fact, i + 1, f.Id)).ToList();
+        var id = SiteAdoption.IdFor(InnovationId, Site);
+
+        JourneyFold.Of(events, new StageThresholds(), new TimeAxes(new DateOnly(2014, 12, 31), null)).Sites[id].StaffTrained.ShouldBe(3);
+        JourneyFold.Of(events, new StageThresholds()).Sites[id].StaffTrained.ShouldBe(3);
+        JourneyFold.Of(events.Take(events.Count - 1), new StageThresholds()).Sites[id].StaffTrained.ShouldBe(8);
     }
 
     [Fact]

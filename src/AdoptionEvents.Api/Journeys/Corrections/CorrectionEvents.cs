@@ -35,11 +35,46 @@ public sealed record EventRetracted : JourneyEvent
     /// </summary>
     public UndoneSiteChange? SiteChange { get; init; }
 
+    /// <summary>
+    /// Set by the store, never by the caller, when the retracted event was a site fact the site register counts without
+    /// a change of state (staff trained, an adaptation, knowledge shared): what the register takes back.
+    /// </summary>
+    public UndoneSiteFact? SiteFact { get; init; }
+
     public override IEnumerable<Guid> ReferencedEvents() => [.. CausedBy, RetractedEventId];
 
-    /// <summary>The site whose change of state it takes back, so the site's history shows the retraction.</summary>
-    public override IEnumerable<(string Field, Guid Id)> ReferencedOrganisations() => SiteChange is { } change ? [("siteChange.siteId", change.SiteId)] : [];
+    /// <summary>The site whose change or fact it takes back, so the site's history shows the retraction.</summary>
+    public override IEnumerable<(string Field, Guid Id)> ReferencedOrganisations() => (SiteChange, SiteFact) switch
+    {
+        ({ } change, _) => [("siteChange.siteId", change.SiteId)],
+        (_, { } fact) => [("siteFact.siteId", fact.SiteId)],
+        _ => [],
+    };
 }
 
 /// <summary>A site's change of state that a retraction takes back: from the state the retracted event led to, back to the one before it (null: not yet known on the journey).</summary>
 public sealed record UndoneSiteChange(Guid SiteId, SiteState From, SiteState? To);
+
+/// <summary>
+/// A site fact that changed no state, as the site register counts it, taken back by a retraction: the staff trained, the
+/// adaptation (component and change) or the site knowledge was shared with.
+/// </summary>
+public sealed record UndoneSiteFact(Guid SiteId)
+{
+    public int? StaffTrained { get; init; }
+
+    public string? Component { get; init; }
+
+    public string? Adaptation { get; init; }
+
+    public Guid? SharedWith { get; init; }
+
+    /// <summary>What the register takes back for the retracted fact; null for a fact it does not count (commissioning, usage dropped ...).</summary>
+    public static UndoneSiteFact? Of(SiteEvent fact) => fact switch
+    {
+        StaffTrained t => new UndoneSiteFact(t.SiteId) { StaffTrained = t.Count },
+        AdaptationMade a => new UndoneSiteFact(a.SiteId) { Component = a.Component, Adaptation = a.Adaptation },
+        KnowledgeShared k => new UndoneSiteFact(k.SiteId) { SharedWith = k.ToSiteId },
+        _ => null,
+    };
+}

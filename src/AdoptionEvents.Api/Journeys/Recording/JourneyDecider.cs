@@ -12,9 +12,12 @@ namespace AdoptionEvents.Journeys.Recording;
 /// <summary>An event already in the store, as far as a decision needs to know it: its journey, stored type name and the site it names, if any.</summary>
 public sealed record KnownEvent(Guid Id, Guid InnovationId, string Type, Guid? SiteId = null)
 {
+    /// <summary>The fact itself, where a decision needs its content: an import's events, and a site fact a command retracts.</summary>
+    public JourneyEvent? Fact { get; init; }
+
     /// <summary>The event as a decision knows it, from the fact itself (an import's events, before they are stored).</summary>
     public static KnownEvent Of(Guid id, Guid innovationId, JourneyEvent fact) =>
-        new(id, innovationId, EventCatalogue.Of(fact).Name, (fact as SiteEvent)?.SiteId);
+        new(id, innovationId, EventCatalogue.Of(fact).Name, (fact as SiteEvent)?.SiteId) { Fact = fact };
 }
 
 /// <summary>
@@ -119,7 +122,15 @@ public static class JourneyDecider
                 : $"siteChange is worked out from the retracted event: leave it out (here site {change.SiteId} goes back from {Name(change.From)} to {Name(change.To)})")]);
         }
 
-        return Decision.Accept(r with { SiteChange = change });
+        var fact = known.Fact is SiteEvent siteFact ? UndoneSiteFact.Of(siteFact) : null;
+        if (r.SiteFact is { } told && told != fact)
+        {
+            return Decision.Refuse([Refusal.BadInput("siteFact", "set-by-store", fact is null
+                ? $"event {id} is no site fact the register counts: leave siteFact out"
+                : "siteFact is worked out from the retracted event: leave it out")]);
+        }
+
+        return Decision.Accept(r with { SiteChange = change, SiteFact = fact });
     }
 
     private static string Name(SiteState? state) => state?.ToString().ToLowerInvariant() ?? "not yet known";

@@ -105,6 +105,12 @@ public static class JourneyWriter
         var eventIds = fact.ReferencedEvents().Distinct().ToArray();
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
         var events = await KnownEvents.AmongAsync(session, eventIds, ct);
+        if (fact is EventRetracted r && events.TryGetValue(r.RetractedEventId, out var retracted) && retracted.SiteId is not null && !StandingMoves.Moves(retracted))
+        {
+            // A site fact that moved no state: what the register counts of it is taken back, so the decision reads its content.
+            events[retracted.Id] = retracted with { Fact = await KnownEvents.FactAsync(session, retracted.Id, ct) };
+        }
+
         var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);
         var ancestors = fact is CausalLinkAsserted link
             ? await EventIndexProjection.AncestorsAsync(session, link.CauseEventId, ct)

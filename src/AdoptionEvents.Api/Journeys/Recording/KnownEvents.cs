@@ -66,6 +66,15 @@ public static class KnownEvents
         return found;
     }
 
+    /// <summary>The stored fact with the id (a journey event the caller knows is there).</summary>
+    public static async Task<JourneyEvent?> FactAsync(IQuerySession session, Guid id, CancellationToken ct)
+    {
+        var serializer = session.DocumentStore.Options.Serializer();
+        await using var command = Rows(session, "type, data", [id]);
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        return await reader.ReadAsync(ct) ? (JourneyEvent)serializer.FromJson(EventCatalogue.Find(reader.GetString(0))!.Type, reader, 1) : null;
+    }
+
     private static NpgsqlCommand Rows(IQuerySession session, string columns, IReadOnlyCollection<Guid> ids) =>
         new($"select {columns} from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where id = any($1) and type = any($2)")
         {

@@ -50,13 +50,14 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
     }
 
     /// <summary>
-    /// The site whose document the fact belongs to: a site event's, or the site whose change of state a retraction takes back.
+    /// The site whose document the fact belongs to: a site event's, or the site whose change of state or counted fact a retraction takes back.
     /// Shared by the daemon's slicing, the read-model builder and the as-of folds.
     /// </summary>
     public static Guid? SiteOf(JourneyEvent fact) => fact switch
     {
         SiteEvent s => s.SiteId,
         EventRetracted { SiteChange: { } change } => change.SiteId,
+        EventRetracted { SiteFact: { } undone } => undone.SiteId,
         _ => null,
     };
 
@@ -65,6 +66,11 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         if (e.Data is EventRetracted { SiteChange: { } change } r)
         {
             return snapshot is null ? null : Undo(snapshot, r.RetractedEventId, change);
+        }
+
+        if (e.Data is EventRetracted { SiteFact: { } undone })
+        {
+            return snapshot is null ? null : Undo(snapshot, undone);
         }
 
         if (e.Data is not SiteEvent fact)
@@ -100,6 +106,23 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
             case KnowledgeShared k:
                 s.SharedWith.Add(k.ToSiteId);
                 break;
+        }
+
+        return s;
+    }
+
+    // What the register counted of a retracted site fact, taken back (one adaptation or sharing of the same content, if several).
+    private static SiteAdoption Undo(SiteAdoption s, UndoneSiteFact fact)
+    {
+        s.StaffTrained = Math.Max(0, s.StaffTrained - (fact.StaffTrained ?? 0));
+        if (fact.Component is not null && s.Adaptations.FindIndex(a => a.Component == fact.Component && a.Change == fact.Adaptation) is var adaptation and >= 0)
+        {
+            s.Adaptations.RemoveAt(adaptation);
+        }
+
+        if (fact.SharedWith is { } to && s.SharedWith.IndexOf(to) is var shared and >= 0)
+        {
+            s.SharedWith.RemoveAt(shared);
         }
 
         return s;
