@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Origin;
+using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.Journeys.SiteAdoption;
 
 namespace AdoptionEvents.Journeys;
@@ -39,6 +40,12 @@ public sealed record Journey
     /// <summary>The tamper seal of the last event, which the next event's seal chains to.</summary>
     public string? LastHash { get; init; }
 
+    /// <summary>
+    /// The organisations that support the innovation: its origin and every support organisation engaged by id. A programme lead
+    /// records for the journey when one of them is, or belongs to, an organisation of its token (see RecordingRights.CheckSupport).
+    /// </summary>
+    public ImmutableHashSet<Guid> Supporters { get; init; } = [];
+
     public SiteState? SiteStateOf(Guid siteId) => Sites.TryGetValue(siteId, out var s) ? s.State : null;
 
     /// <summary>The state after one more event; pure, so a rebuild gives the same document.</summary>
@@ -49,14 +56,15 @@ public sealed record Journey
             return e switch
             {
                 NeedIdentified n => new Journey { Id = n.InnovationId, Name = n.Need },
-                InnovationRegistered r => new Journey { Id = r.InnovationId, Name = r.Name, Registered = true },
+                InnovationRegistered r => new Journey { Id = r.InnovationId, Name = r.Name, Registered = true, Supporters = SupportersAfter([], r) },
                 _ => null,
             };
         }
 
         return e switch
         {
-            InnovationRegistered r => state with { Name = r.Name, Registered = true },
+            InnovationRegistered r => state with { Name = r.Name, Registered = true, Supporters = SupportersAfter(state.Supporters, r) },
+            SupportOrganisationEngaged { OrganisationId: { } supporter } when !state.Supporters.Contains(supporter) => state with { Supporters = state.Supporters.Add(supporter) },
             InnovationRetired => state with { Retired = true },
             SiteEvent s when state.Sites.GetValueOrDefault(s.SiteId) is var before && SiteStatus.After(before, eventId, s) is { } next && !ReferenceEquals(next, before) =>
                 state with { Sites = state.Sites.SetItem(s.SiteId, next) },
@@ -66,4 +74,7 @@ public sealed record Journey
             _ => state,
         };
     }
+
+    private static ImmutableHashSet<Guid> SupportersAfter(ImmutableHashSet<Guid> supporters, InnovationRegistered r) =>
+        r.OriginOrganisationId is { } origin ? supporters.Add(origin) : supporters;
 }

@@ -87,6 +87,39 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_programme_lead_records_for_the_innovations_its_network_supports_and_is_refused_for_another_networks_with_nothing_appended()
+    {
+        var admin = api.Client;
+        var (north, south) = (await admin.RegisterOrganisationAsync("North HIN", OrganisationKind.Hin), await admin.RegisterOrganisationAsync("South HIN", OrganisationKind.Hin));
+        var trust = await admin.RegisterOrganisationAsync("North Trust", OrganisationKind.Trust, [north]);
+        var stated = new Provenance { Basis = Basis.Stated };
+        var evidence = new AdoptionEvents.Journeys.Evidence.EvidenceRecorded { EvidenceType = "observational", Title = "Audit", Finding = "fewer admissions", OccurredAt = SampleJourney.Year("2012"), Provenance = stated };
+        var (northLead, southLead, noNetwork) = (api.ClientAs(Roles.ProgrammeLead, north), api.ClientAs(Roles.ProgrammeLead, south), api.ClientAs(Roles.ProgrammeLead));
+
+        // Supported by its origin, a trust of the North network.
+        var northern = (await admin.StartAsync(new AdoptionEvents.Journeys.Origin.InnovationRegistered
+        {
+            Name = "Northern innovation", InnovationType = "digital", OriginOrganisationId = trust, OccurredAt = SampleJourney.Year("2010"), Provenance = stated,
+        })).InnovationId;
+        await northLead.RecordAsync(northern, evidence);
+        var refused = await ApiClient.ProblemAsync(await southLead.PostFactAsync(northern, ApiClient.Body(evidence)), HttpStatusCode.Forbidden);
+        (refused.GetProperty("field").GetString(), refused.GetProperty("rule").GetString()).ShouldBe(("innovationId", "supporting-network"));
+        await ApiClient.ProblemAsync(await noNetwork.PostFactAsync(northern, ApiClient.Body(evidence)), HttpStatusCode.Forbidden);
+        (await admin.HistoryAsync(northern)).Events.Count.ShouldBe(2);
+
+        // Nobody supports a journey started from a need: every lead may record, until a network is engaged to support it.
+        var open = (await southLead.StartAsync(Fact("need", trust, north))).InnovationId;
+        await northLead.RecordAsync(open, evidence);
+        await southLead.RecordAsync(open, new AdoptionEvents.Journeys.Resources.SupportOrganisationEngaged
+        {
+            Organisation = "South HIN", OrganisationId = south, OccurredAt = SampleJourney.Year("2013"), Provenance = stated,
+        });
+        await ApiClient.ProblemAsync(await northLead.PostFactAsync(open, ApiClient.Body(evidence)), HttpStatusCode.Forbidden);
+        await southLead.RecordAsync(open, evidence);
+        await admin.RecordAsync(open, evidence);
+    }
+
+    [Fact]
     public async Task A_site_recorder_records_for_its_own_site_and_is_refused_for_another_with_nothing_appended()
     {
         var admin = api.Client;

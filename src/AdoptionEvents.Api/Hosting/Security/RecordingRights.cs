@@ -5,12 +5,37 @@ using AdoptionEvents.Journeys.SiteAdoption;
 namespace AdoptionEvents.Hosting.Security;
 
 /// <summary>
-/// Which facts a caller may record, beyond the endpoint's policy: programme leads and administrators any;
-/// a site recorder only site events whose sites (and, for knowledge shared, the receiving site) are among
-/// the organisations of its token.
+/// Which facts a caller may record, beyond the endpoint's policy: administrators any; programme leads any, on the
+/// innovations their network supports (<see cref="CheckSupport"/>); a site recorder only site events whose sites (and,
+/// for knowledge shared, the receiving site) are among the organisations of its token.
 /// </summary>
 public static class RecordingRights
 {
+    /// <summary>Whether the caller records only for innovations its network supports: a programme lead that is not also an administrator.</summary>
+    public static bool NeedsSupport(ClaimsPrincipal user) => user.IsInRole(Roles.ProgrammeLead) && !user.IsInRole(Roles.Admin);
+
+    /// <summary>
+    /// A programme lead records for a journey its network supports: one of the journey's supporters (its origin, the support
+    /// organisations engaged) is an organisation of the token, or belongs to one (<paramref name="supportingNetworks"/>: the
+    /// supporters with every organisation they belong to). A journey nobody supports yet is open to every programme lead, so
+    /// a journey can be started and its support recorded.
+    /// </summary>
+    public static Refusal? CheckSupport(ClaimsPrincipal user, Journey journey, IReadOnlySet<Guid> supportingNetworks)
+    {
+        if (!NeedsSupport(user) || journey.Supporters.IsEmpty)
+        {
+            return null;
+        }
+
+        var own = Roles.OrganisationsOf(user);
+        return own.Overlaps(supportingNetworks)
+            ? null
+            : Forbidden("innovationId", "supporting-network",
+                own.Count == 0
+                    ? $"'{journey.Name}' is supported by {string.Join(", ", journey.Supporters)}: a programme lead's token must name its network (organisation claim)"
+                    : $"'{journey.Name}' is supported by {string.Join(", ", journey.Supporters)}, none of them in this token's organisations or their members");
+    }
+
     public static Refusal? Check(ClaimsPrincipal user, JourneyEvent fact)
     {
         if (user.IsInRole(Roles.Admin) || user.IsInRole(Roles.ProgrammeLead))

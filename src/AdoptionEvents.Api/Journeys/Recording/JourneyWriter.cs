@@ -77,6 +77,12 @@ public static class JourneyWriter
             return Problems.For(badHeader);
         }
 
+        if (RecordingRights.NeedsSupport(http.User) && await session.LoadAsync<Journey>(innovationId, ct) is { Supporters.IsEmpty: false } journey
+            && RecordingRights.CheckSupport(http.User, journey, (await OrganisationTree.WithParentsAsync(session, journey.Supporters, ct)).Keys.ToHashSet()) is { } unsupported)
+        {
+            return Problems.For(unsupported);
+        }
+
         var audit = RequestAudit.Of(http);
         var claim = IdempotencyOf(http, audit.User, fact);
         fact = fact with { InnovationId = innovationId };
