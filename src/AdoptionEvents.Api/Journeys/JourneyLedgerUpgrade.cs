@@ -1,4 +1,3 @@
-using AdoptionEvents.ReadModels.Admin;
 using AdoptionEvents.ReadModels.Building;
 using Marten;
 using Npgsql;
@@ -10,34 +9,17 @@ namespace AdoptionEvents.Journeys;
 /// 2026 their sets were part of each <see cref="Journey"/> document): one that stores a fact that changes a ledger
 /// but no ledger. It runs at start, before requests are served, so no command is decided against a missing ledger.
 /// </summary>
-public sealed class JourneyLedgerUpgrade(IDocumentStore store, IServiceProvider services, ILogger<JourneyLedgerUpgrade> logger) : IHostedService
+public sealed class JourneyLedgerUpgrade(IDocumentStore store, IServiceProvider services, ILogger<JourneyLedgerUpgrade> logger) : StartupUpgrade(store, services, logger)
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (!await NeededAsync(cancellationToken))
-        {
-            return;
-        }
+    protected override string Projection => nameof(JourneyLedger);
 
-        logger.LogWarning("Facts that open, close or retract are stored but no journey ledger is (a database from before the ledgers): building them once");
-        var report = await ProjectionAdminEndpoints.RebuildAsync([nameof(JourneyLedger)], services, null, cancellationToken);
-        logger.LogInformation("Built {Ledgers} journey ledgers from {Events} events in {Seconds:F1} s",
-            report.Documents.Values.Sum(), report.Events, report.Duration.TotalSeconds);
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    protected override string Lacking => "Facts that open, close or retract are stored but no journey ledger is";
 
     /// <summary>Whether the store holds a fact that changes a ledger and no ledger at all (the ledgers are looked for first: one found, nothing more is read).</summary>
-    public async Task<bool> NeededAsync(CancellationToken ct)
+    protected override NpgsqlCommand Check(NpgsqlConnection connection) => new(
+        $"select case when exists (select 1 from {Store.Options.DatabaseSchemaName}.{DocumentWriter.TableOf(typeof(JourneyLedger))}) then false " +
+        $"else exists (select 1 from {Store.Options.Events.DatabaseSchemaName}.mt_events where type = any($1)) end", connection)
     {
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand(
-            $"select case when exists (select 1 from {store.Options.DatabaseSchemaName}.{DocumentWriter.TableOf(typeof(JourneyLedger))}) then false " +
-            $"else exists (select 1 from {store.Options.Events.DatabaseSchemaName}.mt_events where type = any($1)) end", connection)
-        {
-            Parameters = { new() { Value = JourneyLedger.ChangedBy.Select(EventCatalogue.NameOf).ToArray() } },
-        };
-        return await command.ExecuteScalarAsync(ct) is true;
-    }
+        Parameters = { new() { Value = JourneyLedger.ChangedBy.Select(EventCatalogue.NameOf).ToArray() } },
+    };
 }

@@ -120,6 +120,30 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_database_from_before_journeys_named_their_supporters_gets_them_once_at_start()
+    {
+        var admin = api.Client;
+        var (network, other) = (await admin.RegisterOrganisationAsync("Upgrade HIN", OrganisationKind.Hin), await admin.RegisterOrganisationAsync("Other upgrade HIN", OrganisationKind.Hin));
+        var stated = new Provenance { Basis = Basis.Stated };
+        var journey = (await admin.StartAsync(new AdoptionEvents.Journeys.Origin.InnovationRegistered
+        {
+            Name = "Upgraded innovation", InnovationType = "digital", OriginOrganisationId = network, OccurredAt = SampleJourney.Year("2010"), Provenance = stated,
+        })).InnovationId;
+        var evidence = new AdoptionEvents.Journeys.Evidence.EvidenceRecorded { EvidenceType = "rct", Title = "Trial", Finding = "works", OccurredAt = SampleJourney.Year("2012"), Provenance = stated };
+        var upgrade = ActivatorUtilities.CreateInstance<JourneySupportersUpgrade>(api.Host.Services);
+        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse("every journey names its supporters");
+
+        // As a database written before: the journeys name no supporters (the upgrade runs at start, before any command).
+        await api.ExecuteAsync("update {schema}.mt_doc_journey set data = data - 'supporters'");
+        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeTrue();
+        await upgrade.StartAsync(TestContext.Current.CancellationToken);
+
+        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse();
+        await ApiClient.ProblemAsync(await api.ClientAs(Roles.ProgrammeLead, other).PostFactAsync(journey, ApiClient.Body(evidence)), HttpStatusCode.Forbidden);
+        await api.ClientAs(Roles.ProgrammeLead, network).RecordAsync(journey, evidence);
+    }
+
+    [Fact]
     public async Task A_site_recorder_records_for_its_own_site_and_is_refused_for_another_with_nothing_appended()
     {
         var admin = api.Client;
