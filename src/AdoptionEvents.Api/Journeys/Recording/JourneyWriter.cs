@@ -77,8 +77,7 @@ public static class JourneyWriter
             return Problems.For(badHeader);
         }
 
-        if (RecordingRights.NeedsSupport(http.User) && await session.LoadAsync<Journey>(innovationId, ct) is { Supporters.IsEmpty: false } journey
-            && RecordingRights.CheckSupport(http.User, journey, (await OrganisationTree.WithParentsAsync(session, journey.Supporters, ct)).Keys.ToHashSet()) is { } unsupported)
+        if (await SupportAsync(http, session, innovationId, ct) is { } unsupported)
         {
             return Problems.For(unsupported);
         }
@@ -94,6 +93,21 @@ public static class JourneyWriter
         }
 
         return outcome.Result;
+    }
+
+    /// <summary>
+    /// A programme lead's right to record for the journey (<see cref="RecordingRights.CheckSupport"/>): read only for a programme
+    /// lead, with the journey's supporters and every organisation they belong to.
+    /// </summary>
+    private static async Task<Refusal?> SupportAsync(HttpContext http, IQuerySession session, Guid innovationId, CancellationToken ct)
+    {
+        if (!RecordingRights.NeedsSupport(http.User) || await session.LoadAsync<Journey>(innovationId, ct) is not { Supporters.IsEmpty: false } journey)
+        {
+            return null;
+        }
+
+        var networks = await OrganisationTree.WithParentsAsync(session, journey.Supporters, ct);
+        return RecordingRights.CheckSupport(http.User, journey, networks.Keys.ToHashSet());
     }
 
     /// <summary>The journey with what deciding the facts needs beside its document (see <see cref="InPlay"/>), in one round trip.</summary>
