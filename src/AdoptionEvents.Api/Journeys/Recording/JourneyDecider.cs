@@ -15,6 +15,9 @@ public sealed record KnownEvent(Guid Id, Guid InnovationId, string Type, Guid? S
     /// <summary>The fact itself, where a decision needs its content: an import's events, and a site fact a command retracts.</summary>
     public JourneyEvent? Fact { get; init; }
 
+    /// <summary>Whether the event changed its site's state (aware ... discontinued): a retraction of it takes that change back.</summary>
+    public bool MovesSiteState => SiteId is not null && EventCatalogue.Find(Type) is { } entry && SiteTransitions.MovesState(entry.Type);
+
     /// <summary>The event as a decision knows it, from the fact itself (an import's events, before they are stored).</summary>
     public static KnownEvent Of(Guid id, Guid innovationId, JourneyEvent fact) =>
         new(id, innovationId, EventCatalogue.Of(fact).Name, (fact as SiteEvent)?.SiteId) { Fact = fact };
@@ -97,7 +100,7 @@ public static class JourneyDecider
         var id = r.RetractedEventId;
         var known = context.Events[id];
         UndoneSiteChange? change = null;
-        if (known.SiteId is { } site && EventCatalogue.Find(known.Type) is { } entry && SiteTransitions.MovesState(entry.Type))
+        if (known.MovesSiteState && known.SiteId is { } site)
         {
             var moves = journey.Sites.TryGetValue(site, out var status) ? status.Moves : [];
             if (moves is not [.., var last] || moves.All(m => m.EventId != id))

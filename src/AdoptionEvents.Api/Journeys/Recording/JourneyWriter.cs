@@ -125,7 +125,7 @@ public static class JourneyWriter
         var eventIds = fact.ReferencedEvents().Distinct().ToArray();
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
         var events = await KnownEvents.AmongAsync(session, eventIds, ct);
-        if (fact is EventRetracted r && events.TryGetValue(r.RetractedEventId, out var retracted) && retracted.SiteId is not null && !StandingMoves.Moves(retracted))
+        if (fact is EventRetracted r && events.TryGetValue(r.RetractedEventId, out var retracted) && retracted.SiteId is not null && !retracted.MovesSiteState)
         {
             // A site fact that moved no state: what the register counts of it is taken back, so the decision reads its content.
             events[retracted.Id] = retracted with { Fact = await KnownEvents.FactAsync(session, retracted.Id, ct) };
@@ -201,7 +201,7 @@ public sealed class InPlay
         return new InPlay(
             siteIds.Length == 0 ? Task.FromResult<IReadOnlyList<SiteStatus>>([]) : batch.LoadMany<SiteStatus>().ById(siteIds),
             commands.Any(c => JourneyLedger.IsReadBy(c.Fact)) ? batch.Load<JourneyLedger>(innovationId) : Task.FromResult<JourneyLedger?>(null),
-            [.. commands.Select(c => c.Fact is EventRetracted r && c.Context.Events.GetValueOrDefault(r.RetractedEventId) is { } known && StandingMoves.Moves(known) ? known.SiteId : null)
+            [.. commands.Select(c => c.Fact is EventRetracted r && c.Context.Events.GetValueOrDefault(r.RetractedEventId) is { } known && known.MovesSiteState ? known.SiteId : null)
                 .OfType<Guid>().Distinct()]);
     }
 

@@ -13,9 +13,6 @@ public static class StandingMoves
 {
     private static readonly string[] MovingTypes = [.. EventCatalogue.Entries.Where(e => e.Type.IsAssignableTo(typeof(SiteEvent)) && SiteTransitions.MovesState(e.Type)).Select(e => e.Name)];
 
-    /// <summary>Whether a stored event of the type changes its site's state.</summary>
-    public static bool Moves(KnownEvent known) => known.SiteId is not null && Array.IndexOf(MovingTypes, known.Type) >= 0;
-
     public static async Task<IReadOnlyList<SiteMove>> OfAsync(IQuerySession session, Guid innovationId, Guid siteId, CancellationToken ct)
     {
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
