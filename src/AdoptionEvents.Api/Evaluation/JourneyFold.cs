@@ -39,8 +39,9 @@ public sealed class JourneyFold
     // Sites whose document is shared with the fold this one was copied from (Copy): copied before their first change here.
     private readonly HashSet<Guid>? _shared;
 
-    // Every applied fact in order; the change log needs only the domino events and their causes, so index entries are made on demand.
-    private readonly List<(Guid Id, Guid StreamId, JourneyEvent Fact)> _facts;
+    // Every applied fact in order: a retraction folds the summary again from them, and the change log needs only the domino events and
+    // their causes, so index entries are made on demand.
+    private readonly List<IEvent> _facts;
     private readonly List<int> _domino;
 
     public JourneyFold(StageThresholds thresholds)
@@ -95,9 +96,14 @@ public sealed class JourneyFold
             return;
         }
 
-        if (fact is FundingSecured funding)
+        _facts.Add(e);
+        if (fact is EventRetracted)
         {
-            Funding.Add((funding, Summary?.Stage ?? Stage.Need));
+            FoldSummaryAgain();
+        }
+        else
+        {
+            FoldSummary(e, fact, true);
         }
 
         // A retraction takes back a change of site state only where this fold applied it: an as-of view of a date before the
@@ -110,7 +116,6 @@ public sealed class JourneyFold
             EventRetracted { SiteFact: not null } r => _facts.Exists(f => f.Id == r.RetractedEventId),
             _ => true,
         };
-        Summary = _summary.Evolve(Summary, e.StreamId, e, folded);
         if (SiteAdoptionProjection.SiteOf(fact) is { } siteId && (fact is SiteEvent || folded))
         {
             ref var adoption = ref CollectionsMarshal.GetValueRefOrAddDefault(_bySite, siteId, out var known);
@@ -137,10 +142,9 @@ public sealed class JourneyFold
 
         if (IsDomino(fact))
         {
-            _domino.Add(_facts.Count);
+            _domino.Add(_facts.Count - 1);
         }
 
-        _facts.Add((e.Id, e.StreamId, fact));
         switch (fact)
         {
             case CausalLinkAsserted link:
@@ -152,6 +156,32 @@ public sealed class JourneyFold
         }
 
         Applied++;
+    }
+
+    private void FoldSummary(IEvent e, JourneyEvent fact, bool stands)
+    {
+        if (stands && fact is FundingSecured funding)
+        {
+            Funding.Add((funding, Summary?.Stage ?? Stage.Need));
+        }
+
+        Summary = _summary.Evolve(Summary, e.StreamId, e, stands);
+    }
+
+    /// <summary>
+    /// The summary and the funding by stage folded again from the first event, passing over every event retracted so far: a retraction
+    /// takes back dates and flags that were first set by the event it retracts, which only a fold without that event tells. Rare, so
+    /// its cost (a fold of the journey so far) is paid only by the retraction.
+    /// </summary>
+    private void FoldSummaryAgain()
+    {
+        var retracted = InnovationSummaryProjection.Retracted(_facts);
+        Summary = null;
+        Funding.Clear();
+        foreach (var e in _facts)
+        {
+            FoldSummary(e, (JourneyEvent)e.Data, !retracted.Contains(e.Id));
+        }
     }
 
     /// <summary>The index entries of the domino events applied, in stream order.</summary>
@@ -172,7 +202,7 @@ public sealed class JourneyFold
         var frontier = new Stack<int>(_domino);
         while (frontier.TryPop(out var at))
         {
-            var (id, _, fact) = _facts[at];
+            var (id, fact) = (_facts[at].Id, (JourneyEvent)_facts[at].Data);
             if (found.ContainsKey(id))
             {
                 continue;
@@ -211,7 +241,7 @@ public sealed class JourneyFold
         return id;
     }
 
-    private IndexedEvent Indexed(int at) => IndexedEvent.Of(_facts[at].Id, _facts[at].StreamId, _facts[at].Fact);
+    private IndexedEvent Indexed(int at) => IndexedEvent.Of(_facts[at].Id, _facts[at].StreamId, (JourneyEvent)_facts[at].Data);
 
     /// <summary>The facts <see cref="IndexedEvent.Of"/> gives a domino kind.</summary>
     private static bool IsDomino(JourneyEvent fact) => fact is DominoChangeObserved { Kind: not null } or NewNeedRevealed or RoleChanged or PathwayChanged or DerivedInnovationLaunched;

@@ -29,15 +29,8 @@ internal static class Folding
 
     public static InnovationSummary Summary(StageThresholds thresholds, params (Guid Id, JourneyEvent Fact)[] facts)
     {
-        var projection = new InnovationSummaryProjection(thresholds);
-        InnovationSummary? s = null;
         var version = 0;
-        foreach (var (id, fact) in facts)
-        {
-            s = projection.Evolve(s, InnovationId, Wrap(fact, ++version, id));
-        }
-
-        return s!;
+        return new InnovationSummaryProjection(thresholds).Fold(InnovationId, [.. facts.Select(f => Wrap(f.Fact, ++version, f.Id))])!;
     }
 
     public static SiteAdoption? Site(Guid siteId, params JourneyEvent[] facts)

@@ -173,7 +173,7 @@ public static class JourneyDecider
             CausalLinkAsserted c when c.EffectEventId == c.CauseEventId || context.AncestorsOfCause.Contains(c.EffectEventId) =>
                 Refusal.Conflict("effectEventId", "acyclic", $"event {c.EffectEventId} already leads to {c.CauseEventId}: the link would close a cycle"),
             EventCorrected c => OwnAndStanding(journey, c.CorrectedEventId, "correctedEventId", context),
-            EventRetracted r => OwnAndStanding(journey, r.RetractedEventId, "retractedEventId", context),
+            EventRetracted r => OwnAndStanding(journey, r.RetractedEventId, "retractedEventId", context) ?? Retractable(r.RetractedEventId, context),
             _ => null,
         };
         if (refusal is not null)
@@ -203,6 +203,16 @@ public static class JourneyDecider
 
         return journey.Ledger.Retracted.Contains(id) ? Refusal.Conflict(field, "not-retracted", $"event {id} was retracted") : null;
     }
+
+    /// <summary>
+    /// A retraction stands: retracting it again would bring back what it took back in every read model, with the rules of a site's
+    /// changes (latest first) run backwards. A fact retracted in error is recorded again.
+    /// </summary>
+    private static Refusal? Retractable(Guid id, DecisionContext context) => context.Events[id].Type == RetractionType
+        ? Refusal.Conflict("retractedEventId", "retraction-stands", $"event {id} is a retraction, which stands: to undo it, record the retracted fact again")
+        : null;
+
+    private static readonly string RetractionType = EventCatalogue.NameOf(typeof(EventRetracted));
 
     private static string ReferenceField(JourneyEvent fact, Guid id) => fact switch
     {

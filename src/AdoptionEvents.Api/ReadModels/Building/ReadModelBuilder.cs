@@ -468,7 +468,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
                     Add(p, typeof(InnovationSummary), [.. changes.Summaries.Select(d => new Built(d.Id, d, versions[d.Id]))]);
                     Add(p, typeof(SummarySite), [.. changes.Sites.Select(d => new Built(d.Id, d, 0))], changes.RemovedSites);
                     Add(p, typeof(BarrierEntry), [.. changes.Barriers.Select(d => new Built(d.EventId, d, 0))], changes.RemovedBarriers);
-                    Add(p, typeof(SummaryMetric), [.. changes.Metrics.Select(d => new Built(d.Id, d, 0))]);
+                    Add(p, typeof(SummaryMetric), [.. changes.Metrics.Select(d => new Built(d.Id, d, 0))], changes.RemovedMetrics);
                 }
 
                 if (projections.Contains(Configuration.SiteRegister))

@@ -34,15 +34,16 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
 
     /// <summary>
     /// One event onto a summary whose <see cref="InnovationSummary.Sites"/>, <see cref="InnovationSummary.Barriers"/> and <see cref="InnovationSummary.Metrics"/>
-    /// hold at least what the event names (see <see cref="SummaryBatch"/>).
+    /// hold at least what the event names (see <see cref="SummaryBatch"/>). A retraction is counted and changes nothing else here: what it takes
+    /// back is taken back by folding the journey again without the retracted event (<see cref="Fold"/>), which every caller does at a retraction.
     /// </summary>
     public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e) => Evolve(snapshot, id, e, true);
 
     /// <summary>
-    /// As <see cref="Evolve(InnovationSummary?, Guid, IEvent)"/>; a fold of part of a journey (an as-of view) that never applied the change
-    /// of site state a retraction takes back says so with <paramref name="siteChangeFolded"/> false, and the site stays as it is.
+    /// As <see cref="Evolve(InnovationSummary?, Guid, IEvent)"/>; an event that does not stand (<paramref name="stands"/> false: a retraction among the
+    /// events folded takes it back) is counted as recorded and applies nothing, as if its fact had never been.
     /// </summary>
-    public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e, bool siteChangeFolded)
+    public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e, bool stands)
     {
         if (e.Data is not JourneyEvent fact)
         {
@@ -50,22 +51,59 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         }
 
         var s = snapshot ?? new InnovationSummary { Id = id };
-        Apply(s, fact, e.Id, thresholds, siteChangeFolded);
-        var reached = StageRules.StageOf(s, thresholds);
-        s.KeyDates.TryAdd(Key(reached), fact.OccurredAt);
-        s.Stage = reached;
-
-        // A new list only when the overlays change: most events leave them as they were.
-        if (!StageRules.HasStandingOverlays(s))
+        if (stands && fact is not EventRetracted)
         {
-            s.Overlays = StageRules.StandingOverlays(s);
+            Apply(s, fact, e.Id, thresholds);
+            var reached = StageRules.StageOf(s, thresholds);
+            s.KeyDates.TryAdd(Key(reached), fact.OccurredAt);
+            s.Stage = reached;
+
+            // A new list only when the overlays change: most events leave them as they were.
+            if (!StageRules.HasStandingOverlays(s))
+            {
+                s.Overlays = StageRules.StandingOverlays(s);
+            }
+
+            var when = fact.OccurredAt.Midpoint;
+            s.FirstRecorded = s.FirstRecorded is { } first && first <= when ? first : when;
         }
 
         s.EventCount++;
         s.LastEvent = new LastEvent(e.Id, e.EventTypeName, fact.OccurredAt, e.Timestamp, e.Version);
-        var when = fact.OccurredAt.Midpoint;
-        s.FirstRecorded = s.FirstRecorded is { } first && first <= when ? first : when;
         return s;
+    }
+
+    /// <summary>
+    /// A journey's summary folded from nothing over its events in stream order, each retracted event passed over (see
+    /// <see cref="Evolve(InnovationSummary?, Guid, IEvent, bool)"/>): every figure, flag and date, the stage and the date each stage was
+    /// first reached are those of the journey as if the retracted events had never been recorded. Only the count of events and the last
+    /// event tell the retractions. Null when no event is a journey's.
+    /// </summary>
+    public InnovationSummary? Fold(Guid id, IReadOnlyList<IEvent> events)
+    {
+        var retracted = Retracted(events);
+        InnovationSummary? s = null;
+        foreach (var e in events)
+        {
+            s = Evolve(s, id, e, !retracted.Contains(e.Id));
+        }
+
+        return s;
+    }
+
+    /// <summary>The events the retractions among <paramref name="events"/> take back (a retraction itself is never retracted).</summary>
+    public static HashSet<Guid> Retracted(IEnumerable<IEvent> events)
+    {
+        var retracted = new HashSet<Guid>();
+        foreach (var e in events)
+        {
+            if (e.Data is EventRetracted r)
+            {
+                retracted.Add(r.RetractedEventId);
+            }
+        }
+
+        return retracted;
     }
 
     /// <summary>Observations the summary keeps: innovation-wide and national ones, not a single site's.</summary>
@@ -89,7 +127,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         _ => stage.ToString().ToLowerInvariant(),
     };
 
-    private static void Apply(InnovationSummary s, JourneyEvent fact, Guid eventId, StageThresholds t, bool siteChangeFolded)
+    private static void Apply(InnovationSummary s, JourneyEvent fact, Guid eventId, StageThresholds t)
     {
         switch (fact)
         {
@@ -161,14 +199,6 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
             case EligiblePopulationDefined p:
                 (s.EligiblePopulation, s.EligibleUnit) = (p.Size, p.Unit);
                 break;
-            case EventRetracted r:
-                Retract(s, r.RetractedEventId);
-                if (r.SiteChange is { } change && siteChangeFolded)
-                {
-                    UndoSite(s, change);
-                }
-
-                break;
             case EventCorrected c when CorrectsValue(c, out var corrected):
                 CorrectObservation(s, c.CorrectedEventId, corrected);
                 break;
@@ -217,52 +247,6 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
             var wentLive = e.OccurredAt.Midpoint;
             s.LastNewLiveSite = s.LastNewLiveSite is { } last && last >= wentLive ? last : wentLive;
             First(s, outsideOrigin && s.OriginOrganisationId is not null ? "first_adoption_outside_origin" : "first_live", e);
-        }
-    }
-
-    /// <summary>
-    /// A retracted change of site state taken back: the site's state and every count <see cref="ApplySite"/> moved for it. Not
-    /// taken back: the key dates and the latest new live site, which stay as the retracted event set them.
-    /// </summary>
-    private static void UndoSite(InnovationSummary s, UndoneSiteChange change)
-    {
-        // A change that left the state as it was (a second deferral) moved nothing; a site in another state never took this change.
-        if (change.From == change.To || !s.Sites.TryGetValue(change.SiteId, out var now) || now != change.From)
-        {
-            return;
-        }
-
-        var (from, to) = (change.From, change.To);
-        if (to is { } back)
-        {
-            s.Sites[change.SiteId] = back;
-            s.SitesByState[back] = s.SitesByState.GetValueOrDefault(back) + 1;
-        }
-        else
-        {
-            s.Sites.Remove(change.SiteId);
-        }
-
-        s.SitesByState[from]--;
-        var wasLive = from is SiteState.Live or SiteState.Sustained;
-        var isLive = to is SiteState.Live or SiteState.Sustained;
-        if (wasLive != isLive)
-        {
-            s.SiteEventLiveCount += isLive ? 1 : -1;
-            s.LiveOutsideOrigin += change.SiteId != s.OriginOrganisationId ? (isLive ? 1 : -1) : 0;
-        }
-
-        s.SustainedSiteCount += (to == SiteState.Sustained ? 1 : 0) - (from == SiteState.Sustained ? 1 : 0);
-        if (from is SiteState.Adopting or SiteState.Declined or SiteState.Deferred)
-        {
-            s.Decisions--;
-            s.Declines -= from == SiteState.Declined ? 1 : 0;
-        }
-
-        // Live is reached by going live (from adopting or implementing) or by resuming (from suspended): only the first counted.
-        if (from == SiteState.Live && to is SiteState.Adopting or SiteState.Implementing)
-        {
-            s.EverLive--;
         }
     }
 
@@ -315,23 +299,6 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
             s.Barriers[index] = s.Barriers[index] with { ResolvedAt = at, How = how };
             s.OpenBarrierCount--;
         }
-    }
-
-    private static void Retract(InnovationSummary s, Guid id)
-    {
-        var barrier = s.Barriers.FindIndex(b => b.EventId == id);
-        if (barrier >= 0)
-        {
-            s.OpenBarrierCount -= s.Barriers[barrier].ResolvedAt is null ? 1 : 0;
-            s.Barriers.RemoveAt(barrier);
-        }
-
-        foreach (var list in s.Metrics.Values)
-        {
-            list.RemoveAll(o => o.EventId == id);
-        }
-
-        RefreshObservedLive(s);
     }
 
     private static void CorrectObservation(InnovationSummary s, Guid id, decimal value)

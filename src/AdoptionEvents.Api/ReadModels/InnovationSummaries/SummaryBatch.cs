@@ -9,12 +9,12 @@ using Marten;
 namespace AdoptionEvents.ReadModels.InnovationSummaries;
 
 /// <summary>
-/// What folding a batch changed: the documents to store, the barriers whose events were retracted and the sites whose only
-/// change of state was.
+/// What folding a batch changed: the documents to store, and those a retraction took away (the barriers and metric histories
+/// whose events were retracted, the sites whose only change of state was).
 /// </summary>
 public sealed record SummaryChanges(
     IReadOnlyList<InnovationSummary> Summaries, IReadOnlyList<SummarySite> Sites, IReadOnlyList<Guid> RemovedSites, IReadOnlyList<BarrierEntry> Barriers,
-    IReadOnlyList<Guid> RemovedBarriers, IReadOnlyList<SummaryMetric> Metrics);
+    IReadOnlyList<Guid> RemovedBarriers, IReadOnlyList<SummaryMetric> Metrics, IReadOnlyList<Guid> RemovedMetrics);
 
 /// <summary>
 /// Summaries folded a batch of events at a time onto what is stored (the daemon's pages; the builder
@@ -22,6 +22,11 @@ public sealed record SummaryChanges(
 /// journeys' summaries, the sites whose state its events may move, the barriers it resolves or
 /// retracts and the metrics it observes (every metric of a journey whose observations it may correct
 /// or retract), in one round trip. Afterwards only what differs from what was read is written.
+/// <para>
+/// A journey with a retraction in the batch is folded again from its first event (<see cref="InnovationSummaryProjection.Fold"/>), with
+/// every document stored for it read to compare: what a retraction takes back includes "first reached" dates and flags that no
+/// count can undo, and retractions are rare. A batch from nothing holds whole journeys, and passes over what its retractions take back.
+/// </para>
 /// </summary>
 public sealed class SummaryBatch
 {
@@ -30,6 +35,9 @@ public sealed class SummaryBatch
     private readonly Dictionary<Guid, SummarySite> _sitesRead = [];
     private readonly Dictionary<Guid, BarrierEntry> _barriersRead = [];
     private readonly Dictionary<Guid, SummaryMetric> _metricsRead = [];
+
+    // The events of each journey folded again from its first one, up to the batch's last event of it.
+    private readonly Dictionary<Guid, IReadOnlyList<IEvent>> _refolded = [];
 
     /// <summary>A batch with nothing stored before it (a rebuild from the first event).</summary>
     public static SummaryBatch Empty() => new();
@@ -41,6 +49,7 @@ public sealed class SummaryBatch
         var barriers = new HashSet<Guid>();
         var metrics = new HashSet<Guid>();
         var everyMetric = new HashSet<Guid>();
+        var refolded = new Dictionary<Guid, long>();
         foreach (var e in events)
         {
             if (e.Data is not JourneyEvent fact)
@@ -49,6 +58,11 @@ public sealed class SummaryBatch
             }
 
             journeys.Add(e.StreamId);
+            if (fact is EventRetracted || refolded.ContainsKey(e.StreamId))
+            {
+                refolded[e.StreamId] = e.Version;
+            }
+
             switch (fact)
             {
                 // Staff trained, adaptations, commissioning and the like never move a site's state: nothing to read for them.
@@ -58,14 +72,8 @@ public sealed class SummaryBatch
                 case BarrierResolved r:
                     barriers.Add(r.BarrierEventId);
                     break;
-                case EventRetracted r:
-                    barriers.Add(r.RetractedEventId);
+                case EventRetracted:
                     everyMetric.Add(e.StreamId);
-                    if (r.SiteChange is { } change)
-                    {
-                        sites.Add(SummarySite.IdFor(e.StreamId, change.SiteId));
-                    }
-
                     break;
                 case MetricObserved m when InnovationSummaryProjection.Summarises(m):
                     metrics.Add(SummaryMetric.IdFor(e.StreamId, m.Metric));
@@ -90,6 +98,13 @@ public sealed class SummaryBatch
         var journeyMetrics = everyMetric.Count == 0
             ? Task.FromResult<IReadOnlyList<SummaryMetric>>([])
             : query.Query<SummaryMetric>().Where(m => everyMetric.Contains(m.InnovationId)).ToList();
+        var again = refolded.Keys.ToArray();
+        var journeySites = again.Length == 0
+            ? Task.FromResult<IReadOnlyList<SummarySite>>([])
+            : query.Query<SummarySite>().Where(x => again.Contains(x.InnovationId)).ToList();
+        var journeyBarriers = again.Length == 0
+            ? Task.FromResult<IReadOnlyList<BarrierEntry>>([])
+            : query.Query<BarrierEntry>().Where(x => again.Contains(x.InnovationId)).ToList();
         await query.Execute(ct);
 
         foreach (var s in await summaries)
@@ -97,16 +112,16 @@ public sealed class SummaryBatch
             batch._summaries[s.Id] = s;
         }
 
-        foreach (var site in await siteDocuments)
+        foreach (var site in (await siteDocuments).Concat(await journeySites))
         {
-            if (batch._summaries.TryGetValue(site.InnovationId, out var s))
+            if (batch._summaries.TryGetValue(site.InnovationId, out var s) && !batch._sitesRead.ContainsKey(site.Id))
             {
                 s.Sites[site.SiteId] = site.State;
                 batch._sitesRead[site.Id] = site;
             }
         }
 
-        foreach (var barrier in (await barrierDocuments).OrderBy(b => b.EncounteredAt.Midpoint).ThenBy(b => b.EventId))
+        foreach (var barrier in (await barrierDocuments).Concat(await journeyBarriers).DistinctBy(b => b.EventId).OrderBy(b => b.EncounteredAt.Midpoint).ThenBy(b => b.EventId))
         {
             if (batch._summaries.TryGetValue(barrier.InnovationId, out var s))
             {
@@ -123,18 +138,37 @@ public sealed class SummaryBatch
             }
         }
 
+        foreach (var (journey, version) in refolded)
+        {
+            batch._refolded[journey] = await session.Events.FetchStreamAsync(journey, version, token: ct);
+        }
+
         return batch;
     }
 
     /// <summary>The summaries folded so far, by innovation.</summary>
     public IReadOnlyDictionary<Guid, InnovationSummary> Summaries => _summaries;
 
-    /// <summary>The events in order; events of other streams (organisations) are passed over.</summary>
-    public void Fold(InnovationSummaryProjection projection, IEnumerable<IEvent> events)
+    /// <summary>
+    /// The events in order; events of other streams (organisations) are passed over, and so are events that a retraction in the batch
+    /// takes back. A journey with a retraction in a batch read from the store is folded again from its first event instead.
+    /// </summary>
+    public void Fold(InnovationSummaryProjection projection, IReadOnlyList<IEvent> events)
     {
+        foreach (var (journey, history) in _refolded)
+        {
+            if (projection.Fold(journey, history) is { } again)
+            {
+                _summaries[journey] = again;
+                _folded.Add(journey);
+            }
+        }
+
+        var retracted = InnovationSummaryProjection.Retracted(events);
         foreach (var e in events)
         {
-            if (e.Data is JourneyEvent && projection.Evolve(_summaries.GetValueOrDefault(e.StreamId), e.StreamId, e) is { } summary)
+            if (e.Data is JourneyEvent && !_refolded.ContainsKey(e.StreamId)
+                && projection.Evolve(_summaries.GetValueOrDefault(e.StreamId), e.StreamId, e, !retracted.Contains(e.Id)) is { } summary)
             {
                 _summaries[e.StreamId] = summary;
                 _folded.Add(e.StreamId);
@@ -183,7 +217,8 @@ public sealed class SummaryBatch
             }
         }
 
-        return new SummaryChanges(summaries, sites, removedSites, barriers, [.. _barriersRead.Keys.Where(id => !kept.Contains(id))], metrics);
+        var removedMetrics = _metricsRead.Values.Where(m => _folded.Contains(m.InnovationId) && !_summaries[m.InnovationId].Metrics.ContainsKey(m.Metric)).Select(m => m.Id).ToList();
+        return new SummaryChanges(summaries, sites, removedSites, barriers, [.. _barriersRead.Keys.Where(id => !kept.Contains(id))], metrics, removedMetrics);
     }
 
     /// <summary>Queues the changes on a session (the daemon's batch commits them with its progress).</summary>
@@ -218,6 +253,11 @@ public sealed class SummaryBatch
         foreach (var id in changes.RemovedSites)
         {
             operations.Delete<SummarySite>(id);
+        }
+
+        foreach (var id in changes.RemovedMetrics)
+        {
+            operations.Delete<SummaryMetric>(id);
         }
     }
 }
