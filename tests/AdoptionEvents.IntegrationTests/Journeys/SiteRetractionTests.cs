@@ -73,6 +73,11 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         var summary = await SummaryAsync(journey.Innovation);
         (summary.Stage, summary.SiteEventLiveCount, summary.LiveOutsideOrigin, summary.EverLive).ShouldBe((Stage.EmbeddedAtOrigin, 1, 0, 1));
         summary.SitesByState[SiteState.Adopting].ShouldBe(1);
+
+        // The daemon folded the summary again without the go-live: the dates it set are gone, as if it had never been recorded.
+        summary.KeyDates.Keys.ShouldBe(["conceived", "embedded_at_origin", "first_live"], ignoreOrder: true);
+        summary.LastNewLiveSite.ShouldBe(new DateOnly(2010, 7, 2));
+        (summary.EventCount, summary.LastEvent!.Type).ShouldBe((7, "event_retracted"));
         var entry = (await RegisterEntryAsync(journey.Innovation, journey.Site))!;
         entry.State.ShouldBe(SiteState.Adopting);
         entry.Transitions.Select(t => t.EventId).ShouldBe([journey.Aware, journey.Decided]);
@@ -100,6 +105,25 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.CatchUpAsync();
         (await RegisterEntryAsync(journey.Innovation, journey.Site))!.State.ShouldBe(SiteState.Aware);
         (await SummaryAsync(journey.Innovation)).Stage.ShouldBe(Stage.EmbeddedAtOrigin);
+    }
+
+    [Fact]
+    public async Task A_retraction_stands_and_cannot_itself_be_retracted()
+    {
+        var journey = await SpreadToOneSiteAsync("Retraction stands");
+        var retraction = (await api.Client.RecordAsync(journey.Innovation, Retraction(journey.Live))).Events.Single().Id;
+        var version = (await api.Client.HistoryAsync(journey.Innovation)).Version;
+
+        var refused = await ApiClient.ProblemAsync(await api.Client.PostFactAsync(journey.Innovation, ApiClient.Body(Retraction(retraction))), HttpStatusCode.Conflict);
+
+        (refused.GetProperty("field").GetString(), refused.GetProperty("rule").GetString()).ShouldBe(("retractedEventId", "retraction-stands"));
+        refused.GetProperty("detail").GetString()!.ShouldContain("record the retracted fact again");
+        (await api.Client.HistoryAsync(journey.Innovation)).Version.ShouldBe(version);
+
+        // As the refusal says: the go-live recorded again.
+        await api.Client.RecordAsync(journey.Innovation, new ServiceWentLive { SiteId = journey.Site, OccurredAt = SampleJourney.Year("2013"), Provenance = Stated });
+        await api.CatchUpAsync();
+        (await SummaryAsync(journey.Innovation)).KeyDates["early_spread"].Value.ShouldBe("2013");
     }
 
     [Fact]

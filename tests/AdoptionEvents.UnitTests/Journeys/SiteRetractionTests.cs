@@ -167,6 +167,19 @@ public class SiteRetractionTests
     }
 
     [Fact]
+    public void A_retraction_stands_and_cannot_itself_be_retracted()
+    {
+        var history = new History();
+        var retraction = history.Accept(Retraction(history.Accept(Aware)));
+
+        var refusal = history.Record(Retraction(retraction)).Decision.Refusals.ShouldHaveSingleItem();
+
+        (refusal.Status, refusal.Field, refusal.Rule).ShouldBe((409, "retractedEventId", "retraction-stands"));
+        history.Journey.Ledger.Retracted.ShouldNotContain(retraction);
+        history.Journey.SiteStateOf(Site).ShouldBeNull();
+    }
+
+    [Fact]
     public void A_retraction_decided_without_the_sites_changes_that_stand_is_refused()
     {
         var live = Guid.NewGuid();
