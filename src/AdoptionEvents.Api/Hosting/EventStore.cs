@@ -76,7 +76,7 @@ public static class EventStore
         // After Marten's own start-up work, which applies the schema.
         builder.Services.AddHostedService<JsonbCompression>();
         builder.Services.AddHostedService<JourneyLedgerUpgrade>();
-        builder.Services.AddHostedService<JourneySupportersUpgrade>();
+        builder.Services.AddHostedService<JourneyUpgrade>();
 
         // Wolverine-managed distribution starts the projection agents itself; a Marten daemon beside it fails startup.
         if (distribution is DaemonDistribution.Solo or DaemonDistribution.HotCold)

@@ -26,6 +26,9 @@ public sealed record Journey
 
     public bool Retired { get; init; }
 
+    /// <summary>The retirement that stands, so that its retraction brings the journey back into use.</summary>
+    public Guid? RetiredBy { get; init; }
+
     /// <summary>The sites in play, by site id; never stored with the journey (see <see cref="SiteStatus"/>).</summary>
     [JsonIgnore]
     public ImmutableDictionary<Guid, SiteStatus> Sites { get; init; } = ImmutableDictionary<Guid, SiteStatus>.Empty;
@@ -65,11 +68,12 @@ public sealed record Journey
         {
             InnovationRegistered r => state with { Name = r.Name, Registered = true, Supporters = SupportersAfter(state.Supporters, r) },
             SupportOrganisationEngaged { OrganisationId: { } supporter } when !state.Supporters.Contains(supporter) => state with { Supporters = state.Supporters.Add(supporter) },
-            InnovationRetired => state with { Retired = true },
+            InnovationRetired => state with { Retired = true, RetiredBy = eventId },
             SiteEvent s when state.Sites.GetValueOrDefault(s.SiteId) is var before && SiteStatus.After(before, eventId, s) is { } next && !ReferenceEquals(next, before) =>
                 state with { Sites = state.Sites.SetItem(s.SiteId, next) },
             EventRetracted { SiteChange: { } change } r when state.Sites.TryGetValue(change.SiteId, out var site) =>
                 state with { Sites = state.Sites.SetItem(change.SiteId, SiteStatus.After(site, eventId, r)!), Ledger = state.Ledger.After(eventId, e) },
+            EventRetracted r when r.RetractedEventId == state.RetiredBy => state with { Retired = false, RetiredBy = null, Ledger = state.Ledger.After(eventId, e) },
             _ when JourneyLedger.Changes(e) => state with { Ledger = state.Ledger.After(eventId, e) },
             _ => state,
         };

@@ -130,7 +130,7 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
             Name = "Upgraded innovation", InnovationType = "digital", OriginOrganisationId = network, OccurredAt = SampleJourney.Year("2010"), Provenance = stated,
         })).InnovationId;
         var evidence = new AdoptionEvents.Journeys.Evidence.EvidenceRecorded { EvidenceType = "rct", Title = "Trial", Finding = "works", OccurredAt = SampleJourney.Year("2012"), Provenance = stated };
-        var upgrade = ActivatorUtilities.CreateInstance<JourneySupportersUpgrade>(api.Host.Services);
+        var upgrade = ActivatorUtilities.CreateInstance<JourneyUpgrade>(api.Host.Services);
         (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse("every journey names its supporters");
 
         // As a database written before: the journeys name no supporters (the upgrade runs at start, before any command).

@@ -185,6 +185,25 @@ public class JourneyDeciderTests
     }
 
     [Fact]
+    public void A_retracted_retirement_brings_the_innovation_back_into_use_and_no_other_retraction_does()
+    {
+        var (retirement, other) = (Guid.NewGuid(), Guid.NewGuid());
+        var retire = new InnovationRetired { Reason = "recorded against the wrong innovation", OccurredAt = Day("2023-01-01"), Provenance = Stated };
+        var retired = Journey.After(Registered(), retirement, Fact(retire))!;
+        (retired.Retired, retired.RetiredBy).ShouldBe((true, retirement));
+        EventRetracted Retraction(Guid id) => new() { RetractedEventId = id, Reason = "in error", OccurredAt = Day("2024-01-01"), Provenance = Stated };
+
+        var stillRetired = Journey.After(retired, Guid.NewGuid(), Fact(Retraction(other)))!;
+        stillRetired.Retired.ShouldBeTrue();
+
+        var back = Journey.After(retired, Guid.NewGuid(), Fact(Retraction(retirement)))!;
+        (back.Retired, back.RetiredBy).ShouldBe((false, null));
+        back.Ledger.Retracted.ShouldContain(retirement);
+        JourneyDecider.Decide(back, Fact(new PathwayChanged { Pathway = "MSK", Change = "x", OccurredAt = Day("2024-02-01"), Provenance = Stated }), Knowing(), Now, User)
+            .Refused.ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_correction_must_name_an_event_of_the_same_journey_that_still_stands()
     {
         var elsewhere = new KnownEvent(Guid.NewGuid(), Guid.NewGuid(), "metric_observed");
