@@ -66,6 +66,7 @@ public static class FoldCopies
         Adaptations = [.. s.Adaptations],
         StaffTrained = s.StaffTrained,
         Commissioned = s.Commissioned,
+        Commissionings = s.Commissionings,
         DeclineReason = s.DeclineReason,
         DiscontinuationReason = s.DiscontinuationReason,
         SharedWith = [.. s.SharedWith],

@@ -194,4 +194,29 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.CatchUpAsync();
         (await RegisterEntryAsync(journey.Innovation, journey.Site))!.StaffTrained.ShouldBe(3);
     }
+
+    [Fact]
+    public async Task A_retracted_commissioning_takes_back_the_date_of_the_first_and_the_site_is_commissioned_while_another_stands()
+    {
+        var journey = await SpreadToOneSiteAsync("Retracted commissioning");
+        async Task<Guid> CommissionAsync(string year) => (await api.Client.RecordAsync(journey.Innovation,
+            new CommissioningSecured { SiteId = journey.Site, Commissioner = "an ICB", OccurredAt = SampleJourney.Year(year), Provenance = Stated })).Events.Single().Id;
+        var first = await CommissionAsync("2014");
+        var second = await CommissionAsync("2016");
+        await api.CatchUpAsync();
+        ((await SummaryAsync(journey.Innovation)).KeyDates["first_commissioning"].Value).ShouldBe("2014");
+
+        await api.Client.RecordAsync(journey.Innovation, Retraction(first));
+        (await api.Client.HistoryAsync(journey.Innovation)).Events[^1].Data.GetProperty("siteFact").GetProperty("commissioning").GetBoolean().ShouldBeTrue();
+        await api.CatchUpAsync();
+        var entry = (await RegisterEntryAsync(journey.Innovation, journey.Site))!;
+        (entry.Commissioned, entry.Commissionings).ShouldBe((true, 1));
+        ((await SummaryAsync(journey.Innovation)).KeyDates["first_commissioning"].Value).ShouldBe("2016");
+
+        await api.Client.RecordAsync(journey.Innovation, Retraction(second));
+        await api.CatchUpAsync();
+        entry = (await RegisterEntryAsync(journey.Innovation, journey.Site))!;
+        (entry.Commissioned, entry.Commissionings).ShouldBe((false, 0));
+        (await SummaryAsync(journey.Innovation)).KeyDates.ShouldNotContainKey("first_commissioning");
+    }
 }

@@ -117,9 +117,14 @@ public class SiteRetractionTests
         retraction.SiteFact.ShouldBe(new UndoneSiteFact(Site) { StaffTrained = 4 });
         history.Journey.SiteStateOf(Site).ShouldBe(SiteState.Live);
 
-        // A fact the register does not count (commissioning) is retracted with nothing more to take back.
+        // A commissioning: the register counts one fewer.
         var commissioned = history.Accept(new CommissioningSecured { SiteId = Site, Commissioner = "an ICB", OccurredAt = Day("2015-03-01"), Provenance = Stated });
-        var plain = history.Record(Retraction(commissioned)).Decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>();
+        history.Record(Retraction(commissioned)).Decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>().SiteFact
+            .ShouldBe(new UndoneSiteFact(Site) { Commissioning = true });
+
+        // A fact the register does not count (usage dropped) is retracted with nothing more to take back.
+        var dropped = history.Accept(new UsageDropped { SiteId = Site, Metric = "referrals", OccurredAt = Day("2015-04-01"), Provenance = Stated });
+        var plain = history.Record(Retraction(dropped)).Decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>();
         (plain.SiteChange, plain.SiteFact).ShouldBe((null, null));
     }
 

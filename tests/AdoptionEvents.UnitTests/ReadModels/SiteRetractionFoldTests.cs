@@ -36,6 +36,8 @@ public class SiteRetractionFoldTests
         new ImplementationStarted { SiteId = Site, OccurredAt = Y(2013), Provenance = Stated },
         new ServiceWentLive { SiteId = Site, OccurredAt = Y(2014), Provenance = Stated },
         new StaffTrained { SiteId = Site, Count = 3, Role = "nurse", OccurredAt = Y(2014), Provenance = Stated },
+        new CommissioningSecured { SiteId = Site, Commissioner = "an ICB", OccurredAt = Y(2014), Provenance = Stated },
+        new CommissioningSecured { SiteId = Site, Commissioner = "a second ICB", OccurredAt = Y(2015), Provenance = Stated },
         new AdaptationMade { SiteId = Site, Component = "venue", Adaptation = "community hall", OccurredAt = Y(2014), Provenance = Stated },
         new StaffTrained { SiteId = Site, Count = 5, Role = "nurse", OccurredAt = Y(2015), Provenance = Stated },
         new KnowledgeShared { SiteId = Site, ToSiteId = Origin, How = "site visit", OccurredAt = Y(2015), Provenance = Stated },
@@ -83,6 +85,7 @@ public class SiteRetractionFoldTests
     private static string Entry(SiteAdoption? s) => s is null ? "none" : new
     {
         s.State, Transitions = string.Join(",", s.Transitions.Select(t => $"{t.State}@{t.EventId}")), s.DeclineReason, s.DiscontinuationReason, s.StaffTrained,
+        s.Commissioned, s.Commissionings,
         Adaptations = string.Join(",", s.Adaptations.Select(a => $"{a.Component}:{a.Change}")), SharedWith = string.Join(",", s.SharedWith),
     }.ToString()!;
 
@@ -113,6 +116,21 @@ public class SiteRetractionFoldTests
         var without = retracted.Take(retracted.Count - 1).Where((_, i) => i != at);
 
         Entry(Register(retracted)).ShouldBe(Entry(Register(without)));
+    }
+
+    [Fact]
+    public void A_site_is_commissioned_while_one_of_its_commissionings_stands()
+    {
+        var facts = Journey.Select(f => (Id: Guid.CreateVersion7(), Fact: f)).ToList();
+        var commissionings = facts.Where(f => f.Fact is CommissioningSecured).ToList();
+        (Register(facts)!.Commissioned, Register(facts)!.Commissionings).ShouldBe((true, 2));
+
+        foreach (var (left, (id, fact)) in commissionings.Select((c, i) => (commissionings.Count - 1 - i, c)))
+        {
+            facts.Add((Guid.CreateVersion7(), new EventRetracted { RetractedEventId = id, Reason = "another site's", OccurredAt = Y(2021), Provenance = Stated, SiteFact = UndoneSiteFact.Of((SiteEvent)fact) }));
+            var entry = Register(facts)!;
+            (entry.Commissioned, entry.Commissionings).ShouldBe((left > 0, left));
+        }
     }
 
     [Fact]

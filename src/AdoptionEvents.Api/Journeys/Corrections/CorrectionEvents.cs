@@ -69,12 +69,16 @@ public sealed record UndoneSiteFact(Guid SiteId)
 
     public Guid? SharedWith { get; init; }
 
-    /// <summary>What the register takes back for the retracted fact; null for a fact it does not count (commissioning, usage dropped ...).</summary>
+    /// <summary>True for a commissioning: the register counts one fewer, and the site is commissioned while any stands.</summary>
+    public bool? Commissioning { get; init; }
+
+    /// <summary>What the register takes back for the retracted fact; null for a fact it does not count (usage dropped ...).</summary>
     public static UndoneSiteFact? Of(SiteEvent fact) => fact switch
     {
         StaffTrained t => new UndoneSiteFact(t.SiteId) { StaffTrained = t.Count },
         AdaptationMade a => new UndoneSiteFact(a.SiteId) { Component = a.Component, Adaptation = a.Adaptation },
         KnowledgeShared k => new UndoneSiteFact(k.SiteId) { SharedWith = k.ToSiteId },
+        CommissioningSecured c => new UndoneSiteFact(c.SiteId) { Commissioning = true },
         _ => null,
     };
 }

@@ -27,7 +27,14 @@ public sealed class SiteAdoption
 
     public int StaffTrained { get; set; }
 
+    /// <summary>Whether a commissioning of the service stands (<see cref="Commissionings"/> above 0).</summary>
     public bool Commissioned { get; set; }
+
+    /// <summary>
+    /// The commissionings recorded that stand, so that a retracted one leaves the site commissioned while another stands. An entry
+    /// stored before they were counted (November 2026) counts none: a retraction of its commissioning clears <see cref="Commissioned"/>.
+    /// </summary>
+    public int Commissionings { get; set; }
 
     public string? DeclineReason { get; set; }
 
@@ -101,6 +108,7 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
                 s.StaffTrained += t.Count;
                 break;
             case CommissioningSecured:
+                s.Commissionings++;
                 s.Commissioned = true;
                 break;
             case KnowledgeShared k:
@@ -111,7 +119,7 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         return s;
     }
 
-    // What the register counted of a retracted site fact, taken back (one adaptation or sharing of the same content, if several).
+    // What the register counted of a retracted site fact, taken back (one adaptation or sharing of the same content, if several; one commissioning).
     private static SiteAdoption Undo(SiteAdoption s, UndoneSiteFact fact)
     {
         s.StaffTrained = Math.Max(0, s.StaffTrained - (fact.StaffTrained ?? 0));
@@ -123,6 +131,12 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         if (fact.SharedWith is { } to && s.SharedWith.IndexOf(to) is var shared and >= 0)
         {
             s.SharedWith.RemoveAt(shared);
+        }
+
+        if (fact.Commissioning is true)
+        {
+            s.Commissionings = Math.Max(0, s.Commissionings - 1);
+            s.Commissioned = s.Commissionings > 0;
         }
 
         return s;
