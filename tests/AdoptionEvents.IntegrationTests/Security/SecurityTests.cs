@@ -165,6 +165,34 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_site_recorder_retracts_its_own_sites_events_and_is_refused_the_rest_with_nothing_appended()
+    {
+        var admin = api.Client;
+        var own = await admin.RegisterOrganisationAsync("Retracting Trust");
+        var other = await admin.RegisterOrganisationAsync("Neighbouring Trust");
+        var started = await admin.StartAsync(Fact("need", own, other));
+        var innovation = started.InnovationId;
+        var theirs = (await admin.RecordAsync(innovation, Fact("aware", other, own))).Events.Single().Id;
+        var evaluation = (await admin.RecordAsync(innovation, Fact("evaluation", own, other))).Events.Single().Id;
+        var recorder = api.ClientAs(Roles.SiteRecorder, own);
+        var aware = (await recorder.RecordAsync(innovation, Fact("aware", own, other))).Events.Single().Id;
+        AdoptionEvents.Journeys.Corrections.EventRetracted Retraction(Guid id) => new()
+        {
+            RetractedEventId = id, Reason = "recorded in error", OccurredAt = SampleJourney.Year("2013"), Provenance = new Provenance { Basis = Basis.Stated },
+        };
+
+        var notTheirs = await ApiClient.ProblemAsync(await recorder.PostFactAsync(innovation, ApiClient.Body(Retraction(theirs))), HttpStatusCode.Forbidden);
+        (notTheirs.GetProperty("field").GetString(), notTheirs.GetProperty("rule").GetString()).ShouldBe(("retractedEventId", "own-organisation"));
+        var innovationLevel = await ApiClient.ProblemAsync(await recorder.PostFactAsync(innovation, ApiClient.Body(Retraction(evaluation))), HttpStatusCode.Forbidden);
+        innovationLevel.GetProperty("rule").GetString().ShouldBe("site-events-only");
+        (await admin.HistoryAsync(innovation)).Events.Count.ShouldBe(4);
+
+        await recorder.RecordAsync(innovation, Retraction(aware));
+        var history = await admin.HistoryAsync(innovation);
+        (history.Events[^1].Type, history.Events[^1].Data.GetProperty("siteChange").GetProperty("siteId").GetGuid()).ShouldBe(("event_retracted", own));
+    }
+
+    [Fact]
     public async Task Every_event_names_the_user_and_the_organisation_of_the_token()
     {
         var admin = api.Client;

@@ -44,7 +44,13 @@ public static class JourneyWriter
         var now = clock.GetUtcNow();
         var innovationId = Guid.CreateVersion7(now);
         var fact = first with { InnovationId = innovationId };
-        var decision = JourneyDecider.Start(fact, await ContextAsync(session, registered, fact, ct), now, audit.User);
+        var startContext = await ContextAsync(session, registered, fact, ct);
+        if (RecordingRights.CheckTarget(http.User, fact, startContext) is { } notTheirs)
+        {
+            return Problems.For(notTheirs);
+        }
+
+        var decision = JourneyDecider.Start(fact, startContext, now, audit.User);
         if (decision.Refused)
         {
             return Problems.For(decision.Refusals);
@@ -86,6 +92,11 @@ public static class JourneyWriter
         var claim = IdempotencyOf(http, audit.User, fact);
         fact = fact with { InnovationId = innovationId };
         var context = await ContextAsync(session, registered, fact, ct);
+        if (RecordingRights.CheckTarget(http.User, fact, context) is { } notTheirs)
+        {
+            return Problems.For(notTheirs);
+        }
+
         var outcome = await commits.SubmitAsync(innovationId, new PendingCommand(fact, context, audit, expected, claim));
         if (outcome.Version is { } version)
         {
@@ -125,10 +136,12 @@ public static class JourneyWriter
         var eventIds = fact.ReferencedEvents().Distinct().ToArray();
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
         var events = await KnownEvents.AmongAsync(session, eventIds, ct);
-        if (fact is EventRetracted r && events.TryGetValue(r.RetractedEventId, out var retracted) && retracted.SiteId is not null && !retracted.MovesSiteState)
+        var target = fact switch { EventRetracted r => r.RetractedEventId, EventCorrected c => c.CorrectedEventId, _ => (Guid?)null };
+        if (target is { } id && events.TryGetValue(id, out var named) && named.SiteId is not null && !named.MovesSiteState)
         {
-            // A site fact that moved no state: what the register counts of it is taken back, so the decision reads its content.
-            events[retracted.Id] = retracted with { Fact = await KnownEvents.FactAsync(session, retracted.Id, ct) };
+            // A site fact that moved no state: a retraction takes back what the register counts of it, and a site recorder may correct or
+            // retract knowledge shared only with a site of its own (RecordingRights.CheckTarget), so the decision reads its content.
+            events[id] = named with { Fact = await KnownEvents.FactAsync(session, id, ct) };
         }
 
         var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);
