@@ -44,10 +44,17 @@ public sealed record Journey
     public string? LastHash { get; init; }
 
     /// <summary>
-    /// The organisations that support the innovation: its origin and every support organisation engaged by id. A programme lead
-    /// records for the journey when one of them is, or belongs to, an organisation of its token (see RecordingRights.CheckSupport).
+    /// The organisations that support the innovation: its origin and every support organisation engaged by id whose engagement
+    /// stands. A programme lead records for the journey when one of them is, or belongs to, an organisation of its token (see
+    /// RecordingRights.CheckSupport).
     /// </summary>
     public ImmutableHashSet<Guid> Supporters { get; init; } = [];
+
+    /// <summary>The origin organisation, as the latest registration names it.</summary>
+    public Guid? Origin { get; init; }
+
+    /// <summary>The engagements of a support organisation by id that stand: the organisation by the event that engaged it.</summary>
+    public ImmutableDictionary<Guid, Guid> Engagements { get; init; } = ImmutableDictionary<Guid, Guid>.Empty;
 
     public SiteState? SiteStateOf(Guid siteId) => Sites.TryGetValue(siteId, out var s) ? s.State : null;
 
@@ -59,26 +66,31 @@ public sealed record Journey
             return e switch
             {
                 NeedIdentified n => new Journey { Id = n.InnovationId, Name = n.Need },
-                InnovationRegistered r => new Journey { Id = r.InnovationId, Name = r.Name, Registered = true, Supporters = SupportersAfter([], r) },
+                InnovationRegistered r => Supported(new Journey { Id = r.InnovationId, Name = r.Name, Registered = true, Origin = r.OriginOrganisationId }),
                 _ => null,
             };
         }
 
         return e switch
         {
-            InnovationRegistered r => state with { Name = r.Name, Registered = true, Supporters = SupportersAfter(state.Supporters, r) },
-            SupportOrganisationEngaged { OrganisationId: { } supporter } when !state.Supporters.Contains(supporter) => state with { Supporters = state.Supporters.Add(supporter) },
+            InnovationRegistered r => Supported(state with { Name = r.Name, Registered = true, Origin = r.OriginOrganisationId }),
+            SupportOrganisationEngaged { OrganisationId: { } supporter } => Supported(state with { Engagements = state.Engagements.SetItem(eventId, supporter) }),
             InnovationRetired => state with { Retired = true, RetiredBy = eventId },
             SiteEvent s when state.Sites.GetValueOrDefault(s.SiteId) is var before && SiteStatus.After(before, eventId, s) is { } next && !ReferenceEquals(next, before) =>
                 state with { Sites = state.Sites.SetItem(s.SiteId, next) },
             EventRetracted { SiteChange: { } change } r when state.Sites.TryGetValue(change.SiteId, out var site) =>
                 state with { Sites = state.Sites.SetItem(change.SiteId, SiteStatus.After(site, eventId, r)!), Ledger = state.Ledger.After(eventId, e) },
+            EventRetracted r when state.Engagements.ContainsKey(r.RetractedEventId) =>
+                Supported(state with { Engagements = state.Engagements.Remove(r.RetractedEventId), Ledger = state.Ledger.After(eventId, e) }),
             EventRetracted r when r.RetractedEventId == state.RetiredBy => state with { Retired = false, RetiredBy = null, Ledger = state.Ledger.After(eventId, e) },
             _ when JourneyLedger.Changes(e) => state with { Ledger = state.Ledger.After(eventId, e) },
             _ => state,
         };
     }
 
-    private static ImmutableHashSet<Guid> SupportersAfter(ImmutableHashSet<Guid> supporters, InnovationRegistered r) =>
-        r.OriginOrganisationId is { } origin ? supporters.Add(origin) : supporters;
+    private static Journey Supported(Journey journey)
+    {
+        var supporters = journey.Origin is { } origin ? [origin, .. journey.Engagements.Values] : ImmutableHashSet.CreateRange(journey.Engagements.Values);
+        return journey.Supporters.SetEquals(supporters) ? journey : journey with { Supporters = supporters };
+    }
 }

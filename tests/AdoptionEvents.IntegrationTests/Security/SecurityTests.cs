@@ -110,13 +110,25 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         // Nobody supports a journey started from a need: every lead may record, until a network is engaged to support it.
         var open = (await southLead.StartAsync(Fact("need", trust, north))).InnovationId;
         await northLead.RecordAsync(open, evidence);
-        await southLead.RecordAsync(open, new AdoptionEvents.Journeys.Resources.SupportOrganisationEngaged
+        var engaged = (await southLead.RecordAsync(open, new AdoptionEvents.Journeys.Resources.SupportOrganisationEngaged
         {
             Organisation = "South HIN", OrganisationId = south, OccurredAt = SampleJourney.Year("2013"), Provenance = stated,
-        });
+        })).Events.Single().Id;
         await ApiClient.ProblemAsync(await northLead.PostFactAsync(open, ApiClient.Body(evidence)), HttpStatusCode.Forbidden);
         await southLead.RecordAsync(open, evidence);
         await admin.RecordAsync(open, evidence);
+
+        // North engaged, and South's engagement retracted: South no longer supports the journey.
+        await admin.RecordAsync(open, new AdoptionEvents.Journeys.Resources.SupportOrganisationEngaged
+        {
+            Organisation = "North HIN", OrganisationId = north, OccurredAt = SampleJourney.Year("2014"), Provenance = stated,
+        });
+        await southLead.RecordAsync(open, new AdoptionEvents.Journeys.Corrections.EventRetracted
+        {
+            RetractedEventId = engaged, Reason = "South was never engaged", OccurredAt = SampleJourney.Year("2014"), Provenance = stated,
+        });
+        (await ApiClient.ProblemAsync(await southLead.PostFactAsync(open, ApiClient.Body(evidence)), HttpStatusCode.Forbidden)).GetProperty("rule").GetString().ShouldBe("supporting-network");
+        await northLead.RecordAsync(open, evidence);
     }
 
     [Fact]
@@ -134,7 +146,7 @@ public class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse("every journey names its supporters");
 
         // As a database written before: the journeys name no supporters (the upgrade runs at start, before any command).
-        await api.ExecuteAsync("update {schema}.mt_doc_journey set data = data - 'supporters'");
+        await api.ExecuteAsync("update {schema}.mt_doc_journey set data = data - 'supporters' - 'engagements'");
         (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeTrue();
         await upgrade.StartAsync(TestContext.Current.CancellationToken);
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using AdoptionEvents.Hosting.Security;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Resources;
 using static AdoptionEvents.UnitTests.Journeys.Facts;
@@ -55,5 +56,30 @@ public class SupportingNetworkTests
             (Guid.NewGuid(), new SupportOrganisationEngaged { Organisation = "a charity, by name only", OccurredAt = Day("2012-01-01"), Provenance = Stated }));
 
         journey.Supporters.ShouldBe(ImmutableHashSet.Create(Site, Network), ignoreOrder: true);
+    }
+
+    [Fact]
+    public void A_retracted_engagement_no_longer_supports_unless_another_engagement_of_the_organisation_stands()
+    {
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        Journey Retracting(params Guid[] engagements) => Fold(
+        [
+            (Guid.NewGuid(), new InnovationRegistered { Name = "Flo", InnovationType = "digital", OriginOrganisationId = Site, OccurredAt = Day("2010-01-01"), Provenance = Stated }),
+            (first, new SupportOrganisationEngaged { Organisation = "Innovation Agency", OrganisationId = Network, OccurredAt = Day("2011-01-01"), Provenance = Stated }),
+            (second, new SupportOrganisationEngaged { Organisation = "Innovation Agency", OrganisationId = Network, Role = "evaluation", OccurredAt = Day("2012-01-01"), Provenance = Stated }),
+            .. engagements.Select(id => (Guid.NewGuid(), (JourneyEvent)new EventRetracted { RetractedEventId = id, Reason = "another innovation's", OccurredAt = Day("2013-01-01"), Provenance = Stated })),
+        ]);
+
+        Retracting(first).Supporters.ShouldBe(ImmutableHashSet.Create(Site, Network), ignoreOrder: true);
+        var neither = Retracting(first, second);
+        neither.Supporters.ShouldBe([Site]);
+        neither.Engagements.ShouldBeEmpty();
+        RecordingRights.CheckSupport(User(Roles.ProgrammeLead, Network), neither, new HashSet<Guid> { Site })!.Rule.ShouldBe("supporting-network");
+
+        // The origin supports while it is the origin: a registration that names another replaces it.
+        var moved = Fold(
+            (Guid.NewGuid(), new InnovationRegistered { Name = "Flo", InnovationType = "digital", OriginOrganisationId = Site, OccurredAt = Day("2010-01-01"), Provenance = Stated }),
+            (Guid.NewGuid(), new InnovationRegistered { Name = "Flo", InnovationType = "digital", OriginOrganisationId = OtherNetwork, OccurredAt = Day("2010-02-01"), Provenance = Stated }));
+        moved.Supporters.ShouldBe([OtherNetwork]);
     }
 }
