@@ -1,5 +1,6 @@
 using AdoptionEvents.Hosting.Database;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.ReadModels.SiteRegister;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.OpenTelemetry;
@@ -77,6 +78,7 @@ public static class EventStore
         builder.Services.AddHostedService<JsonbCompression>();
         builder.Services.AddHostedService<JourneyLedgerUpgrade>();
         builder.Services.AddHostedService<JourneyUpgrade>();
+        builder.Services.AddHostedService<SiteRegisterUpgrade>();
 
         // Wolverine-managed distribution starts the projection agents itself; a Marten daemon beside it fails startup.
         if (distribution is DaemonDistribution.Solo or DaemonDistribution.HotCold)

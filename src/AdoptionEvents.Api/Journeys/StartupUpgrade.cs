@@ -5,9 +5,9 @@ using Npgsql;
 namespace AdoptionEvents.Journeys;
 
 /// <summary>
-/// Rebuilds one inline projection once, at start and before requests are served, on a database whose documents were
-/// written before the projection kept something decisions now read (<see cref="JourneyLedgerUpgrade"/>,
-/// <see cref="JourneyUpgrade"/>). <see cref="NeededAsync"/> is one query that says whether to.
+/// Rebuilds one projection once, at start and before requests are served, on a database whose documents were written
+/// before the projection kept something decisions or retractions now read (<see cref="JourneyLedgerUpgrade"/>,
+/// <see cref="JourneyUpgrade"/>, ReadModels.SiteRegister.SiteRegisterUpgrade). <see cref="NeededAsync"/> is one query that says whether to.
 /// </summary>
 public abstract class StartupUpgrade(IDocumentStore store, IServiceProvider services, ILogger logger) : IHostedService
 {

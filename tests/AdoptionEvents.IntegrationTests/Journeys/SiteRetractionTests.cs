@@ -9,6 +9,7 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
 using AdoptionEvents.Tests;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AdoptionEvents.IntegrationTests.Journeys;
 
@@ -205,6 +206,15 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         var second = await CommissionAsync("2016");
         await api.CatchUpAsync();
         ((await SummaryAsync(journey.Innovation)).KeyDates["first_commissioning"].Value).ShouldBe("2014");
+
+        // As a register written before commissionings were counted: the upgrade sees it and rebuilds the register at start.
+        var upgrade = ActivatorUtilities.CreateInstance<SiteRegisterUpgrade>(api.Host.Services);
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        await api.ExecuteAsync("update {schema}.mt_doc_siteadoption set data = data - 'commissionings'");
+        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
+        await upgrade.StartAsync(Ct);
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        (await RegisterEntryAsync(journey.Innovation, journey.Site))!.Commissionings.ShouldBe(2);
 
         await api.Client.RecordAsync(journey.Innovation, Retraction(first));
         (await api.Client.HistoryAsync(journey.Innovation)).Events[^1].Data.GetProperty("siteFact").GetProperty("commissioning").GetBoolean().ShouldBeTrue();
