@@ -130,6 +130,56 @@ public class ProjectionBenchmarks
     public SiteAdoption? SiteStep() => _sites.Evolve(_site, _site.Id, _data.CommandEvent);
 }
 
+/// <summary>
+/// What retractions cost the folds in memory: the 50,000-event journey with 100 of its staff trainings retracted, each 250 events
+/// after it. An as-of view or the measures know every retraction beforehand and fold once; a replay meets them one by one, and folds
+/// the summary again at each (as the daemon does once for a batch that holds a retraction).
+/// </summary>
+[MemoryDiagnoser]
+public class RetractionBenchmarks
+{
+    private readonly StageThresholds _rules = new();
+    private List<IEvent> _events = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var data = LargeJourneyFixture.Instance;
+        var trainings = data.Journey.Events.Select((e, i) => (e, i)).Where(x => x.e.Fact is StaffTrained).ToList();
+        var retracted = Enumerable.Range(0, 100).Select(k => trainings[k * trainings.Count / 100]).ToDictionary(x => x.i + 250, x => x.e);
+        var facts = new List<(Guid Id, JourneyEvent Fact)>();
+        for (var i = 0; i < data.Journey.Events.Count; i++)
+        {
+            facts.Add((data.Journey.Events[i].Id, data.Journey.Events[i].Fact));
+            if (retracted.TryGetValue(i, out var target))
+            {
+                facts.Add((Guid.CreateVersion7(LargeJourneyFixture.Now), new Journeys.Corrections.EventRetracted
+                {
+                    InnovationId = data.Journey.InnovationId, RetractedEventId = target.Id, Reason = "recorded in error", OccurredAt = target.Fact.OccurredAt,
+                    Provenance = new Provenance { Basis = Basis.Illustrative }, SiteFact = Journeys.Corrections.UndoneSiteFact.Of((SiteEvent)target.Fact),
+                }));
+            }
+        }
+
+        _events = [.. facts.Select((f, i) => LargeJourneyFixture.Wrap(f.Fact, i + 1, f.Id))];
+    }
+
+    [Benchmark(Description = "JourneyFold.Of 50,000 events with 100 retractions (as-of, measures)")]
+    public InnovationSummary? FoldKnowingRetractions() => Evaluation.JourneyFold.Of(_events, _rules).Summary;
+
+    [Benchmark(Description = "JourneyFold.Apply 50,000 events with 100 retractions met one by one (replay)")]
+    public InnovationSummary? FoldMeetingRetractions()
+    {
+        var fold = new Evaluation.JourneyFold(_rules);
+        foreach (var e in _events)
+        {
+            fold.Apply(e);
+        }
+
+        return fold.Summary;
+    }
+}
+
 /// <summary>The tamper seal every appended event gets.</summary>
 [MemoryDiagnoser]
 public class SealBenchmarks

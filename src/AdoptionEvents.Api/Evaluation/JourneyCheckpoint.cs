@@ -202,7 +202,7 @@ public sealed class FoldedJourney
     /// <summary>The fold of the first <paramref name="count"/> events, going on from a copy of <paramref name="start"/> (a fold of the first events of the same list) when given.</summary>
     public static FoldedJourney Of(IReadOnlyList<IEvent> events, int count, StageThresholds rules, FoldedJourney? start = null)
     {
-        var fold = start?.Fold.Copy() ?? new JourneyFold(rules);
+        var fold = start?.Fold.Copy() ?? new JourneyFold(rules, InnovationSummaryProjection.Retracted(events.Take(count)));
         for (var i = start?.Count ?? 0; i < count; i++)
         {
             fold.Apply(events[i]);

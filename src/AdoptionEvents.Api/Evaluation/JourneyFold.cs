@@ -44,9 +44,18 @@ public sealed class JourneyFold
     private readonly List<IEvent> _facts;
     private readonly List<int> _domino;
 
-    public JourneyFold(StageThresholds thresholds)
+    // Events that a retraction among those this fold is given takes back, known before they are met: their facts never enter the
+    // summary, so meeting their retraction folds nothing again (a fold of a journey with R retractions costs one pass, not R).
+    private readonly IReadOnlySet<Guid> _passedOver;
+
+    /// <summary>
+    /// An empty fold. <paramref name="passedOver"/>: the events the retractions among the events it will be given take back
+    /// (<see cref="InnovationSummaryProjection.Retracted"/> of them), when they are known beforehand; the fold is the same without.
+    /// </summary>
+    public JourneyFold(StageThresholds thresholds, IReadOnlySet<Guid>? passedOver = null)
     {
         _summary = new InnovationSummaryProjection(thresholds);
+        _passedOver = passedOver ?? new HashSet<Guid>();
         _bySite = [];
         _facts = [];
         _domino = [];
@@ -59,6 +68,7 @@ public sealed class JourneyFold
     {
         // The projection keeps no state of its own: only the thresholds.
         _summary = from._summary;
+        _passedOver = from._passedOver;
         _bySite = new Dictionary<Guid, SiteAdoption>(from._bySite);
         _shared = [.. from._bySite.Keys];
         _facts = [.. from._facts];
@@ -96,14 +106,15 @@ public sealed class JourneyFold
             return;
         }
 
-        _facts.Add(e);
-        if (fact is EventRetracted)
+        if (fact is EventRetracted retraction && !_passedOver.Contains(retraction.RetractedEventId) && _facts.Exists(f => f.Id == retraction.RetractedEventId))
         {
+            _facts.Add(e);
             FoldSummaryAgain();
         }
         else
         {
-            FoldSummary(e, fact, true);
+            _facts.Add(e);
+            FoldSummary(e, fact, !_passedOver.Contains(e.Id));
         }
 
         // A retraction takes back a change of site state only where this fold applied it: an as-of view of a date before the
@@ -176,6 +187,7 @@ public sealed class JourneyFold
     private void FoldSummaryAgain()
     {
         var retracted = InnovationSummaryProjection.Retracted(_facts);
+        retracted.UnionWith(_passedOver);
         Summary = null;
         Funding.Clear();
         foreach (var e in _facts)
@@ -248,13 +260,11 @@ public sealed class JourneyFold
 
     public static JourneyFold Of(IEnumerable<IEvent> events, StageThresholds thresholds, TimeAxes? axes = null)
     {
-        var fold = new JourneyFold(thresholds);
-        foreach (var e in events)
+        var included = events.Where(e => axes is null || axes.Includes(e)).ToList();
+        var fold = new JourneyFold(thresholds, InnovationSummaryProjection.Retracted(included));
+        foreach (var e in included)
         {
-            if (axes is null || axes.Includes(e))
-            {
-                fold.Apply(e);
-            }
+            fold.Apply(e);
         }
 
         return fold;
