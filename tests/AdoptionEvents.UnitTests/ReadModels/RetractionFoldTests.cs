@@ -145,6 +145,27 @@ public class RetractionFoldTests
     }
 
     [Fact]
+    public void A_replay_page_after_retractions_shows_each_step_as_the_journey_stood_then()
+    {
+        // The sample's own two retractions, and the pilot retracted at the end: pages start before, between and after them.
+        var sample = Sample();
+        var pilot = sample.Single(f => f.Label == "pilot");
+        var events = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), Retraction(pilot.Id)), (Guid.CreateVersion7(), sample.Single(f => f.Label == "metric").Fact)]);
+        // What each step must show: the journey as it stood after that event, folded alone.
+        string Stood(int version) => Shown(JourneyFold.Of(events.Take(version), new StageThresholds()).Summary!);
+        static string Shown(InnovationSummary s) => JsonSerializer.Serialize(new { s.Stage, s.Overlays, s.LiveSiteCount, ByState = s.SitesByState.Where(x => x.Value > 0).ToDictionary(), s.OpenBarrierCount, s.DominoChanges });
+        static string Step(ReplayStep s) => JsonSerializer.Serialize(new { s.Stage, s.Overlays, LiveSiteCount = s.LiveSites, ByState = s.SitesByState, OpenBarrierCount = s.OpenBarriers, s.DominoChanges });
+
+        foreach (var from in Enumerable.Range(1, events.Count))
+        {
+            foreach (var step in AsOfEndpoints.ReplayOf(InnovationId, events, new StageThresholds(), from, 5).Steps)
+            {
+                Step(step).ShouldBe(Stood((int)step.Version), $"page from {from}, step {step.Version}");
+            }
+        }
+    }
+
+    [Fact]
     public void An_as_of_view_from_before_a_retraction_keeps_what_the_retraction_took_back_later()
     {
         // The pilot (2006) retracted in 2024, on the recorded axis: the record as of before the retraction still shows it.
