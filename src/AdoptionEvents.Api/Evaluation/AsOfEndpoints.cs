@@ -149,7 +149,7 @@ public static class AsOfEndpoints
         var take = Math.Clamp(limit ?? 100, 1, 1000);
         // The retractions before the page are known beforehand, so the fold up to it passes over what they take back in one pass;
         // each one in the page folds the summary again, so every step shows the journey as it stood then.
-        var fold = new JourneyFold(rules, InnovationSummaryProjection.Retracted(events));
+        var fold = new JourneyFold(rules, InnovationSummaryProjection.Retracted(events.TakeWhile(e => e.Version < from)));
         var steps = new List<ReplayStep>();
         foreach (var e in events.TakeWhile(e => e.Version < from + take))
         {
