@@ -75,8 +75,8 @@ public static class RecordingRights
 
     /// <summary>
     /// A site recorder corrects or retracts what it may record: a site event of one of its sites (for knowledge shared, of both
-    /// sites), and a correction names none of the token's organisations' outsiders as the site. An event the store does not know
-    /// is left to the decision, which refuses it as an unknown reference.
+    /// sites), and a correction may not make another organisation its site. An event the store does not know is left to the
+    /// decision, which refuses it as an unknown reference.
     /// </summary>
     public static Refusal? CheckTarget(ClaimsPrincipal user, JourneyEvent fact, DecisionContext context)
     {
