@@ -48,6 +48,9 @@ public sealed class JourneyFold
     // summary, so meeting their retraction folds nothing again (a fold of a journey with R retractions costs one pass, not R).
     private readonly IReadOnlySet<Guid> _passedOver;
 
+    // Every event retracted so far, and those passed over: left out of the summary, the change log and its links.
+    private readonly HashSet<Guid> _retracted;
+
     /// <summary>
     /// An empty fold. <paramref name="passedOver"/>: the events the retractions among the events it will be given take back
     /// (<see cref="InnovationSummaryProjection.Retracted"/> of them), when they are known beforehand; the fold is the same without.
@@ -56,6 +59,7 @@ public sealed class JourneyFold
     {
         _summary = new InnovationSummaryProjection(thresholds);
         _passedOver = passedOver ?? new HashSet<Guid>();
+        _retracted = [.. _passedOver];
         _bySite = [];
         _facts = [];
         _domino = [];
@@ -69,6 +73,7 @@ public sealed class JourneyFold
         // The projection keeps no state of its own: only the thresholds.
         _summary = from._summary;
         _passedOver = from._passedOver;
+        _retracted = [.. from._retracted];
         _bySite = new Dictionary<Guid, SiteAdoption>(from._bySite);
         _shared = [.. from._bySite.Keys];
         _facts = [.. from._facts];
@@ -106,15 +111,21 @@ public sealed class JourneyFold
             return;
         }
 
-        if (fact is EventRetracted retraction && !_passedOver.Contains(retraction.RetractedEventId) && _facts.Exists(f => f.Id == retraction.RetractedEventId))
+        if (fact is EventRetracted retraction && _retracted.Add(retraction.RetractedEventId) && _facts.Exists(f => f.Id == retraction.RetractedEventId))
         {
             _facts.Add(e);
             FoldSummaryAgain();
+            Links.Remove(retraction.RetractedEventId);
+            _domino.RemoveAll(at => _facts[at].Id == retraction.RetractedEventId);
+            if (Links.Values.FirstOrDefault(l => l.WithdrawnBy == retraction.RetractedEventId) is { } withdrawn)
+            {
+                Links[withdrawn.Id] = withdrawn with { WithdrawnAt = null, WithdrawnBy = null };
+            }
         }
         else
         {
             _facts.Add(e);
-            FoldSummary(e, fact, !_passedOver.Contains(e.Id));
+            FoldSummary(e, fact, !_retracted.Contains(e.Id));
         }
 
         // A retraction takes back a change of site state only where this fold applied it: an as-of view of a date before the
@@ -151,18 +162,20 @@ public sealed class JourneyFold
             }
         }
 
-        if (IsDomino(fact))
+        if (IsDomino(fact) && !_retracted.Contains(e.Id))
         {
             _domino.Add(_facts.Count - 1);
         }
 
         switch (fact)
         {
+            case CausalLinkAsserted or CausalLinkWithdrawn when _retracted.Contains(e.Id):
+                break;
             case CausalLinkAsserted link:
                 Links[e.Id] = new CausalEdge { Id = e.Id, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
                 break;
             case CausalLinkWithdrawn w when Links.TryGetValue(w.LinkEventId, out var edge):
-                Links[w.LinkEventId] = edge with { WithdrawnAt = w.OccurredAt };
+                Links[w.LinkEventId] = edge with { WithdrawnAt = w.OccurredAt, WithdrawnBy = e.Id };
                 break;
         }
 
@@ -186,20 +199,18 @@ public sealed class JourneyFold
     /// </summary>
     private void FoldSummaryAgain()
     {
-        var retracted = InnovationSummaryProjection.Retracted(_facts);
-        retracted.UnionWith(_passedOver);
         Summary = null;
         Funding.Clear();
         foreach (var e in _facts)
         {
-            FoldSummary(e, (JourneyEvent)e.Data, !retracted.Contains(e.Id));
+            FoldSummary(e, (JourneyEvent)e.Data, !_retracted.Contains(e.Id));
         }
     }
 
-    /// <summary>The index entries of the domino events applied, in stream order.</summary>
+    /// <summary>The index entries of the domino events applied that stand, in stream order.</summary>
     public List<IndexedEvent> DominoNodes() => [.. _domino.Select(Indexed)];
 
-    /// <summary>The domino events of the journey and every event of it they follow from.</summary>
+    /// <summary>The domino events of the journey that stand and every event of it they follow from, through causes and links that stand.</summary>
     public List<IndexedEvent> DominoNodesAndCauses()
     {
         var position = new Dictionary<Guid, int>(_facts.Count);
@@ -223,7 +234,8 @@ public sealed class JourneyFold
             found.Add(id, Indexed(at));
             foreach (var cause in fact.CausedBy.Concat(linkedCauses[id]))
             {
-                if (position.TryGetValue(cause, out var c))
+                // A retracted cause is no longer part of the chain, nor what led to it.
+                if (position.TryGetValue(cause, out var c) && !_retracted.Contains(cause))
                 {
                     frontier.Push(c);
                 }

@@ -1,5 +1,6 @@
 using AdoptionEvents.Hosting.Database;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.ReadModels.SiteRegister;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
@@ -79,6 +80,7 @@ public static class EventStore
         builder.Services.AddHostedService<JourneyLedgerUpgrade>();
         builder.Services.AddHostedService<JourneyUpgrade>();
         builder.Services.AddHostedService<SiteRegisterUpgrade>();
+        builder.Services.AddHostedService<EventIndexUpgrade>();
 
         // Wolverine-managed distribution starts the projection agents itself; a Marten daemon beside it fails startup.
         if (distribution is DaemonDistribution.Solo or DaemonDistribution.HotCold)

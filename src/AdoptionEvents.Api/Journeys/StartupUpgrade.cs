@@ -7,7 +7,7 @@ namespace AdoptionEvents.Journeys;
 /// <summary>
 /// Rebuilds one projection once, at start and before requests are served, on a database whose documents were written
 /// before the projection kept something decisions or retractions now read (<see cref="JourneyLedgerUpgrade"/>,
-/// <see cref="JourneyUpgrade"/>, ReadModels.SiteRegister.SiteRegisterUpgrade). <see cref="NeededAsync"/> is one query that says whether to.
+/// <see cref="JourneyUpgrade"/>, <see cref="Recording.EventIndexUpgrade"/>, ReadModels.SiteRegister.SiteRegisterUpgrade). <see cref="NeededAsync"/> is one query that says whether to.
 /// </summary>
 public abstract class StartupUpgrade(IDocumentStore store, IServiceProvider services, ILogger logger) : IHostedService
 {

@@ -162,6 +162,54 @@ public class EventReferenceTests(ApiFixture api) : IClassFixture<ApiFixture>
         log[domino].Depth.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task A_retracted_fact_or_link_leaves_the_change_log_and_a_retracted_withdrawal_brings_its_link_back()
+    {
+        var client = api.Client;
+        var start = await client.StartAsync(Innovation("Retractions in the change log"));
+        var innovation = start.InnovationId;
+        var registered = start.Events[0].Id;
+        async Task<Guid> RecordAsync(JourneyEvent fact) => (await client.RecordAsync(innovation, fact)).Events[0].Id;
+        DominoChangeObserved Domino(string kind, Guid cause) => new()
+        {
+            Kind = kind, Target = "referrals", Direction = Direction.Shift, Desirability = Desirability.Desirable, Anticipation = Anticipation.Unanticipated,
+            OccurredAt = SampleJourney.Year("2014"), Provenance = Stated, CausedBy = [cause],
+        };
+        EventRetracted Retraction(Guid id) => new() { RetractedEventId = id, Reason = "recorded in error", OccurredAt = SampleJourney.Year("2020"), Provenance = Stated };
+        var metric = await RecordAsync(Metric("2012"));
+        var first = await RecordAsync(Domino("pathway_redesign", registered));
+        var second = await RecordAsync(Domino("staff_role_change", first));
+        var link = await RecordAsync(new CausalLinkAsserted { CauseEventId = metric, EffectEventId = second, OccurredAt = SampleJourney.Year("2017"), Provenance = Stated });
+        var withdrawal = await RecordAsync(new CausalLinkWithdrawn { LinkEventId = link, Reason = "not shown", OccurredAt = SampleJourney.Year("2018"), Provenance = Stated });
+        (await NodesAsync($"/api/innovations/{innovation}/change-log")).Keys.ShouldBe([first, second, registered], ignoreOrder: true);
+
+        // As an index written before withdrawals were named: the upgrade sees it and rebuilds the index at start.
+        var upgrade = ActivatorUtilities.CreateInstance<EventIndexUpgrade>(api.Host.Services);
+        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse();
+        await api.ExecuteAsync("update {schema}.mt_doc_causaledge set data = data - 'withdrawnBy'");
+        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeTrue();
+        await upgrade.StartAsync(TestContext.Current.CancellationToken);
+        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse();
+
+        // The withdrawal was wrong: the link stands again, and the metric is a cause of the second change.
+        await RecordAsync(Retraction(withdrawal));
+        (await NodesAsync($"/api/innovations/{innovation}/change-log")).Keys.ShouldBe([first, second, registered, metric], ignoreOrder: true);
+
+        // The first change was never seen: it leaves the log, and the registration, a cause of the second only through it, with it.
+        await RecordAsync(Retraction(first));
+        var log = await NodesAsync($"/api/innovations/{innovation}/change-log");
+        log.Keys.ShouldBe([second, metric], ignoreOrder: true);
+        log[second].Depth.ShouldBe(1);
+        (await NodesAsync($"/api/change-log/{second}/ancestors")).Keys.ShouldBe([second, metric], ignoreOrder: true);
+        (await NodesAsync($"/api/change-log/{registered}/descendants")).Keys.ShouldBe([registered]);
+
+        // And the link: the second change stands alone. The as-of view's change log, folded in memory, says the same.
+        await RecordAsync(Retraction(link));
+        (await NodesAsync($"/api/innovations/{innovation}/change-log")).Keys.ShouldBe([second]);
+        var asOf = (await client.Http.GetFromJsonAsync<AdoptionEvents.Evaluation.AsOfView>($"/api/innovations/{innovation}/as-of?occurredBy=2030-01-01", ApiClient.JsonOptions, TestContext.Current.CancellationToken))!;
+        asOf.ChangeLog.Nodes.Select(n => n.Id).ShouldBe([second]);
+    }
+
     /// <summary>A file of one new journey whose first event follows from the given event.</summary>
     private static ImportBatch OneEventFile(string key, Guid cause)
     {

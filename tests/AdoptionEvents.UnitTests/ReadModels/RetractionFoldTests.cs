@@ -6,6 +6,7 @@ using AdoptionEvents.Journeys.Evidence;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.Journeys.SiteAdoption;
+using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.Tests;
 using JasperFx.Events;
@@ -94,11 +95,23 @@ public class RetractionFoldTests
         Said(after.Summary).ShouldBe(expected);
         before.Summary!.EventCount.ShouldBe(retracted.Count - 1);
 
+        // The change log: the retracted fact is no node, and what led to it through it alone is none either.
+        var expectedLog = Log(JourneyFold.Of(without, new StageThresholds()));
+        Log(JourneyFold.Of(retracted, new StageThresholds())).ShouldBe(expectedLog);
+        Log(after).ShouldBe(expectedLog);
+
         // What only the record says: every event counts, the retraction is the last.
         var summary = batch.Summaries[InnovationId];
         summary.EventCount.ShouldBe(retracted.Count);
         (summary.LastEvent!.Id, summary.LastEvent.Type).ShouldBe((retracted[^1].Id, "event_retracted"));
     }
+
+    private static string Log(JourneyFold fold) => JsonSerializer.Serialize(new
+    {
+        Graph = ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, null),
+        Domino = fold.DominoNodes().Select(n => n.Id),
+        Links = fold.Links.Keys.Order(),
+    });
 
     [Fact]
     public void A_retracted_first_go_live_moves_the_dates_it_set_to_the_next_site_live()

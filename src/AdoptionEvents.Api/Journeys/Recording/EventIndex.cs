@@ -64,6 +64,9 @@ public sealed record CausalEdge
 
     /// <summary>Set when the link is withdrawn: the edge stays, so the log as of an earlier date still shows it.</summary>
     public PartialDate? WithdrawnAt { get; init; }
+
+    /// <summary>The withdrawal's event: a retracted withdrawal leaves the link standing (the change log reads it so).</summary>
+    public Guid? WithdrawnBy { get; init; }
 }
 
 /// <summary>Inline, so a reference to an event recorded a moment ago resolves at once.</summary>
@@ -94,7 +97,7 @@ public sealed class EventIndexProjection : IProjection
                     var edge = edges.GetValueOrDefault(withdrawn.LinkEventId) ?? await operations.LoadAsync<CausalEdge>(withdrawn.LinkEventId, cancellation);
                     if (edge is not null)
                     {
-                        edges[edge.Id] = edge with { WithdrawnAt = withdrawn.OccurredAt };
+                        edges[edge.Id] = edge with { WithdrawnAt = withdrawn.OccurredAt, WithdrawnBy = e.Id };
                         operations.Store(edges[edge.Id]);
                     }
 
@@ -115,7 +118,7 @@ public sealed class EventIndexProjection : IProjection
             }
             else if (fact is CausalLinkWithdrawn w && edges.TryGetValue(w.LinkEventId, out var edge))
             {
-                edges[w.LinkEventId] = edge with { WithdrawnAt = w.OccurredAt };
+                edges[w.LinkEventId] = edge with { WithdrawnAt = w.OccurredAt, WithdrawnBy = id };
             }
         }
 

@@ -1,4 +1,5 @@
 using AdoptionEvents.Hosting;
+using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Recording;
 using Marten;
 using Wolverine.Http;
@@ -43,18 +44,50 @@ public static class ChangeLogEndpoints
         Effects,
     }
 
-    /// <summary>Links not withdrawn (by the date asked, when one is).</summary>
-    private static List<CausalEdge> Standing(IEnumerable<CausalEdge> edges, DateOnly? asOf) =>
-        [.. edges.Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf))];
+    /// <summary>Links not retracted, and not withdrawn (by the date asked, when one is) by a withdrawal that stands.</summary>
+    private static List<CausalEdge> Standing(IEnumerable<CausalEdge> edges, DateOnly? asOf, Retractions retractions) =>
+    [
+        .. edges.Where(e => !retractions.Contains(e.Id))
+            .Select(e => e.WithdrawnBy is { } by && retractions.Contains(by) ? e with { WithdrawnAt = null, WithdrawnBy = null } : e)
+            .Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf)),
+    ];
 
     private static async Task<IndexedEvent?> StartAsync(IQuerySession session, Guid eventId, CancellationToken ct) =>
         (await KnownEvents.IndexedAsync(session, [eventId], ct)).SingleOrDefault();
 
     private static IResult UnknownEvent(Guid id) => Problems.For(new Refusal(404, "eventId", "known-event", $"there is no event {id}"));
 
+    /// <summary>
+    /// The events the journeys met so far have retracted, read from their ledgers as the log reaches each journey: a retracted fact is
+    /// left out of the log, and so is what led to it through it alone, and a retracted link is no edge.
+    /// </summary>
+    private sealed class Retractions(IQuerySession session)
+    {
+        private readonly HashSet<Guid> _journeys = [];
+        private readonly HashSet<Guid> _retracted = [];
+
+        public bool Contains(Guid id) => _retracted.Contains(id);
+
+        public async Task<List<IndexedEvent>> StandingAsync(IEnumerable<IndexedEvent> events, CancellationToken ct)
+        {
+            var list = events as IReadOnlyList<IndexedEvent> ?? [.. events];
+            var unread = list.Select(e => e.InnovationId).Where(_journeys.Add).ToArray();
+            if (unread.Length > 0)
+            {
+                foreach (var ledger in await session.LoadManyAsync<JourneyLedger>(ct, unread))
+                {
+                    _retracted.UnionWith(ledger.Retracted);
+                }
+            }
+
+            return [.. list.Where(e => !_retracted.Contains(e.Id))];
+        }
+    }
+
     private static async Task<ChangeLogView> BuildAsync(IQuerySession session, IReadOnlyList<IndexedEvent> seeds, Direction direction, DateOnly? asOf, string? kind, CancellationToken ct)
     {
-        var found = seeds.ToDictionary(e => e.Id);
+        var retractions = new Retractions(session);
+        var found = (await retractions.StandingAsync(seeds, ct)).ToDictionary(e => e.Id);
         var links = new Dictionary<Guid, CausalEdge>();
         var frontier = found.Keys.ToList();
         while (frontier.Count > 0)
@@ -63,21 +96,21 @@ public static class ChangeLogEndpoints
             List<Guid> next;
             if (direction == Direction.Causes)
             {
-                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Effect)).ToListAsync(ct), asOf);
+                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Effect)).ToListAsync(ct), asOf, retractions);
                 foreach (var edge in edges)
                 {
                     links[edge.Id] = edge;
                 }
 
                 next = [.. current.SelectMany(id => found[id].CausedBy).Concat(edges.Select(e => e.Cause)).Distinct().Where(id => !found.ContainsKey(id))];
-                foreach (var e in await KnownEvents.IndexedAsync(session, next, ct))
+                foreach (var e in await retractions.StandingAsync(await KnownEvents.IndexedAsync(session, next, ct), ct))
                 {
                     found[e.Id] = e;
                 }
             }
             else
             {
-                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Cause)).ToListAsync(ct), asOf);
+                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Cause)).ToListAsync(ct), asOf, retractions);
                 foreach (var edge in edges)
                 {
                     links[edge.Id] = edge;
@@ -92,7 +125,7 @@ public static class ChangeLogEndpoints
 
                 effects.AddRange(await KnownEvents.IndexedAsync(session, [.. edges.Select(e => e.Effect).Distinct()], ct));
                 next = [];
-                foreach (var e in effects.Where(e => found.TryAdd(e.Id, e)))
+                foreach (var e in (await retractions.StandingAsync(effects, ct)).Where(e => found.TryAdd(e.Id, e)))
                 {
                     next.Add(e.Id);
                 }
