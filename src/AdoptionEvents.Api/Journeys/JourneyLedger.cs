@@ -63,7 +63,7 @@ public sealed record JourneyLedger
         SpreadProgrammeEnded p => this with { ActiveProgrammes = ActiveProgrammes.Remove(p.ProgrammeEventId) },
         CausalLinkAsserted => this with { ActiveLinks = ActiveLinks.Add(eventId) },
         CausalLinkWithdrawn w => this with { ActiveLinks = ActiveLinks.Remove(w.LinkEventId) },
-        EventRetracted r => Retract(r.RetractedEventId),
+        EventRetracted r => Retract(r.RetractedEventId).Reopen(r.Reopens),
         _ => this,
     };
 
@@ -84,6 +84,17 @@ public sealed record JourneyLedger
 
         return ledger;
     }
+
+    // What a retracted closing fact had closed (ReopenedFact) is open again.
+    private JourneyLedger Reopen(ReopenedFact? fact) => fact is not { EventId: var id } || Retracted.Contains(id) ? this : fact.Type switch
+    {
+        "barrier_encountered" => this with { OpenBarriers = OpenBarriers.Add(id) },
+        "target_set" => this with { OpenTargets = OpenTargets.Add(id) },
+        "funding_secured" => this with { ActiveFunding = ActiveFunding.Add(id) },
+        "spread_programme_launched" => this with { ActiveProgrammes = ActiveProgrammes.Add(id) },
+        "causal_link_asserted" => this with { ActiveLinks = ActiveLinks.Add(id) },
+        _ => this,
+    };
 
     // A retracted barrier, target, funding, programme or link no longer stands.
     private JourneyLedger Retract(Guid id) => this with

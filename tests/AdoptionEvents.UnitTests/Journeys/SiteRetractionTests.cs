@@ -171,6 +171,37 @@ public class SiteRetractionTests
         history.Journey.SiteStateOf(Site).ShouldBe(SiteState.Adopting);
     }
 
+    [Theory]
+    [InlineData("barrier", "barrier-resolved")]
+    [InlineData("target", "target-met")]
+    [InlineData("target-2", "target-missed")]
+    [InlineData("funding", "funding-ended")]
+    [InlineData("programme", "programme-ended")]
+    [InlineData("link", "link-withdrawn")]
+    public void Retracting_a_fact_that_closed_another_opens_that_again_for_later_commands(string opener, string closer)
+    {
+        var history = new History();
+        var ids = new Dictionary<string, Guid>();
+        var steps = SampleJourney.Steps(Site, OtherSite).Where(s => s.Label is not ("registered" or "retired")).ToList();
+        foreach (var (label, build) in steps)
+        {
+            ids[label] = history.Accept(build(l => ids[l]));
+        }
+
+        var closing = steps.Single(s => s.Label == closer).Fact(l => ids[l]);
+        var retraction = history.Record(Retraction(ids[closer])).Decision.Events.ShouldHaveSingleItem().ShouldBeOfType<EventRetracted>();
+
+        retraction.Reopens.ShouldNotBeNull().EventId.ShouldBe(ids[opener]);
+        retraction.Reopens.Type.ShouldBe(EventCatalogue.Of(steps.Single(s => s.Label == opener).Fact(l => ids[l])).Name);
+        var ledger = history.Journey.Ledger;
+        new[] { ledger.OpenBarriers, ledger.OpenTargets, ledger.ActiveFunding, ledger.ActiveProgrammes, ledger.ActiveLinks }.Count(set => set.Contains(ids[opener])).ShouldBe(1);
+
+        // As if it had never been closed: it may be closed again, and a caller cannot say otherwise.
+        history.Record(closing).Decision.Refusals.ShouldBeEmpty();
+        var wrong = history.Record(Retraction(ids["evidence"]) with { Reopens = new ReopenedFact(ids[opener], "barrier_encountered") }).Decision.Refusals.ShouldHaveSingleItem();
+        (wrong.Status, wrong.Field, wrong.Rule).ShouldBe((400, "reopens", "set-by-store"));
+    }
+
     [Fact]
     public void A_retraction_stands_and_cannot_itself_be_retracted()
     {

@@ -41,6 +41,12 @@ public sealed record EventRetracted : JourneyEvent
     /// </summary>
     public UndoneSiteFact? SiteFact { get; init; }
 
+    /// <summary>
+    /// Set by the store, never by the caller, when the retracted event closed another (a barrier resolved, a target met or
+    /// missed, funding or a programme ended, a link withdrawn) that still stands: that fact is open again for later commands.
+    /// </summary>
+    public ReopenedFact? Reopens { get; init; }
+
     public override IEnumerable<Guid> ReferencedEvents() => [.. CausedBy, RetractedEventId];
 
     /// <summary>The site whose change or fact it takes back, so the site's history shows the retraction.</summary>
@@ -50,6 +56,31 @@ public sealed record EventRetracted : JourneyEvent
         (_, { } fact) => [("siteFact.siteId", fact.SiteId)],
         _ => [],
     };
+}
+
+/// <summary>A fact a retracted event had closed, open again: its event and its type (barrier_encountered, target_set, funding_secured, spread_programme_launched, causal_link_asserted).</summary>
+public sealed record ReopenedFact(Guid EventId, string Type)
+{
+    /// <summary>What retracting <paramref name="closing"/> opens again; null for a fact that closes nothing.</summary>
+    public static ReopenedFact? Of(JourneyEvent closing) => closing switch
+    {
+        Barriers.BarrierResolved b => new(b.BarrierEventId, EventCatalogue.NameOf(typeof(Barriers.BarrierEncountered))),
+        Levers.TargetMet t => new(t.TargetEventId, EventCatalogue.NameOf(typeof(Levers.TargetSet))),
+        Levers.TargetMissed t => new(t.TargetEventId, EventCatalogue.NameOf(typeof(Levers.TargetSet))),
+        Resources.FundingEnded f => new(f.FundingEventId, EventCatalogue.NameOf(typeof(Resources.FundingSecured))),
+        Levers.SpreadProgrammeEnded p => new(p.ProgrammeEventId, EventCatalogue.NameOf(typeof(Levers.SpreadProgrammeLaunched))),
+        Domino.CausalLinkWithdrawn w => new(w.LinkEventId, EventCatalogue.NameOf(typeof(Domino.CausalLinkAsserted))),
+        _ => null,
+    };
+
+    /// <summary>Whether retracting an event of this type may open another again (the store reads its content for it).</summary>
+    public static bool Closes(string type) => ClosingTypes.Contains(type);
+
+    private static readonly HashSet<string> ClosingTypes =
+    [
+        .. new[] { typeof(Barriers.BarrierResolved), typeof(Levers.TargetMet), typeof(Levers.TargetMissed), typeof(Resources.FundingEnded),
+            typeof(Levers.SpreadProgrammeEnded), typeof(Domino.CausalLinkWithdrawn) }.Select(EventCatalogue.NameOf),
+    ];
 }
 
 /// <summary>A site's change of state that a retraction takes back: from the state the retracted event led to, back to the one before it (null: not yet known on the journey).</summary>

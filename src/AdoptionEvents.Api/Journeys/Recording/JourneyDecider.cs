@@ -133,7 +133,16 @@ public static class JourneyDecider
                 : "siteFact is worked out from the retracted event: leave it out")]);
         }
 
-        return Decision.Accept(r with { SiteChange = change, SiteFact = fact });
+        // A closing fact retracted: what it closed stands open again, unless that was retracted too.
+        var reopens = known.Fact is { } closing && ReopenedFact.Of(closing) is { } closed && !journey.Ledger.Retracted.Contains(closed.EventId) ? closed : null;
+        if (r.Reopens is { } opened && opened != reopens)
+        {
+            return Decision.Refuse([Refusal.BadInput("reopens", "set-by-store", reopens is null
+                ? $"event {id} closed nothing that stands: leave reopens out"
+                : "reopens is worked out from the retracted event: leave it out")]);
+        }
+
+        return Decision.Accept(r with { SiteChange = change, SiteFact = fact, Reopens = reopens });
     }
 
     private static string Name(SiteState? state) => state?.ToString().ToLowerInvariant() ?? "not yet known";

@@ -137,10 +137,11 @@ public static class JourneyWriter
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
         var events = await KnownEvents.AmongAsync(session, eventIds, ct);
         var target = fact switch { EventRetracted r => r.RetractedEventId, EventCorrected c => c.CorrectedEventId, _ => (Guid?)null };
-        if (target is { } id && events.TryGetValue(id, out var named) && named.SiteId is not null && !named.MovesSiteState)
+        if (target is { } id && events.TryGetValue(id, out var named) && (named.SiteId is not null && !named.MovesSiteState || ReopenedFact.Closes(named.Type)))
         {
             // A site fact that moved no state: a retraction takes back what the register counts of it, and a site recorder may correct or
-            // retract knowledge shared only with a site of its own (RecordingRights.CheckTarget), so the decision reads its content.
+            // retract knowledge shared only with a site of its own (RecordingRights.CheckTarget); a fact that closed another: its
+            // retraction opens that again. So the decision reads its content.
             events[id] = named with { Fact = await KnownEvents.FactAsync(session, id, ct) };
         }
 
