@@ -79,7 +79,7 @@ public static class EventCatalogue
         E<CoverageMilestoneReached>("coverage_milestone_reached", "measures", "A coverage milestone was reached"),
         E<EligiblePopulationDefined>("eligible_population_defined", "measures", "The denominator for shares of the eligible population"),
         E<EventCorrected>("event_corrected", "corrections", "Corrects fields of an earlier event; the original stays"),
-        E<EventRetracted>("event_retracted", "corrections", "Retracts an earlier event; the original stays, marked. When the original changed a site's state, the store adds siteChange (siteId, from, to): the change it takes back; for a site fact the register counts (staff trained, an adaptation, knowledge shared, a commissioning), siteFact. A retraction cannot itself be retracted"),
+        E<EventRetracted>("event_retracted", "corrections", "Retracts an earlier event; the original stays, marked. When the original changed a site's state, the store adds siteChange (siteId, from, to): the change it takes back; for a site fact the register counts (staff trained, an adaptation, knowledge shared, a commissioning), siteFact; for a fact that closed another, reopens (eventId, type). A retraction cannot itself be retracted"),
     ];
 
     private static readonly Dictionary<Type, CatalogueEntry> ByType = Entries.ToDictionary(e => e.Type);
