@@ -44,11 +44,9 @@ public sealed class JourneyFold
     private readonly List<IEvent> _facts;
     private readonly List<int> _domino;
 
-    // Events that a retraction among those this fold is given takes back, known before they are met: their facts never enter the
-    // summary, so meeting their retraction folds nothing again (a fold of a journey with R retractions costs one pass, not R).
-    private readonly IReadOnlySet<Guid> _passedOver;
-
-    // Every event retracted so far, and those passed over: left out of the summary, the change log and its links.
+    // Every event retracted so far, and those known beforehand to be retracted by an event this fold will be given: left out of the
+    // summary, the change log and its links. One known beforehand never enters the summary, so meeting its retraction folds nothing
+    // again (a fold of a journey with R retractions costs one pass, not R).
     private readonly HashSet<Guid> _retracted;
 
     /// <summary>
@@ -58,8 +56,7 @@ public sealed class JourneyFold
     public JourneyFold(StageThresholds thresholds, IReadOnlySet<Guid>? passedOver = null)
     {
         _summary = new InnovationSummaryProjection(thresholds);
-        _passedOver = passedOver ?? new HashSet<Guid>();
-        _retracted = [.. _passedOver];
+        _retracted = passedOver is null ? [] : [.. passedOver];
         _bySite = [];
         _facts = [];
         _domino = [];
@@ -72,7 +69,6 @@ public sealed class JourneyFold
     {
         // The projection keeps no state of its own: only the thresholds.
         _summary = from._summary;
-        _passedOver = from._passedOver;
         _retracted = [.. from._retracted];
         _bySite = new Dictionary<Guid, SiteAdoption>(from._bySite);
         _shared = [.. from._bySite.Keys];

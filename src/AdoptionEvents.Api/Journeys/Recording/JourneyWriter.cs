@@ -130,19 +130,23 @@ public static class JourneyWriter
         return await inPlay.ApplyAsync(session, journey, ct);
     }
 
+    private static readonly string SharedType = EventCatalogue.NameOf(typeof(KnowledgeShared));
+
     /// <summary>The events and organisations the fact names, as far as the store knows them.</summary>
     public static async Task<DecisionContext> ContextAsync(IQuerySession session, RegisteredOrganisations registered, JourneyEvent fact, CancellationToken ct)
     {
         var eventIds = fact.ReferencedEvents().Distinct().ToArray();
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
         var events = await KnownEvents.AmongAsync(session, eventIds, ct);
-        var target = fact switch { EventRetracted r => r.RetractedEventId, EventCorrected c => c.CorrectedEventId, _ => (Guid?)null };
-        if (target is { } id && events.TryGetValue(id, out var named) && (named.SiteId is not null && !named.MovesSiteState || ReopenedFact.Closes(named.Type)))
+        // The content of the event a retraction or correction names, where the decision or the rights read it: a retraction takes back
+        // what the register counts of a site fact that moved no state, and opens again what a closing fact closed; a site recorder
+        // corrects or retracts knowledge shared only with a site of its own (RecordingRights.CheckTarget).
+        var target = fact switch { EventRetracted r => r.RetractedEventId, EventCorrected c => c.CorrectedEventId, _ => Guid.Empty };
+        if (events.TryGetValue(target, out var named) && (fact is EventRetracted
+            ? named.SiteId is not null && !named.MovesSiteState || ReopenedFact.Closes(named.Type)
+            : named.Type == SharedType))
         {
-            // A site fact that moved no state: a retraction takes back what the register counts of it, and a site recorder may correct or
-            // retract knowledge shared only with a site of its own (RecordingRights.CheckTarget); a fact that closed another: its
-            // retraction opens that again. So the decision reads its content.
-            events[id] = named with { Fact = await KnownEvents.FactAsync(session, id, ct) };
+            events[target] = named with { Fact = await KnownEvents.FactAsync(session, target, ct) };
         }
 
         var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);
