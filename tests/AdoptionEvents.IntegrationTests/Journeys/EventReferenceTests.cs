@@ -206,6 +206,9 @@ public class EventReferenceTests(ApiFixture api) : IClassFixture<ApiFixture>
         // And the link: the second change stands alone. The as-of view's change log, folded in memory, says the same.
         await RecordAsync(Retraction(link));
         (await NodesAsync($"/api/innovations/{innovation}/change-log")).Keys.ShouldBe([second]);
+
+        // Nor does the retracted link close a cycle: the second change may now be linked as a cause of the metric.
+        await RecordAsync(new CausalLinkAsserted { CauseEventId = second, EffectEventId = metric, OccurredAt = SampleJourney.Year("2019"), Provenance = Stated });
         var asOf = (await client.Http.GetFromJsonAsync<AdoptionEvents.Evaluation.AsOfView>($"/api/innovations/{innovation}/as-of?occurredBy=2030-01-01", ApiClient.JsonOptions, TestContext.Current.CancellationToken))!;
         asOf.ChangeLog.Nodes.Select(n => n.Id).ShouldBe([second]);
     }

@@ -125,8 +125,11 @@ public sealed class EventIndexProjection : IProjection
         return edges.Values;
     }
 
-    /// <summary>Every event the given one follows from, through causedBy and asserted links, transitively.</summary>
-    public static async Task<HashSet<Guid>> AncestorsAsync(IQuerySession session, Guid start, CancellationToken ct)
+    /// <summary>
+    /// Every event the given one follows from, through causedBy and asserted links, transitively; not through what the journey has
+    /// retracted (<paramref name="retracted"/>: its ledger's), so a retracted link closes no cycle and one whose withdrawal was retracted does.
+    /// </summary>
+    public static async Task<HashSet<Guid>> AncestorsAsync(IQuerySession session, Guid start, IReadOnlySet<Guid> retracted, CancellationToken ct)
     {
         var seen = new HashSet<Guid>();
         var frontier = new List<Guid> { start };
@@ -134,8 +137,10 @@ public sealed class EventIndexProjection : IProjection
         {
             // An event with causes always has its document: one without has none to add, so the documents alone answer.
             var nodes = await session.LoadManyAsync<IndexedEvent>(ct, frontier);
-            var edges = await session.Query<CausalEdge>().Where(x => frontier.Contains(x.Effect) && x.WithdrawnAt == null).ToListAsync(ct);
-            frontier = [.. nodes.SelectMany(n => n.CausedBy).Concat(edges.Select(x => x.Cause)).Where(seen.Add)];
+            var edges = (await session.Query<CausalEdge>().Where(x => frontier.Contains(x.Effect)).ToListAsync(ct))
+                .Where(x => !retracted.Contains(x.Id) && (x.WithdrawnAt is null || x.WithdrawnBy is { } by && retracted.Contains(by)));
+            frontier = [.. nodes.Where(n => !retracted.Contains(n.Id)).SelectMany(n => n.CausedBy).Concat(edges.Select(x => x.Cause))
+                .Where(id => !retracted.Contains(id) && seen.Add(id))];
         }
 
         return seen;

@@ -151,7 +151,7 @@ public static class JourneyWriter
 
         var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);
         var ancestors = fact is CausalLinkAsserted link
-            ? await EventIndexProjection.AncestorsAsync(session, link.CauseEventId, ct)
+            ? await EventIndexProjection.AncestorsAsync(session, link.CauseEventId, (await session.LoadAsync<JourneyLedger>(fact.InnovationId, ct))?.Retracted ?? [], ct)
             : [];
         return new DecisionContext(events, organisations, ancestors);
     }
