@@ -168,7 +168,7 @@ public sealed class JourneyFold
             case CausalLinkAsserted or CausalLinkWithdrawn when _retracted.Contains(e.Id):
                 break;
             case CausalLinkAsserted link:
-                Links[e.Id] = new CausalEdge { Id = e.Id, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
+                Links[e.Id] = new CausalEdge { Id = e.Id, InnovationId = e.StreamId, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
                 break;
             case CausalLinkWithdrawn w when Links.TryGetValue(w.LinkEventId, out var edge):
                 Links[w.LinkEventId] = edge with { WithdrawnAt = w.OccurredAt, WithdrawnBy = e.Id };

@@ -378,7 +378,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
                     }
                 }
 
-                documents.AddRange(EventIndexProjection.EdgesOf(journey.Events.Select(e => (e.Id, e.Fact))));
+                documents.AddRange(EventIndexProjection.EdgesOf(journey.InnovationId, journey.Events.Select(e => (e.Id, e.Fact))));
             });
         if (state is not null)
         {

@@ -213,6 +213,25 @@ public class EventReferenceTests(ApiFixture api) : IClassFixture<ApiFixture>
         asOf.ChangeLog.Nodes.Select(n => n.Id).ShouldBe([second]);
     }
 
+    [Fact]
+    public async Task A_link_recorded_on_another_journey_and_retracted_there_leaves_the_change_log()
+    {
+        var client = api.Client;
+        var a = await client.StartAsync(Innovation("Link's journey"));
+        var b = await client.StartAsync(Innovation("Effect's journey"));
+        var domino = (await client.RecordAsync(b.InnovationId, new DominoChangeObserved
+        {
+            Kind = "pathway_redesign", Target = "referrals", Direction = Direction.Shift, Desirability = Desirability.Desirable, Anticipation = Anticipation.Unanticipated,
+            OccurredAt = SampleJourney.Year("2014"), Provenance = Stated,
+        })).Events[0].Id;
+        var link = (await client.RecordAsync(a.InnovationId, new CausalLinkAsserted { CauseEventId = a.Events[0].Id, EffectEventId = domino, OccurredAt = SampleJourney.Year("2016"), Provenance = Stated })).Events[0].Id;
+        (await NodesAsync($"/api/innovations/{b.InnovationId}/change-log")).Keys.ShouldBe([domino, a.Events[0].Id], ignoreOrder: true);
+
+        await client.RecordAsync(a.InnovationId, new EventRetracted { RetractedEventId = link, Reason = "not shown", OccurredAt = SampleJourney.Year("2020"), Provenance = Stated });
+
+        (await NodesAsync($"/api/innovations/{b.InnovationId}/change-log")).Keys.ShouldBe([domino]);
+    }
+
     /// <summary>A file of one new journey whose first event follows from the given event.</summary>
     private static ImportBatch OneEventFile(string key, Guid cause)
     {

@@ -56,6 +56,9 @@ public sealed record CausalEdge
     /// <summary>The CausalLinkAsserted event's id.</summary>
     public Guid Id { get; init; }
 
+    /// <summary>The journey the link was recorded on, whose ledger says whether it, or its withdrawal, was retracted.</summary>
+    public Guid InnovationId { get; init; }
+
     public Guid Cause { get; init; }
 
     public Guid Effect { get; init; }
@@ -90,7 +93,7 @@ public sealed class EventIndexProjection : IProjection
             switch (fact)
             {
                 case CausalLinkAsserted link:
-                    edges[e.Id] = new CausalEdge { Id = e.Id, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
+                    edges[e.Id] = new CausalEdge { Id = e.Id, InnovationId = e.StreamId, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
                     operations.Store(edges[e.Id]);
                     break;
                 case CausalLinkWithdrawn withdrawn:
@@ -107,14 +110,14 @@ public sealed class EventIndexProjection : IProjection
     }
 
     /// <summary>The causal edges a journey's facts assert, withdrawn ones marked: what this projection stores for them.</summary>
-    public static IEnumerable<CausalEdge> EdgesOf(IEnumerable<(Guid Id, JourneyEvent Fact)> facts)
+    public static IEnumerable<CausalEdge> EdgesOf(Guid innovationId, IEnumerable<(Guid Id, JourneyEvent Fact)> facts)
     {
         var edges = new Dictionary<Guid, CausalEdge>();
         foreach (var (id, fact) in facts)
         {
             if (fact is CausalLinkAsserted link)
             {
-                edges[id] = new CausalEdge { Id = id, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
+                edges[id] = new CausalEdge { Id = id, InnovationId = innovationId, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
             }
             else if (fact is CausalLinkWithdrawn w && edges.TryGetValue(w.LinkEventId, out var edge))
             {

@@ -662,7 +662,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         {
             var facts = stream.Where(e => e.Data is JourneyEvent).Select(e => (e.Id, Fact: (JourneyEvent)e.Data)).ToList();
             indexed.AddRange(facts.Where(f => IndexedEvent.IsKept(f.Fact)).Select(f => new Built(f.Id, IndexedEvent.Of(f.Id, stream.Key, f.Fact), 0)));
-            edges.AddRange(EventIndexProjection.EdgesOf(facts).Select(edge => new Built(edge.Id, edge, 0)));
+            edges.AddRange(EventIndexProjection.EdgesOf(stream.Key, facts).Select(edge => new Built(edge.Id, edge, 0)));
         }
 
         return (indexed, edges);

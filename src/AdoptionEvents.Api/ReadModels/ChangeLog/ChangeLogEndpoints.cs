@@ -45,12 +45,16 @@ public static class ChangeLogEndpoints
     }
 
     /// <summary>Links not retracted, and not withdrawn (by the date asked, when one is) by a withdrawal that stands.</summary>
-    private static List<CausalEdge> Standing(IEnumerable<CausalEdge> edges, DateOnly? asOf, Retractions retractions) =>
-    [
-        .. edges.Where(e => !retractions.Contains(e.Id))
-            .Select(e => e.WithdrawnBy is { } by && retractions.Contains(by) ? e with { WithdrawnAt = null, WithdrawnBy = null } : e)
-            .Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf)),
-    ];
+    private static async Task<List<CausalEdge>> StandingAsync(IReadOnlyList<CausalEdge> edges, DateOnly? asOf, Retractions retractions, CancellationToken ct)
+    {
+        await retractions.ReadAsync(edges.Select(e => e.InnovationId), ct);
+        return
+        [
+            .. edges.Where(e => !retractions.Contains(e.Id))
+                .Select(e => e.WithdrawnBy is { } by && retractions.Contains(by) ? e with { WithdrawnAt = null, WithdrawnBy = null } : e)
+                .Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf)),
+        ];
+    }
 
     private static async Task<IndexedEvent?> StartAsync(IQuerySession session, Guid eventId, CancellationToken ct) =>
         (await KnownEvents.IndexedAsync(session, [eventId], ct)).SingleOrDefault();
@@ -58,8 +62,8 @@ public static class ChangeLogEndpoints
     private static IResult UnknownEvent(Guid id) => Problems.For(new Refusal(404, "eventId", "known-event", $"there is no event {id}"));
 
     /// <summary>
-    /// The events the journeys met so far have retracted, read from their ledgers as the log reaches each journey: a retracted fact is
-    /// left out of the log, and so is what led to it through it alone, and a retracted link is no edge.
+    /// The events the journeys met so far have retracted, read from their ledgers as the log reaches each journey (of an event or of a
+    /// link): a retracted fact is left out of the log, and so is what led to it through it alone, and a retracted link is no edge.
     /// </summary>
     private sealed class Retractions(IQuerySession session)
     {
@@ -68,10 +72,9 @@ public static class ChangeLogEndpoints
 
         public bool Contains(Guid id) => _retracted.Contains(id);
 
-        public async Task<List<IndexedEvent>> StandingAsync(IEnumerable<IndexedEvent> events, CancellationToken ct)
+        public async Task ReadAsync(IEnumerable<Guid> journeys, CancellationToken ct)
         {
-            var list = events as IReadOnlyList<IndexedEvent> ?? [.. events];
-            var unread = list.Select(e => e.InnovationId).Where(_journeys.Add).ToArray();
+            var unread = journeys.Where(_journeys.Add).ToArray();
             if (unread.Length > 0)
             {
                 foreach (var ledger in await session.LoadManyAsync<JourneyLedger>(ct, unread))
@@ -79,7 +82,12 @@ public static class ChangeLogEndpoints
                     _retracted.UnionWith(ledger.Retracted);
                 }
             }
+        }
 
+        public async Task<List<IndexedEvent>> StandingAsync(IEnumerable<IndexedEvent> events, CancellationToken ct)
+        {
+            var list = events as IReadOnlyList<IndexedEvent> ?? [.. events];
+            await ReadAsync(list.Select(e => e.InnovationId), ct);
             return [.. list.Where(e => !_retracted.Contains(e.Id))];
         }
     }
@@ -96,7 +104,7 @@ public static class ChangeLogEndpoints
             List<Guid> next;
             if (direction == Direction.Causes)
             {
-                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Effect)).ToListAsync(ct), asOf, retractions);
+                var edges = await StandingAsync(await session.Query<CausalEdge>().Where(x => current.Contains(x.Effect)).ToListAsync(ct), asOf, retractions, ct);
                 foreach (var edge in edges)
                 {
                     links[edge.Id] = edge;
@@ -110,7 +118,7 @@ public static class ChangeLogEndpoints
             }
             else
             {
-                var edges = Standing(await session.Query<CausalEdge>().Where(x => current.Contains(x.Cause)).ToListAsync(ct), asOf, retractions);
+                var edges = await StandingAsync(await session.Query<CausalEdge>().Where(x => current.Contains(x.Cause)).ToListAsync(ct), asOf, retractions, ct);
                 foreach (var edge in edges)
                 {
                     links[edge.Id] = edge;
