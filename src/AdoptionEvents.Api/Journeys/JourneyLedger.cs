@@ -52,20 +52,27 @@ public sealed record JourneyLedger
     /// <summary>The ledger after one more fact (the id is the fact's event id); pure, so a rebuild gives the same document.</summary>
     public JourneyLedger After(Guid eventId, JourneyEvent e) => e switch
     {
-        BarrierEncountered => this with { OpenBarriers = OpenBarriers.Add(eventId) },
         BarrierResolved b => this with { OpenBarriers = OpenBarriers.Remove(b.BarrierEventId) },
-        TargetSet => this with { OpenTargets = OpenTargets.Add(eventId) },
         TargetMet t => this with { OpenTargets = OpenTargets.Remove(t.TargetEventId) },
         TargetMissed t => this with { OpenTargets = OpenTargets.Remove(t.TargetEventId) },
-        FundingSecured => this with { ActiveFunding = ActiveFunding.Add(eventId) },
         FundingEnded f => this with { ActiveFunding = ActiveFunding.Remove(f.FundingEventId) },
-        SpreadProgrammeLaunched => this with { ActiveProgrammes = ActiveProgrammes.Add(eventId) },
         SpreadProgrammeEnded p => this with { ActiveProgrammes = ActiveProgrammes.Remove(p.ProgrammeEventId) },
-        CausalLinkAsserted => this with { ActiveLinks = ActiveLinks.Add(eventId) },
         CausalLinkWithdrawn w => this with { ActiveLinks = ActiveLinks.Remove(w.LinkEventId) },
         EventRetracted r => Retract(r.RetractedEventId).Reopen(r.Reopens),
-        _ => this,
+        _ => Opened(e.GetType(), eventId),
     };
+
+    /// <summary>
+    /// What a fact of this type opens, held by its id: a barrier, a target, funding, a programme or a link; the same again when a
+    /// retraction takes back the fact that closed it.
+    /// </summary>
+    private JourneyLedger Opened(Type type, Guid id) =>
+        type == typeof(BarrierEncountered) ? this with { OpenBarriers = OpenBarriers.Add(id) }
+        : type == typeof(TargetSet) ? this with { OpenTargets = OpenTargets.Add(id) }
+        : type == typeof(FundingSecured) ? this with { ActiveFunding = ActiveFunding.Add(id) }
+        : type == typeof(SpreadProgrammeLaunched) ? this with { ActiveProgrammes = ActiveProgrammes.Add(id) }
+        : type == typeof(CausalLinkAsserted) ? this with { ActiveLinks = ActiveLinks.Add(id) }
+        : this;
 
     /// <summary>
     /// The document the inline projection stores for a journey's events, folded from nothing: none when no fact
@@ -85,16 +92,9 @@ public sealed record JourneyLedger
         return ledger;
     }
 
-    // What a retracted closing fact had closed (ReopenedFact) is open again.
-    private JourneyLedger Reopen(ReopenedFact? fact) => fact is not { EventId: var id } || Retracted.Contains(id) ? this : fact.Type switch
-    {
-        "barrier_encountered" => this with { OpenBarriers = OpenBarriers.Add(id) },
-        "target_set" => this with { OpenTargets = OpenTargets.Add(id) },
-        "funding_secured" => this with { ActiveFunding = ActiveFunding.Add(id) },
-        "spread_programme_launched" => this with { ActiveProgrammes = ActiveProgrammes.Add(id) },
-        "causal_link_asserted" => this with { ActiveLinks = ActiveLinks.Add(id) },
-        _ => this,
-    };
+    // What a retracted closing fact had closed (ReopenedFact) is open again, unless it was retracted too.
+    private JourneyLedger Reopen(ReopenedFact? fact) =>
+        fact is { EventId: var id } && !Retracted.Contains(id) && EventCatalogue.Find(fact.Type) is { } opener ? Opened(opener.Type, id) : this;
 
     // A retracted barrier, target, funding, programme or link no longer stands.
     private JourneyLedger Retract(Guid id) => this with

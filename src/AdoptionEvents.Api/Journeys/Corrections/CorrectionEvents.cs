@@ -61,26 +61,23 @@ public sealed record EventRetracted : JourneyEvent
 /// <summary>A fact a retracted event had closed, open again: its event and its type (barrier_encountered, target_set, funding_secured, spread_programme_launched, causal_link_asserted).</summary>
 public sealed record ReopenedFact(Guid EventId, string Type)
 {
-    /// <summary>What retracting <paramref name="closing"/> opens again; null for a fact that closes nothing.</summary>
-    public static ReopenedFact? Of(JourneyEvent closing) => closing switch
+    // Each fact that closes another: the type of the fact it closes, and which one.
+    private static readonly Dictionary<Type, (Type Opener, Func<JourneyEvent, Guid> Closed)> Closers = new()
     {
-        Barriers.BarrierResolved b => new(b.BarrierEventId, EventCatalogue.NameOf(typeof(Barriers.BarrierEncountered))),
-        Levers.TargetMet t => new(t.TargetEventId, EventCatalogue.NameOf(typeof(Levers.TargetSet))),
-        Levers.TargetMissed t => new(t.TargetEventId, EventCatalogue.NameOf(typeof(Levers.TargetSet))),
-        Resources.FundingEnded f => new(f.FundingEventId, EventCatalogue.NameOf(typeof(Resources.FundingSecured))),
-        Levers.SpreadProgrammeEnded p => new(p.ProgrammeEventId, EventCatalogue.NameOf(typeof(Levers.SpreadProgrammeLaunched))),
-        Domino.CausalLinkWithdrawn w => new(w.LinkEventId, EventCatalogue.NameOf(typeof(Domino.CausalLinkAsserted))),
-        _ => null,
+        [typeof(Barriers.BarrierResolved)] = (typeof(Barriers.BarrierEncountered), e => ((Barriers.BarrierResolved)e).BarrierEventId),
+        [typeof(Levers.TargetMet)] = (typeof(Levers.TargetSet), e => ((Levers.TargetMet)e).TargetEventId),
+        [typeof(Levers.TargetMissed)] = (typeof(Levers.TargetSet), e => ((Levers.TargetMissed)e).TargetEventId),
+        [typeof(Resources.FundingEnded)] = (typeof(Resources.FundingSecured), e => ((Resources.FundingEnded)e).FundingEventId),
+        [typeof(Levers.SpreadProgrammeEnded)] = (typeof(Levers.SpreadProgrammeLaunched), e => ((Levers.SpreadProgrammeEnded)e).ProgrammeEventId),
+        [typeof(Domino.CausalLinkWithdrawn)] = (typeof(Domino.CausalLinkAsserted), e => ((Domino.CausalLinkWithdrawn)e).LinkEventId),
     };
 
-    /// <summary>Whether retracting an event of this type may open another again (the store reads its content for it).</summary>
-    public static bool Closes(string type) => ClosingTypes.Contains(type);
+    /// <summary>What retracting <paramref name="closing"/> opens again; null for a fact that closes nothing.</summary>
+    public static ReopenedFact? Of(JourneyEvent closing) =>
+        Closers.TryGetValue(closing.GetType(), out var c) ? new(c.Closed(closing), EventCatalogue.NameOf(c.Opener)) : null;
 
-    private static readonly HashSet<string> ClosingTypes =
-    [
-        .. new[] { typeof(Barriers.BarrierResolved), typeof(Levers.TargetMet), typeof(Levers.TargetMissed), typeof(Resources.FundingEnded),
-            typeof(Levers.SpreadProgrammeEnded), typeof(Domino.CausalLinkWithdrawn) }.Select(EventCatalogue.NameOf),
-    ];
+    /// <summary>Whether retracting an event of this type may open another again (the store reads its content for it).</summary>
+    public static bool Closes(string type) => EventCatalogue.Find(type) is { } entry && Closers.ContainsKey(entry.Type);
 }
 
 /// <summary>A site's change of state that a retraction takes back: from the state the retracted event led to, back to the one before it (null: not yet known on the journey).</summary>
