@@ -16,7 +16,27 @@ public sealed record EventCorrected : JourneyEvent
 
     public required string Reason { get; init; }
 
+    /// <summary>
+    /// Set by the store, never by the caller, when the corrected event is a site event: its site, so the site's register entry and
+    /// history see the correction, and what the register counted of the fact before and counts after.
+    /// </summary>
+    public CorrectedSiteFact? SiteFact { get; init; }
+
     public override IEnumerable<Guid> ReferencedEvents() => [.. CausedBy, CorrectedEventId];
+
+    public override IEnumerable<(string Field, Guid Id)> ReferencedOrganisations() => SiteFact is { } site ? [("siteFact.siteId", site.SiteId)] : [];
+}
+
+/// <summary>
+/// A site event's correction as the site register reads it: the site, and the staff trained or the adaptation it counted of the fact as
+/// recorded (<see cref="Was"/>) and as corrected (<see cref="Now"/>); both null for a fact it counts nothing of. The dates, the core
+/// component and a reason come from the correction's changes.
+/// </summary>
+public sealed record CorrectedSiteFact(Guid SiteId)
+{
+    public UndoneSiteFact? Was { get; init; }
+
+    public UndoneSiteFact? Now { get; init; }
 }
 
 /// <summary>

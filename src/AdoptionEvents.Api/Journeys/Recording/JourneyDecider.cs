@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Domino;
@@ -87,7 +88,75 @@ public static class JourneyDecider
             return Decision.Refuse(refusals);
         }
 
-        return journey is not null && fact is EventRetracted retraction ? Retract(journey, retraction, context) : Decision.Accept(fact);
+        return (journey, fact) switch
+        {
+            (not null, EventRetracted retraction) => Retract(journey, retraction, context),
+            (not null, EventCorrected correction) => Correct(correction, context, DateOnly.FromDateTime(now.UtcDateTime)),
+            _ => Decision.Accept(fact),
+        };
+    }
+
+    /// <summary>
+    /// A correction names fields of the event's type, leaves its references and a site's decision as they are (<see cref="CorrectedFact.IsFixed"/>:
+    /// to change them the fact is retracted and recorded again), and makes a fact that meets every rule a recorded one must, each refusal
+    /// naming the changed field (<c>changes.occurredAt</c>). A correction of a site event says which site, and what the site register counted
+    /// of the fact before and counts after (<see cref="EventCorrected.SiteFact"/>). Corrections and retractions themselves stand as recorded.
+    /// </summary>
+    private static Decision Correct(EventCorrected c, DecisionContext context, DateOnly today)
+    {
+        var known = context.Events[c.CorrectedEventId];
+        if (EventCatalogue.Find(known.Type) is not { } entry)
+        {
+            return Decision.Refuse([Refusal.UnknownReference("correctedEventId", "event-type", $"event {c.CorrectedEventId} is a {known.Type}, which this version does not know")]);
+        }
+
+        if (entry.Type == typeof(EventCorrected) || entry.Type == typeof(EventRetracted))
+        {
+            return Decision.Refuse([Refusal.Conflict("correctedEventId", "correction-stands",
+                $"event {c.CorrectedEventId} is a {known.Type}, which stands as recorded: correct the original fact again, or retract it")]);
+        }
+
+        var fields = CorrectedFact.Fields(entry.Type);
+        var refusals = c.Changes.Keys.Where(k => !fields.Contains(k) && k != "type")
+            .Select(k => Refusal.BadInput($"changes.{k}", "known-field", $"a {known.Type} has no field '{k}' ({string.Join(", ", fields.Order(StringComparer.Ordinal))})"))
+            .Concat(c.Changes.Keys.Where(k => k != "innovationId" && k != "type" && CorrectedFact.IsFixed(entry.Type, k))
+                .Select(k => Refusal.BadInput($"changes.{k}", "immutable", $"'{k}' of a {known.Type} cannot be corrected: retract the event and record it again")))
+            .ToList();
+        if (refusals.Count > 0 || known.Fact is not { } original)
+        {
+            return refusals.Count > 0 ? Decision.Refuse(refusals) : Decision.Accept(c);
+        }
+
+        JourneyEvent corrected;
+        try
+        {
+            corrected = CorrectedFact.Apply(original, c.Changes);
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 2 } path ? path[2..] : string.Join(", ", c.Changes.Keys);
+            return Decision.Refuse([Refusal.BadInput($"changes.{field}", "json", e.Message)]);
+        }
+
+        refusals.AddRange(FieldRules.Check(corrected, today).Select(r => r with { Field = $"changes.{r.Field}" }));
+        if (refusals.Count > 0)
+        {
+            return Decision.Refuse(refusals);
+        }
+
+        var site = original is SiteEvent before ? new CorrectedSiteFact(before.SiteId)
+        {
+            Was = UndoneSiteFact.Of(before),
+            Now = UndoneSiteFact.Of((SiteEvent)corrected),
+        } : null;
+        if (c.SiteFact is { } told && told != site)
+        {
+            return Decision.Refuse([Refusal.BadInput("siteFact", "set-by-store", site is null
+                ? $"event {c.CorrectedEventId} is no site event: leave siteFact out"
+                : "siteFact is worked out from the corrected event: leave it out")]);
+        }
+
+        return Decision.Accept(c with { SiteFact = site });
     }
 
     /// <summary>

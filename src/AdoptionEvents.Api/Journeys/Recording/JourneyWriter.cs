@@ -130,8 +130,6 @@ public static class JourneyWriter
         return await inPlay.ApplyAsync(session, journey, ct);
     }
 
-    private static readonly string SharedType = EventCatalogue.NameOf(typeof(KnowledgeShared));
-
     /// <summary>The events and organisations the fact names, as far as the store knows them.</summary>
     public static async Task<DecisionContext> ContextAsync(IQuerySession session, RegisteredOrganisations registered, JourneyEvent fact, CancellationToken ct)
     {
@@ -139,12 +137,10 @@ public static class JourneyWriter
         var organisationIds = fact.ReferencedOrganisations().Select(o => o.Id).Distinct().ToArray();
         var events = await KnownEvents.AmongAsync(session, eventIds, ct);
         // The content of the event a retraction or correction names, where the decision or the rights read it: a retraction takes back
-        // what the register counts of a site fact that moved no state, and opens again what a closing fact closed; a site recorder
-        // corrects or retracts knowledge shared only with a site of its own (RecordingRights.CheckTarget).
+        // what the register counts of a site fact that moved no state, and opens again what a closing fact closed; a correction makes a
+        // fact that must meet every rule of its type (and a site recorder corrects knowledge shared only with a site of its own).
         var target = fact switch { EventRetracted r => r.RetractedEventId, EventCorrected c => c.CorrectedEventId, _ => Guid.Empty };
-        if (events.TryGetValue(target, out var named) && (fact is EventRetracted
-            ? named.SiteId is not null && !named.MovesSiteState || ReopenedFact.Closes(named.Type)
-            : named.Type == SharedType))
+        if (events.TryGetValue(target, out var named) && (fact is EventCorrected || named.SiteId is not null && !named.MovesSiteState || ReopenedFact.Closes(named.Type)))
         {
             events[target] = named with { Fact = await KnownEvents.FactAsync(session, target, ct) };
         }
