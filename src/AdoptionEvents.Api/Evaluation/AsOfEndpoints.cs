@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AdoptionEvents.Hosting;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
@@ -59,8 +60,8 @@ public static class AsOfEndpoints
     /// </summary>
     public static object Answer(Guid innovationId, KeptJourney journey, StageThresholds rules, JsonSerializerOptions json, DateOnly? occurredBy, DateTimeOffset? recordedBy, DateOnly now)
     {
-        var axes = new TimeAxes(occurredBy, recordedBy);
         var events = journey.Events;
+        var axes = new TimeAxes(occurredBy, recordedBy).Over(events);
         if (journey.Checkpoint.Covering(events, rules, axes) is { } folded)
         {
             return Encoded(innovationId, folded, events.Count, rules, json, axes, now);
@@ -147,9 +148,9 @@ public static class AsOfEndpoints
     {
         var from = Math.Max(fromVersion ?? 1, 1);
         var take = Math.Clamp(limit ?? 100, 1, 1000);
-        // The retractions before the page are known beforehand, so the fold up to it passes over what they take back in one pass;
-        // each one in the page folds the summary again, so every step shows the journey as it stood then.
-        var fold = new JourneyFold(rules, InnovationSummaryProjection.Retracted(events.TakeWhile(e => e.Version < from)));
+        // The retractions and corrections before the page are known beforehand, so the fold up to it folds each fact as it stands in one
+        // pass; each one in the page folds the summary again, so every step shows the journey as it stood then.
+        var fold = new JourneyFold(rules, Amendments.Of(events.TakeWhile(e => e.Version < from)));
         var steps = new List<ReplayStep>();
         foreach (var e in events.TakeWhile(e => e.Version < from + take))
         {

@@ -202,7 +202,7 @@ public sealed class FoldedJourney
     /// <summary>The fold of the first <paramref name="count"/> events, going on from a copy of <paramref name="start"/> (a fold of the first events of the same list) when given.</summary>
     public static FoldedJourney Of(IReadOnlyList<IEvent> events, int count, StageThresholds rules, FoldedJourney? start = null)
     {
-        var fold = start?.Fold.Copy() ?? new JourneyFold(rules, InnovationSummaryProjection.Retracted(events.Take(count)));
+        var fold = start?.Fold.Copy() ?? new JourneyFold(rules, Amendments.Of(events.Take(count)));
         for (var i = start?.Count ?? 0; i < count; i++)
         {
             fold.Apply(events[i]);
@@ -235,8 +235,10 @@ public sealed class FoldedJourney
             return true;
         }
 
+        // A fact whose date a correction moved past D is left out; one moved to D or before from a later date is folded in, but then the
+        // recorded dates already reach past D.
         var (onlyFacts, latest) = _occurred.Value;
-        return onlyFacts && (latest is null || latest <= d);
+        return onlyFacts && (latest is null || latest <= d) && axes.Moved.Values.All(moved => moved <= d);
     }
 
     /// <summary>The change log of the fold as of <paramref name="asOf"/>; the last one made is kept, as requests usually repeat the date.</summary>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using AdoptionEvents.Hosting;
 using AdoptionEvents.Journeys;
 using JasperFx.Events;
 using Marten;
@@ -166,7 +167,7 @@ public sealed class JourneyEvents(int capacity)
             return null;
         }
 
-        var e = EventFactory.For(entry.Type)(shared.Fact((JourneyEvent)serializer.FromJson(entry.Type, reader, 6)));
+        var e = EventWrapper.Of(shared.Fact((JourneyEvent)serializer.FromJson(entry.Type, reader, 6)));
         e.Sequence = reader.GetInt64(0);
         e.Id = reader.GetGuid(1);
         e.Version = reader.GetInt64(2);
@@ -256,17 +257,5 @@ public sealed class JourneyEvents(int capacity)
                 ? fact
                 : fact with { OccurredAt = date, Provenance = provenance, CausedBy = causedBy };
         }
-    }
-
-    /// <summary>Marten's event wrapper for a type known only at run time, made without reflection per event.</summary>
-    private static class EventFactory
-    {
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Func<object, IEvent>> Factories = new();
-
-        public static Func<object, IEvent> For(Type type) => Factories.GetOrAdd(type, t =>
-            typeof(EventFactory).GetMethod(nameof(Create), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-                .MakeGenericMethod(t).CreateDelegate<Func<object, IEvent>>());
-
-        private static Event<T> Create<T>(object data) where T : notnull => new((T)data);
     }
 }

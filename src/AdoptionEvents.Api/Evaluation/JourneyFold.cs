@@ -14,13 +14,40 @@ namespace AdoptionEvents.Evaluation;
 /// <summary>Which events count on the two time axes: what had happened by D, what the record showed on K.</summary>
 public sealed record TimeAxes(DateOnly? OccurredBy, DateTimeOffset? RecordedBy)
 {
+    private static readonly Dictionary<Guid, DateOnly> None = [];
+
+    /// <summary>The midpoint of each fact whose date a correction recorded by K moved (<see cref="Over"/>): its occurred-by date is the corrected one.</summary>
+    public IReadOnlyDictionary<Guid, DateOnly> Moved { get; init; } = None;
+
     /// <summary>
-    /// Recorded-by applies to every event. Occurred-by applies to facts; a correction or retraction
-    /// counts whenever it was recorded by K, because it says how the past really was.
+    /// Recorded-by applies to every event. Occurred-by applies to facts, at their date as corrected by K; a correction or
+    /// retraction counts whenever it was recorded by K, because it says how the past really was.
     /// </summary>
     public bool Includes(IEvent e) =>
         (RecordedBy is null || e.Timestamp <= RecordedBy)
-        && (OccurredBy is null || e.Data is EventCorrected or EventRetracted || (e.Data is JourneyEvent f && f.OccurredAt.Midpoint <= OccurredBy));
+        && (OccurredBy is null || e.Data is EventCorrected or EventRetracted
+            || (e.Data is JourneyEvent f && (Moved.Count > 0 && Moved.TryGetValue(e.Id, out var moved) ? moved : f.OccurredAt.Midpoint) <= OccurredBy));
+
+    /// <summary>These axes over a journey's events: the dates its corrections recorded by K moved (the latest correction of each fact's date counts).</summary>
+    public TimeAxes Over(IReadOnlyList<IEvent> events)
+    {
+        if (OccurredBy is null)
+        {
+            return this;
+        }
+
+        Dictionary<Guid, DateOnly>? moved = null;
+        foreach (var e in events)
+        {
+            if (e.Data is EventCorrected c && c.Changes.TryGetValue("occurredAt", out var date) && (RecordedBy is null || e.Timestamp <= RecordedBy)
+                && CorrectedFact.Date(date) is { } corrected)
+            {
+                (moved ??= [])[c.CorrectedEventId] = corrected.Midpoint;
+            }
+        }
+
+        return moved is null ? this : this with { Moved = moved };
+    }
 
     /// <summary>The date to judge time-dependent overlays (Stalled) against.</summary>
     public DateOnly Today(DateOnly now) =>
@@ -39,24 +66,24 @@ public sealed class JourneyFold
     // Sites whose document is shared with the fold this one was copied from (Copy): copied before their first change here.
     private readonly HashSet<Guid>? _shared;
 
-    // Every applied fact in order: a retraction folds the summary again from them, and the change log needs only the domino events and
-    // their causes, so index entries are made on demand.
+    // Every applied fact in order: a retraction or correction folds the summary, the links and the domino events again from them, and
+    // the change log needs only the domino events and their causes, so index entries are made on demand.
     private readonly List<IEvent> _facts;
     private readonly List<int> _domino;
 
-    // Every event retracted so far, and those known beforehand to be retracted by an event this fold will be given: left out of the
-    // summary, the change log and its links. One known beforehand never enters the summary, so meeting its retraction folds nothing
-    // again (a fold of a journey with R retractions costs one pass, not R).
-    private readonly HashSet<Guid> _retracted;
+    // The retractions and corrections met so far, and those known beforehand among the events this fold will be given: a fact is folded
+    // as it stands after them. One known beforehand is folded so from the start, so meeting it folds nothing again (a fold of a journey
+    // with R amendments costs one pass, not R).
+    private readonly Amendments _amended;
 
     /// <summary>
-    /// An empty fold. <paramref name="passedOver"/>: the events the retractions among the events it will be given take back
-    /// (<see cref="InnovationSummaryProjection.Retracted"/> of them), when they are known beforehand; the fold is the same without.
+    /// An empty fold. <paramref name="known"/>: the retractions and corrections among the events it will be given
+    /// (<see cref="Amendments.Of"/> them), when they are known beforehand; the fold is the same without.
     /// </summary>
-    public JourneyFold(StageThresholds thresholds, IReadOnlySet<Guid>? passedOver = null)
+    public JourneyFold(StageThresholds thresholds, Amendments? known = null)
     {
         _summary = new InnovationSummaryProjection(thresholds);
-        _retracted = passedOver is null ? [] : [.. passedOver];
+        _amended = known?.Copy() ?? new Amendments();
         _bySite = [];
         _facts = [];
         _domino = [];
@@ -69,7 +96,7 @@ public sealed class JourneyFold
     {
         // The projection keeps no state of its own: only the thresholds.
         _summary = from._summary;
-        _retracted = [.. from._retracted];
+        _amended = from._amended.Copy();
         _bySite = new Dictionary<Guid, SiteAdoption>(from._bySite);
         _shared = [.. from._bySite.Keys];
         _facts = [.. from._facts];
@@ -107,21 +134,16 @@ public sealed class JourneyFold
             return;
         }
 
-        if (fact is EventRetracted retraction && _retracted.Add(retraction.RetractedEventId) && _facts.Exists(f => f.Id == retraction.RetractedEventId))
+        var target = Amendments.Target(fact);
+        var amends = target != Guid.Empty && _amended.Add(e) && _facts.Exists(f => f.Id == target);
+        _facts.Add(e);
+        if (amends)
         {
-            _facts.Add(e);
-            FoldSummaryAgain();
-            Links.Remove(retraction.RetractedEventId);
-            _domino.RemoveAll(at => _facts[at].Id == retraction.RetractedEventId);
-            if (Links.Values.FirstOrDefault(l => l.WithdrawnBy == retraction.RetractedEventId) is { } withdrawn)
-            {
-                Links[withdrawn.Id] = withdrawn with { WithdrawnAt = null, WithdrawnBy = null };
-            }
+            FoldAgain();
         }
         else
         {
-            _facts.Add(e);
-            FoldSummary(e, fact, !_retracted.Contains(e.Id));
+            FoldFact(_facts.Count - 1);
         }
 
         // A retraction takes back a change of site state only where this fold applied it: an as-of view of a date before the
@@ -132,6 +154,7 @@ public sealed class JourneyFold
                 _bySite.TryGetValue(change.SiteId, out var register) && register.Transitions is [.., var last] && last.EventId == r.RetractedEventId,
             // Rare: a scan of the facts applied is cheaper than keeping an index of every staff training for it.
             EventRetracted { SiteFact: not null } r => _facts.Exists(f => f.Id == r.RetractedEventId),
+            EventCorrected { SiteFact: not null } c => _facts.Exists(f => f.Id == c.CorrectedEventId),
             _ => true,
         };
         if (SiteAdoptionProjection.SiteOf(fact) is { } siteId && (fact is SiteEvent || folded))
@@ -158,14 +181,24 @@ public sealed class JourneyFold
             }
         }
 
-        if (IsDomino(fact) && !_retracted.Contains(e.Id))
+        Applied++;
+    }
+
+    // The fact applied at `at`, as it stands: onto the summary, the funding by stage, the domino events and the links.
+    private void FoldFact(int at)
+    {
+        var e = _facts[at];
+        var standing = _amended.Standing(e);
+        if (standing?.Data is FundingSecured funding)
         {
-            _domino.Add(_facts.Count - 1);
+            Funding.Add((funding, Summary?.Stage ?? Stage.Need));
         }
 
-        switch (fact)
+        Summary = standing is null ? _summary.Evolve(Summary, e.StreamId, e, false) : _summary.Evolve(Summary, e.StreamId, standing, true);
+        switch (standing?.Data)
         {
-            case CausalLinkAsserted or CausalLinkWithdrawn when _retracted.Contains(e.Id):
+            case JourneyEvent fact when IsDomino(fact):
+                _domino.Add(at);
                 break;
             case CausalLinkAsserted link:
                 Links[e.Id] = new CausalEdge { Id = e.Id, InnovationId = e.StreamId, Cause = link.CauseEventId, Effect = link.EffectEventId, AssertedAt = link.OccurredAt };
@@ -174,32 +207,22 @@ public sealed class JourneyFold
                 Links[w.LinkEventId] = edge with { WithdrawnAt = w.OccurredAt, WithdrawnBy = e.Id };
                 break;
         }
-
-        Applied++;
-    }
-
-    private void FoldSummary(IEvent e, JourneyEvent fact, bool stands)
-    {
-        if (stands && fact is FundingSecured funding)
-        {
-            Funding.Add((funding, Summary?.Stage ?? Stage.Need));
-        }
-
-        Summary = _summary.Evolve(Summary, e.StreamId, e, stands);
     }
 
     /// <summary>
-    /// The summary and the funding by stage folded again from the first event, passing over every event retracted so far: a retraction
-    /// takes back dates and flags that were first set by the event it retracts, which only a fold without that event tells. Rare, so
-    /// its cost (a fold of the journey so far) is paid only by the retraction.
+    /// The summary, the funding by stage, the domino events and the links folded again from the first event, each fact as it stands: a
+    /// retraction or correction takes back or moves dates and flags first set by the fact it names, which only a fold of the facts as they
+    /// stand tells. Rare, so its cost (a fold of the journey so far) is paid only by the amendment.
     /// </summary>
-    private void FoldSummaryAgain()
+    private void FoldAgain()
     {
         Summary = null;
         Funding.Clear();
-        foreach (var e in _facts)
+        _domino.Clear();
+        Links.Clear();
+        for (var at = 0; at < _facts.Count; at++)
         {
-            FoldSummary(e, (JourneyEvent)e.Data, !_retracted.Contains(e.Id));
+            FoldFact(at);
         }
     }
 
@@ -231,7 +254,7 @@ public sealed class JourneyFold
             foreach (var cause in fact.CausedBy.Concat(linkedCauses[id]))
             {
                 // A retracted cause is no longer part of the chain, nor what led to it.
-                if (position.TryGetValue(cause, out var c) && !_retracted.Contains(cause))
+                if (position.TryGetValue(cause, out var c) && !_amended.Retracts(cause))
                 {
                     frontier.Push(c);
                 }
@@ -261,15 +284,18 @@ public sealed class JourneyFold
         return id;
     }
 
-    private IndexedEvent Indexed(int at) => IndexedEvent.Of(_facts[at].Id, _facts[at].StreamId, (JourneyEvent)_facts[at].Data);
+    // As the fact stands: a correction of its date, kind or summary shows in the change log.
+    private IndexedEvent Indexed(int at) => IndexedEvent.Of(_facts[at].Id, _facts[at].StreamId, (JourneyEvent)(_amended.Standing(_facts[at]) ?? _facts[at]).Data);
 
     /// <summary>The facts <see cref="IndexedEvent.Of"/> gives a domino kind.</summary>
     private static bool IsDomino(JourneyEvent fact) => fact is DominoChangeObserved { Kind: not null } or NewNeedRevealed or RoleChanged or PathwayChanged or DerivedInnovationLaunched;
 
     public static JourneyFold Of(IEnumerable<IEvent> events, StageThresholds thresholds, TimeAxes? axes = null)
     {
-        var included = events.Where(e => axes is null || axes.Includes(e)).ToList();
-        var fold = new JourneyFold(thresholds, InnovationSummaryProjection.Retracted(included));
+        var all = events as IReadOnlyList<IEvent> ?? [.. events];
+        var cut = axes?.Over(all);
+        var included = all.Where(e => cut is null || cut.Includes(e)).ToList();
+        var fold = new JourneyFold(thresholds, Amendments.Of(included));
         foreach (var e in included)
         {
             fold.Apply(e);

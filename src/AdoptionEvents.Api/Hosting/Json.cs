@@ -18,6 +18,9 @@ public static class Json
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         Configure(options);
+
+        // Read-only from the start, with the default resolver, so its types' metadata can be read (the fields a correction may name).
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 

@@ -1,4 +1,5 @@
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Domino;
 using AdoptionEvents.Journeys.Recording;
 
@@ -100,11 +101,12 @@ public static class ImportValidation
     {
         Journey? state = null;
         List<ImportedEvent>? decided = null;
+        Dictionary<Guid, JourneyEvent>? amended = null;
         for (var i = 0; i < journey.Events.Count; i++)
         {
             var e = journey.Events[i];
             var ancestors = e.Fact is CausalLinkAsserted link ? Ancestors(graph, link.CauseEventId) : [];
-            var context = new DecisionContext(events, organisations, ancestors);
+            var context = new DecisionContext(events, organisations, ancestors) { Amended = amended };
             var decision = state is null
                 ? JourneyDecider.Start(e.Fact, context, now, user)
                 : JourneyDecider.Decide(state, e.Fact, context, now, user);
@@ -121,6 +123,7 @@ public static class ImportValidation
             }
 
             state = Journey.After(state, e.Id, fact);
+            CorrectedFact.Remember(ref amended, context, fact);
         }
 
         return ([], decided is null ? journey : journey with { Events = decided });

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Organisations;
@@ -468,8 +469,10 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
         var context = new DecisionContext(events, new HashSet<Guid>(knowledge.Organisations.Concat(fresh.SelectMany(e => e.Fact.ReferencedOrganisations()).Select(r => r.Id))), new HashSet<Guid>());
         var state = stream.Aggregate is { } current ? await JourneyWriter.InPlayAsync(session, current, [.. fresh.Select(e => e.Fact)], context, ct) : null;
+        Dictionary<Guid, JourneyEvent>? amended = null;
         for (var i = 0; i < fresh.Count; i++)
         {
+            context = context with { Amended = amended };
             var e = fresh[i];
             var decision = state is null ? JourneyDecider.Start(e.Fact, context, clock.GetUtcNow(), options.User) : JourneyDecider.Decide(state, e.Fact, context, clock.GetUtcNow(), options.User);
             if (decision.Refused)
@@ -481,6 +484,7 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
             // Stored as decided: a retraction carries the change of site state it takes back.
             fresh[i] = e with { Fact = decision.Events[0] };
             state = Journey.After(state, e.Id, fresh[i].Fact);
+            CorrectedFact.Remember(ref amended, context, fresh[i].Fact);
         }
 
         stream.AppendMany([.. Sealed(session, journey, fresh, options, stream.CurrentVersion ?? 0, stream.Aggregate?.LastHash)]);

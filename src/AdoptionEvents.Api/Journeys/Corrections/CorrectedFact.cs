@@ -31,6 +31,54 @@ public static class CorrectedFact
         return corrected with { InnovationId = original.InnovationId };
     }
 
+    /// <summary>
+    /// The fact as its corrections leave it, each in turn. A change of a field no correction may change (stored before that was refused)
+    /// or a value its field cannot hold is passed over, so every fold and every decision reads the same fact.
+    /// </summary>
+    public static JourneyEvent Amended(JourneyEvent fact, IEnumerable<IReadOnlyDictionary<string, JsonElement>> corrections)
+    {
+        var type = fact.GetType();
+        var fields = Fields(type);
+        foreach (var changes in corrections)
+        {
+            try
+            {
+                fact = Apply(fact, changes.Where(c => fields.Contains(c.Key) && !IsFixed(type, c.Key)).ToDictionary());
+            }
+            catch (JsonException)
+            {
+                // Stored before corrections were checked, and not what any recording could be: the fact stands as it was.
+            }
+        }
+
+        return fact;
+    }
+
+    /// <summary>
+    /// After a run of decisions (an import) accepts <paramref name="fact"/>: a correction leaves the fact it names as corrected in
+    /// <paramref name="amended"/>, so the next correction or retraction of it reads the fact as it stands.
+    /// </summary>
+    public static void Remember(ref Dictionary<Guid, JourneyEvent>? amended, Recording.DecisionContext context, JourneyEvent fact)
+    {
+        if (fact is EventCorrected c && context.FactOf(c.CorrectedEventId) is { } before)
+        {
+            (amended ??= [])[c.CorrectedEventId] = Amended(before, [c.Changes]);
+        }
+    }
+
+    /// <summary>A corrected date as a fold reads it; null when the value is no valid date (a correction stored before they were checked).</summary>
+    public static PartialDate? Date(JsonElement value)
+    {
+        try
+        {
+            return value.Deserialize<PartialDate>(Json.Options) is { } date && date.Problem() is null ? date : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The fields of the fact's type, as its JSON names them.</summary>
     public static IReadOnlySet<string> Fields(Type type) => Shape(type).Fields;
 

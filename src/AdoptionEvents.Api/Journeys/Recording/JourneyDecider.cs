@@ -34,6 +34,15 @@ public sealed record DecisionContext(
     IReadOnlySet<Guid> AncestorsOfCause)
 {
     public static readonly DecisionContext Empty = new(new Dictionary<Guid, KnownEvent>(), new HashSet<Guid>(), new HashSet<Guid>());
+
+    /// <summary>
+    /// Facts as corrections earlier in the same run left them, where they differ from <see cref="KnownEvent.Fact"/> (an import decides a
+    /// file's corrections one after another; the shell reads a fact already as it stands).
+    /// </summary>
+    public IReadOnlyDictionary<Guid, JourneyEvent>? Amended { get; init; }
+
+    /// <summary>The content of a known event as it stands, where it is known.</summary>
+    public JourneyEvent? FactOf(Guid id) => Amended?.GetValueOrDefault(id) ?? Events.GetValueOrDefault(id)?.Fact;
 }
 
 public sealed record Decision(IReadOnlyList<JourneyEvent> Events, IReadOnlyList<Refusal> Refusals)
@@ -122,7 +131,7 @@ public static class JourneyDecider
             .Concat(c.Changes.Keys.Where(k => k != "innovationId" && k != "type" && CorrectedFact.IsFixed(entry.Type, k))
                 .Select(k => Refusal.BadInput($"changes.{k}", "immutable", $"'{k}' of a {known.Type} cannot be corrected: retract the event and record it again")))
             .ToList();
-        if (refusals.Count > 0 || known.Fact is not { } original)
+        if (refusals.Count > 0 || context.FactOf(c.CorrectedEventId) is not { } original)
         {
             return refusals.Count > 0 ? Decision.Refuse(refusals) : Decision.Accept(c);
         }
@@ -194,7 +203,7 @@ public static class JourneyDecider
                 : $"siteChange is worked out from the retracted event: leave it out (here site {change.SiteId} goes back from {Name(change.From)} to {Name(change.To)})")]);
         }
 
-        var fact = known.Fact is SiteEvent siteFact ? UndoneSiteFact.Of(siteFact) : null;
+        var fact = context.FactOf(id) is SiteEvent siteFact ? UndoneSiteFact.Of(siteFact) : null;
         if (r.SiteFact is { } told && told != fact)
         {
             return Decision.Refuse([Refusal.BadInput("siteFact", "set-by-store", fact is null
@@ -203,7 +212,7 @@ public static class JourneyDecider
         }
 
         // A closing fact retracted: what it closed stands open again, unless that was retracted too.
-        var reopens = known.Fact is { } closing && ReopenedFact.Of(closing) is { } closed && !journey.Ledger.Retracted.Contains(closed.EventId) ? closed : null;
+        var reopens = context.FactOf(id) is { } closing && ReopenedFact.Of(closing) is { } closed && !journey.Ledger.Retracted.Contains(closed.EventId) ? closed : null;
         if (r.Reopens is { } opened && opened != reopens)
         {
             return Decision.Refuse([Refusal.BadInput("reopens", "set-by-store", reopens is null
@@ -284,13 +293,20 @@ public static class JourneyDecider
 
     /// <summary>
     /// A retraction stands: retracting it again would bring back what it took back in every read model, with the rules of a site's
-    /// changes (latest first) run backwards. A fact retracted in error is recorded again.
+    /// changes (latest first) run backwards. A fact retracted in error is recorded again. A correction stands too: a correction made in
+    /// error is corrected again, back to what the fact said, so every read model reads the fact as the corrections leave it.
     /// </summary>
-    private static Refusal? Retractable(Guid id, DecisionContext context) => context.Events[id].Type == RetractionType
-        ? Refusal.Conflict("retractedEventId", "retraction-stands", $"event {id} is a retraction, which stands: to undo it, record the retracted fact again")
-        : null;
+    private static Refusal? Retractable(Guid id, DecisionContext context) => context.Events[id].Type switch
+    {
+        var type when type == RetractionType =>
+            Refusal.Conflict("retractedEventId", "retraction-stands", $"event {id} is a retraction, which stands: to undo it, record the retracted fact again"),
+        var type when type == CorrectionType =>
+            Refusal.Conflict("retractedEventId", "correction-stands", $"event {id} is a correction, which stands: to undo it, correct the fact again with what it said"),
+        _ => null,
+    };
 
     private static readonly string RetractionType = EventCatalogue.NameOf(typeof(EventRetracted));
+    private static readonly string CorrectionType = EventCatalogue.NameOf(typeof(EventCorrected));
 
     private static string ReferenceField(JourneyEvent fact, Guid id) => fact switch
     {

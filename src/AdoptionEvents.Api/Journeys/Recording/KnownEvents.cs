@@ -1,3 +1,4 @@
+using AdoptionEvents.Journeys.Corrections;
 using Marten;
 using Npgsql;
 
@@ -66,14 +67,45 @@ public static class KnownEvents
         return found;
     }
 
-    /// <summary>The stored fact with the id (a journey event the caller knows is there).</summary>
+    /// <summary>
+    /// The stored fact with the id (a journey event the caller knows is there), as its corrections leave it (<see cref="CorrectedFact.Amended"/>):
+    /// what a later retraction takes back, or a later correction changes, is the fact as it stands.
+    /// </summary>
     public static async Task<JourneyEvent?> FactAsync(IQuerySession session, Guid id, CancellationToken ct)
     {
         var serializer = session.DocumentStore.Options.Serializer();
-        await using var command = Rows(session, "type, data", [id]);
-        await using var reader = await session.ExecuteReaderAsync(command, ct);
-        return await reader.ReadAsync(ct) ? (JourneyEvent)serializer.FromJson(EventCatalogue.Find(reader.GetString(0))!.Type, reader, 1) : null;
+        JourneyEvent fact;
+        Guid journey;
+        await using (var command = Rows(session, "type, data, stream_id", [id]))
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+        {
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+
+            (fact, journey) = ((JourneyEvent)serializer.FromJson(EventCatalogue.Find(reader.GetString(0))!.Type, reader, 1), reader.GetGuid(2));
+        }
+
+        // Corrections are rare: the journey's rows by Marten's (stream, version) index, filtered by type and target.
+        var corrections = new List<IReadOnlyDictionary<string, System.Text.Json.JsonElement>>();
+        await using (var command = new NpgsqlCommand($"select data from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events " +
+            "where stream_id = $1 and type = $2 and data ->> 'correctedEventId' = $3 order by version")
+        {
+            Parameters = { new() { Value = journey }, new() { Value = CorrectionType }, new() { Value = id.ToString() } },
+        })
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                corrections.Add(serializer.FromJson<EventCorrected>(reader, 0).Changes);
+            }
+        }
+
+        return corrections.Count == 0 ? fact : CorrectedFact.Amended(fact, corrections);
     }
+
+    private static readonly string CorrectionType = EventCatalogue.NameOf(typeof(EventCorrected));
 
     private static NpgsqlCommand Rows(IQuerySession session, string columns, IReadOnlyCollection<Guid> ids) =>
         new($"select {columns} from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where id = any($1) and type = any($2)")

@@ -1,8 +1,7 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using AdoptionEvents.Hosting;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
 using JasperFx;
@@ -97,7 +96,7 @@ internal sealed class EventReader
         var entry = EventCatalogue.Find(row.Type)
             ?? throw new InvalidOperationException($"event {row.Id} in stream {row.StreamId} has type '{row.Type}', which is no journey event");
         var data = JsonSerializer.Deserialize(rows.Body(row), entry.Type, _json)!;
-        var e = Factory.For(entry.Type)(data);
+        var e = EventWrapper.Of(data);
         e.Sequence = row.Sequence;
         e.Id = row.Id;
         e.StreamId = row.StreamId;
@@ -175,16 +174,5 @@ internal sealed class EventReader
             rows.Return(_rows);
             (_bytes, _rows) = ([], []);
         }
-    }
-
-    /// <summary>Marten's event wrapper for a type known only at run time, made without reflection per event.</summary>
-    private static class Factory
-    {
-        private static readonly ConcurrentDictionary<Type, Func<object, IEvent>> Factories = new();
-
-        public static Func<object, IEvent> For(Type type) => Factories.GetOrAdd(type, t =>
-            typeof(Factory).GetMethod(nameof(Create), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(t).CreateDelegate<Func<object, IEvent>>());
-
-        private static Event<T> Create<T>(object data) where T : notnull => new((T)data);
     }
 }

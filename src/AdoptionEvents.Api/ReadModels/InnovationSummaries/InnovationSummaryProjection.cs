@@ -34,10 +34,16 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
 
     /// <summary>
     /// One event onto a summary whose <see cref="InnovationSummary.Sites"/>, <see cref="InnovationSummary.Barriers"/> and <see cref="InnovationSummary.Metrics"/>
-    /// hold at least what the event names (see <see cref="SummaryBatch"/>). A retraction is counted and changes nothing else here: what it takes
-    /// back is taken back by folding the journey again without the retracted event (<see cref="Fold"/>), which every caller does at a retraction.
+    /// hold at least what the event names (see <see cref="SummaryBatch"/>). A retraction or correction is counted and changes nothing else here:
+    /// what it takes back or corrects is folded by folding the journey again with the fact as it stands (<see cref="Fold"/>), which every caller
+    /// does at a retraction or correction.
     /// </summary>
     public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e) => Evolve(snapshot, id, e, true);
+
+    /// <summary>One event as it stands after <paramref name="amendments"/>: passed over when retracted, its fact as corrected when corrected.</summary>
+    public InnovationSummary? Evolve(InnovationSummary? snapshot, Guid id, IEvent e, Amendments amendments) =>
+        amendments.IsEmpty ? Evolve(snapshot, id, e, true)
+        : amendments.Standing(e) is { } standing ? Evolve(snapshot, id, standing, true) : Evolve(snapshot, id, e, false);
 
     /// <summary>
     /// As <see cref="Evolve(InnovationSummary?, Guid, IEvent)"/>; an event that does not stand (<paramref name="stands"/> false: a retraction among the
@@ -51,7 +57,7 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
         }
 
         var s = snapshot ?? new InnovationSummary { Id = id };
-        if (stands && fact is not EventRetracted)
+        if (stands && fact is not (EventRetracted or EventCorrected))
         {
             Apply(s, fact, e.Id, thresholds);
             var reached = StageRules.StageOf(s, thresholds);
@@ -74,47 +80,25 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
     }
 
     /// <summary>
-    /// A journey's summary folded from nothing over its events in stream order, each retracted event passed over (see
-    /// <see cref="Evolve(InnovationSummary?, Guid, IEvent, bool)"/>): every figure, flag and date, the stage and the date each stage was
-    /// first reached are those of the journey as if the retracted events had never been recorded. Only the count of events and the last
-    /// event tell the retractions. Null when no event is a journey's.
+    /// A journey's summary folded from nothing over its events in stream order, each as it stands after the retractions and corrections
+    /// among them (<see cref="Amendments"/>): every figure, flag and date, the stage and the date each stage was first reached are those of
+    /// the journey as if the retracted events had never been recorded and the corrected ones had been recorded as corrected. Only the count
+    /// of events and the last event tell the amendments. Null when no event is a journey's.
     /// </summary>
     public InnovationSummary? Fold(Guid id, IReadOnlyList<IEvent> events)
     {
-        var retracted = Retracted(events);
+        var amendments = Amendments.Of(events);
         InnovationSummary? s = null;
         foreach (var e in events)
         {
-            s = Evolve(s, id, e, !retracted.Contains(e.Id));
+            s = Evolve(s, id, e, amendments);
         }
 
         return s;
     }
 
-    /// <summary>The events the retractions among <paramref name="events"/> take back (a retraction itself is never retracted).</summary>
-    public static HashSet<Guid> Retracted(IEnumerable<IEvent> events)
-    {
-        var retracted = new HashSet<Guid>();
-        foreach (var e in events)
-        {
-            if (e.Data is EventRetracted r)
-            {
-                retracted.Add(r.RetractedEventId);
-            }
-        }
-
-        return retracted;
-    }
-
     /// <summary>Observations the summary keeps: innovation-wide and national ones, not a single site's.</summary>
     public static bool Summarises(MetricObserved m) => m.Scope is MeasureScope.Innovation or MeasureScope.National;
-
-    /// <summary>A correction of an observation's value (the only correction the summary folds).</summary>
-    public static bool CorrectsValue(EventCorrected c, out decimal value)
-    {
-        value = 0;
-        return c.Changes.TryGetValue("value", out var changed) && changed.TryGetDecimal(out value);
-    }
 
     private static readonly string[] Keys = [.. Enum.GetValues<Stage>().Select(KeyOf)];
 
@@ -198,9 +182,6 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
                 break;
             case EligiblePopulationDefined p:
                 (s.EligiblePopulation, s.EligibleUnit) = (p.Size, p.Unit);
-                break;
-            case EventCorrected c when CorrectsValue(c, out var corrected):
-                CorrectObservation(s, c.CorrectedEventId, corrected);
                 break;
         }
     }
@@ -299,19 +280,5 @@ public sealed class InnovationSummaryProjection(StageThresholds thresholds) : IP
             s.Barriers[index] = s.Barriers[index] with { ResolvedAt = at, How = how };
             s.OpenBarrierCount--;
         }
-    }
-
-    private static void CorrectObservation(InnovationSummary s, Guid id, decimal value)
-    {
-        foreach (var list in s.Metrics.Values)
-        {
-            var i = list.FindIndex(o => o.EventId == id);
-            if (i >= 0)
-            {
-                list[i] = list[i] with { Value = value };
-            }
-        }
-
-        RefreshObservedLive(s);
     }
 }

@@ -24,9 +24,10 @@ public sealed record SummaryChanges(
 /// retracts and the metrics it observes (every metric of a journey whose observations it may correct
 /// or retract), in one round trip. Afterwards only what differs from what was read is written.
 /// <para>
-/// A journey with a retraction in the batch is folded again from its first event (<see cref="InnovationSummaryProjection.Fold"/>), with
-/// every document stored for it read to compare: what a retraction takes back includes "first reached" dates and flags that no
-/// count can undo, and retractions are rare. A batch from nothing holds whole journeys, and passes over what its retractions take back.
+/// A journey with a retraction or correction in the batch is folded again from its first event (<see cref="InnovationSummaryProjection.Fold"/>),
+/// with every document stored for it read to compare: what a retraction takes back or a correction moves includes "first reached" dates
+/// and flags that no count can undo, and both are rare. A batch from nothing holds whole journeys, and folds each fact as it stands after
+/// the batch's retractions and corrections.
 /// </para>
 /// </summary>
 public sealed class SummaryBatch
@@ -59,7 +60,7 @@ public sealed class SummaryBatch
             }
 
             journeys.Add(e.StreamId);
-            if (fact is EventRetracted || refolded.ContainsKey(e.StreamId))
+            if (fact is EventRetracted or EventCorrected || refolded.ContainsKey(e.StreamId))
             {
                 refolded[e.StreamId] = e.Sequence;
             }
@@ -73,14 +74,11 @@ public sealed class SummaryBatch
                 case BarrierResolved r:
                     barriers.Add(r.BarrierEventId);
                     break;
-                case EventRetracted:
+                case EventRetracted or EventCorrected:
                     everyMetric.Add(e.StreamId);
                     break;
                 case MetricObserved m when InnovationSummaryProjection.Summarises(m):
                     metrics.Add(SummaryMetric.IdFor(e.StreamId, m.Metric));
-                    break;
-                case EventCorrected c when InnovationSummaryProjection.CorrectsValue(c, out _):
-                    everyMetric.Add(e.StreamId);
                     break;
             }
         }
@@ -167,8 +165,8 @@ public sealed class SummaryBatch
     public IReadOnlyDictionary<Guid, InnovationSummary> Summaries => _summaries;
 
     /// <summary>
-    /// The events in order; events of other streams (organisations) are passed over, and so are events that a retraction in the batch
-    /// takes back. A journey with a retraction in a batch read from the store is folded again from its first event instead.
+    /// The events in order, each as it stands after the retractions and corrections in the batch; events of other streams (organisations)
+    /// are passed over. A journey with a retraction or correction in a batch read from the store is folded again from its first event instead.
     /// </summary>
     public void Fold(InnovationSummaryProjection projection, IReadOnlyList<IEvent> events)
     {
@@ -181,11 +179,11 @@ public sealed class SummaryBatch
             }
         }
 
-        var retracted = InnovationSummaryProjection.Retracted(events);
+        var amendments = Amendments.Of(events);
         foreach (var e in events)
         {
             if (e.Data is JourneyEvent && !_refolded.ContainsKey(e.StreamId)
-                && projection.Evolve(_summaries.GetValueOrDefault(e.StreamId), e.StreamId, e, !retracted.Contains(e.Id)) is { } summary)
+                && projection.Evolve(_summaries.GetValueOrDefault(e.StreamId), e.StreamId, e, amendments) is { } summary)
             {
                 _summaries[e.StreamId] = summary;
                 _folded.Add(e.StreamId);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.SiteAdoption;
@@ -57,7 +58,8 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
     }
 
     /// <summary>
-    /// The site whose document the fact belongs to: a site event's, or the site whose change of state or counted fact a retraction takes back.
+    /// The site whose document the fact belongs to: a site event's, the site whose change of state or counted fact a retraction takes back,
+    /// or the site of a corrected site event.
     /// Shared by the daemon's slicing, the read-model builder and the as-of folds.
     /// </summary>
     public static Guid? SiteOf(JourneyEvent fact) => fact switch
@@ -65,6 +67,7 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         SiteEvent s => s.SiteId,
         EventRetracted { SiteChange: { } change } => change.SiteId,
         EventRetracted { SiteFact: { } undone } => undone.SiteId,
+        EventCorrected { SiteFact: { } corrected } => corrected.SiteId,
         _ => null,
     };
 
@@ -78,6 +81,11 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         if (e.Data is EventRetracted { SiteFact: { } undone })
         {
             return snapshot is null ? null : Undo(snapshot, undone);
+        }
+
+        if (e.Data is EventCorrected { SiteFact: { } site } correction)
+        {
+            return snapshot is null ? null : Correct(snapshot, correction, site);
         }
 
         if (e.Data is not SiteEvent fact)
@@ -114,6 +122,47 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
             case KnowledgeShared k:
                 s.SharedWith.Add(k.ToSiteId);
                 break;
+        }
+
+        return s;
+    }
+
+    // A corrected site event as the register holds it: the date of its transition and, for the site's latest decline or discontinuation,
+    // the reason; the staff trained or the adaptation as corrected (the one recorded taken back). A fold that never applied the event (an
+    // as-of view of an earlier date) has no transition of it; the callers that may not have applied a counted fact check before.
+    private static SiteAdoption Correct(SiteAdoption s, EventCorrected c, CorrectedSiteFact site)
+    {
+        var date = c.Changes.TryGetValue("occurredAt", out var changed) ? CorrectedFact.Date(changed) : null;
+        var at = s.Transitions.FindIndex(t => t.EventId == c.CorrectedEventId);
+        if (at >= 0)
+        {
+            var transition = s.Transitions[at];
+            if (date is not null)
+            {
+                s.Transitions[at] = transition with { OccurredAt = date };
+            }
+
+            if (c.Changes.TryGetValue("reason", out var reason) && reason.ValueKind == JsonValueKind.String
+                && s.Transitions.FindLastIndex(t => t.State == transition.State) == at)
+            {
+                (s.DeclineReason, s.DiscontinuationReason) = transition.State switch
+                {
+                    SiteState.Declined => (reason.GetString(), s.DiscontinuationReason),
+                    SiteState.Discontinued => (s.DeclineReason, reason.GetString()),
+                    _ => (s.DeclineReason, s.DiscontinuationReason),
+                };
+            }
+        }
+
+        if (site is { Was: { } was, Now: { } now })
+        {
+            s.StaffTrained = Math.Max(0, s.StaffTrained - (was.StaffTrained ?? 0)) + (now.StaffTrained ?? 0);
+            if (was.Component is not null && s.Adaptations.FindIndex(a => a.Component == was.Component && a.Change == was.Adaptation) is var adaptation and >= 0)
+            {
+                var old = s.Adaptations[adaptation];
+                var core = c.Changes.TryGetValue("coreComponent", out var flag) && flag.ValueKind is JsonValueKind.True or JsonValueKind.False ? flag.GetBoolean() : old.CoreComponent;
+                s.Adaptations[adaptation] = new Adaptation(now.Component ?? old.Component, now.Adaptation ?? old.Change, core, date ?? old.OccurredAt);
+            }
         }
 
         return s;
