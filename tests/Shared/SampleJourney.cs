@@ -21,6 +21,10 @@ public static class SampleJourney
 {
     public static PartialDate Year(string year) => new() { Value = year, Precision = DatePrecision.Year };
 
+    /// <summary>A correction's changes: each field with its corrected value as JSON.</summary>
+    public static Dictionary<string, JsonElement> Changes(params (string Field, object Value)[] changes) =>
+        changes.ToDictionary(c => c.Field, c => JsonSerializer.SerializeToElement(c.Value));
+
     private static readonly Provenance Stated = new() { Basis = Basis.Stated, Sources = [new SourceReference { Id = "KF-ESC", Address = "https://www.kingsfund.org.uk", Locator = "case study" }], Confidence = 0.9 };
     private static readonly Provenance Inferred = new() { Basis = Basis.Inferred, Sources = [new SourceReference { Id = "AHSN-ESC" }] };
 
@@ -87,6 +91,10 @@ public static class SampleJourney
         ("barrier-2", _ => new BarrierEncountered { Code = "R1", Scope = BarrierScope.Innovation, Severity = Severity.Medium, Description = "no tariff", OccurredAt = Year("2019"), Provenance = Stated }),
         ("barrier-2-resolved", id => new BarrierResolved { BarrierEventId = id("barrier-2"), How = "tariff agreed", OccurredAt = Year("2019"), Provenance = Stated }),
         ("resolution-retracted", id => new EventRetracted { RetractedEventId = id("barrier-2-resolved"), Reason = "the tariff was not agreed", OccurredAt = Year("2020"), Provenance = Stated }),
+        ("training-corrected", id => new EventCorrected { CorrectedEventId = id("trained"), Changes = Changes(("count", 14), ("occurredAt", new { value = "2013-06", precision = "month" })), Reason = "the register says 14, in June", OccurredAt = Year("2020"), Provenance = Stated }),
+        ("adaptation-corrected", id => new EventCorrected { CorrectedEventId = id("adapted"), Changes = Changes(("adaptation", "community hall"), ("coreComponent", true)), Reason = "the venue was a community hall", OccurredAt = Year("2020"), Provenance = Stated }),
+        ("live-corrected", id => new EventCorrected { CorrectedEventId = id("live"), Changes = Changes(("occurredAt", new { value = "2014-03", precision = "month" })), Reason = "first class in March", OccurredAt = Year("2020"), Provenance = Stated }),
+        ("discontinued-corrected", id => new EventCorrected { CorrectedEventId = id("discontinued"), Changes = Changes(("reason", "service merged")), Reason = "the trust's letter", OccurredAt = Year("2022"), Provenance = Stated }),
         ("ownership", _ => new OwnershipTransferred { To = "Health Innovation Network", Mechanism = "licence", OccurredAt = Year("2016"), Provenance = Stated }),
         ("licence", _ => new LicenceGranted { Licensee = "Versus Arthritis", Terms = "free to NHS", OccurredAt = Year("2018"), Provenance = Stated }),
         ("superseded", _ => new InnovationSuperseded { SupersededBy = "ESCAPE-pain online", OccurredAt = Year("2022"), Provenance = Stated }),

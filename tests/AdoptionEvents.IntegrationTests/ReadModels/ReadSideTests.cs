@@ -156,8 +156,12 @@ public class ReadSideTests(ReadSideWorld world) : IClassFixture<ReadSideWorld>
         var lambeth = escapeSites.Items.Single(s => s.SiteId == world.Lambeth);
         lambeth.State.ShouldBe(SiteState.Discontinued);
         lambeth.Transitions.Select(t => t.State).ShouldBe([SiteState.Aware, SiteState.Considering, SiteState.Adopting, SiteState.Implementing, SiteState.Live, SiteState.Suspended, SiteState.Live, SiteState.Sustained, SiteState.Discontinued]);
-        (lambeth.StaffTrained, lambeth.Commissioned, lambeth.DiscontinuationReason).ShouldBe((12, true, "service redesigned"));
-        lambeth.Adaptations.Single().Component.ShouldBe("venue");
+        // As corrected: 14 trained (12 recorded), the venue a community hall (a leisure centre recorded), live in March 2014 (2014), the
+        // service merged (redesigned).
+        (lambeth.StaffTrained, lambeth.Commissioned, lambeth.DiscontinuationReason).ShouldBe((14, true, "service merged"));
+        var venue = lambeth.Adaptations.Single();
+        (venue.Component, venue.Change, venue.CoreComponent, venue.OccurredAt.Value).ShouldBe(("venue", "community hall", true, "2013"));
+        lambeth.Transitions.Where(t => t.State == SiteState.Live).Select(t => t.OccurredAt.Value).ShouldBe(["2014-03", "2016"]);
 
         var liverpool = await GetAsync<SiteAdoptionPage>($"/api/organisations/{world.Liverpool}/adoptions");
         // ESCAPE-pain's decision at Liverpool was retracted, its only change there: the site left ESCAPE-pain's register.
