@@ -68,7 +68,9 @@ public static class FoldCopies
         Commissioned = s.Commissioned,
         Commissionings = s.Commissionings,
         DeclineReason = s.DeclineReason,
+        DeclineEventId = s.DeclineEventId,
         DiscontinuationReason = s.DiscontinuationReason,
+        DiscontinuationEventId = s.DiscontinuationEventId,
         SharedWith = [.. s.SharedWith],
     };
 }

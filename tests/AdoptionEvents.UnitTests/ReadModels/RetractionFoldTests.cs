@@ -6,7 +6,6 @@ using AdoptionEvents.Journeys.Evidence;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.Journeys.SiteAdoption;
-using AdoptionEvents.ReadModels.ChangeLog;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.Tests;
 using JasperFx.Events;
@@ -25,51 +24,19 @@ public class RetractionFoldTests
     private static readonly Guid OtherSite = Guid.Parse("0195a3f0-0000-7000-8000-0000000000c2");
     private static readonly Provenance Stated = new() { Basis = Basis.Stated };
 
-    /// <summary>The sample journey (every event type of the catalogue), its facts with ids.</summary>
-    private static List<(string Label, Guid Id, JourneyEvent Fact)> Sample()
-    {
-        var ids = new Dictionary<string, Guid>();
-        var facts = new List<(string, Guid, JourneyEvent)>();
-        foreach (var (label, build) in SampleJourney.Steps(Site, OtherSite))
-        {
-            ids[label] = Guid.CreateVersion7();
-            facts.Add((label, ids[label], build(l => ids[l])));
-        }
-
-        return facts;
-    }
-
     /// <summary>Each fact of the sample journey but its own retractions, by label.</summary>
-    public static TheoryData<string> Retractable => [.. Sample().Where(f => f.Fact is not EventRetracted).Select(f => f.Label)];
+    public static TheoryData<string> Retractable => [.. Sample(Site, OtherSite).Where(f => f.Fact is not EventRetracted).Select(f => f.Label)];
 
     private static EventRetracted Retraction(Guid id) => new() { RetractedEventId = id, Reason = "recorded in error", OccurredAt = SampleJourney.Year("2024"), Provenance = Stated };
-
-    private static List<IEvent> Events(IEnumerable<(Guid Id, JourneyEvent Fact)> facts) => [.. facts.Select((f, i) => Wrap(f.Fact, i + 1, f.Id))];
 
     /// <summary>The journey with <paramref name="label"/> retracted at its end, and the journey without that fact.</summary>
     private static (List<IEvent> Retracted, List<IEvent> Without) Pair(string label)
     {
-        var sample = Sample();
+        var sample = Sample(Site, OtherSite);
         var target = sample.Single(f => f.Label == label);
         var retracted = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), Retraction(target.Id))]);
         var without = Events(sample.Where(f => f.Label != label).Select(f => (f.Id, f.Fact)));
         return (retracted, without);
-    }
-
-    /// <summary>Everything a summary says but the count of events and the last one, which do tell a retraction.</summary>
-    private static string Said(InnovationSummary? s)
-    {
-        s.ShouldNotBeNull();
-        var json = JsonSerializer.Serialize(s);
-        var facts = JsonSerializer.Serialize(new
-        {
-            Summary = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!.Where(p => p.Key is not (nameof(InnovationSummary.EventCount) or nameof(InnovationSummary.LastEvent)))
-                .ToDictionary(p => p.Key, p => p.Value),
-            Sites = s.Sites.OrderBy(x => x.Key).Select(x => $"{x.Key}:{x.Value}"),
-            s.Barriers,
-            Metrics = s.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal),
-        });
-        return facts;
     }
 
     [Theory]
@@ -105,13 +72,6 @@ public class RetractionFoldTests
         summary.EventCount.ShouldBe(retracted.Count);
         (summary.LastEvent!.Id, summary.LastEvent.Type).ShouldBe((retracted[^1].Id, "event_retracted"));
     }
-
-    private static string Log(JourneyFold fold) => JsonSerializer.Serialize(new
-    {
-        Graph = ChangeLogGraph.Build(fold.DominoNodesAndCauses(), fold.Links.Values, null),
-        Domino = fold.DominoNodes().Select(n => n.Id),
-        Links = fold.Links.Keys.Order(),
-    });
 
     [Fact]
     public void A_retracted_first_go_live_moves_the_dates_it_set_to_the_next_site_live()
@@ -161,7 +121,7 @@ public class RetractionFoldTests
     public void A_replay_page_after_retractions_shows_each_step_as_the_journey_stood_then()
     {
         // The sample's own two retractions, and the pilot retracted at the end: pages start before, between and after them.
-        var sample = Sample();
+        var sample = Sample(Site, OtherSite);
         var pilot = sample.Single(f => f.Label == "pilot");
         var events = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), Retraction(pilot.Id)), (Guid.CreateVersion7(), sample.Single(f => f.Label == "metric").Fact)]);
         // What each step must show: the journey as it stood after that event, folded alone.
@@ -182,7 +142,7 @@ public class RetractionFoldTests
     public void An_as_of_view_from_before_a_retraction_keeps_what_the_retraction_took_back_later()
     {
         // The pilot (2006) retracted in 2024, on the recorded axis: the record as of before the retraction still shows it.
-        var sample = Sample();
+        var sample = Sample(Site, OtherSite);
         var pilot = sample.Single(f => f.Label == "pilot");
         var events = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), Retraction(pilot.Id))]);
         var recordedBefore = events[^2].Timestamp;

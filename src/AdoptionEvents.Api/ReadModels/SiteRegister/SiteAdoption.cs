@@ -39,7 +39,13 @@ public sealed class SiteAdoption
 
     public string? DeclineReason { get; set; }
 
+    /// <summary>The decision to decline that <see cref="DeclineReason"/> comes from, so a correction of its reason reaches the register.</summary>
+    public Guid? DeclineEventId { get; set; }
+
     public string? DiscontinuationReason { get; set; }
+
+    /// <summary>The discontinuation that <see cref="DiscontinuationReason"/> comes from.</summary>
+    public Guid? DiscontinuationEventId { get; set; }
 
     public List<Guid> SharedWith { get; set; } = [];
 
@@ -104,10 +110,10 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         switch (fact)
         {
             case AdoptionDecided { Outcome: AdoptionOutcome.Decline } d:
-                s.DeclineReason = d.Reason;
+                (s.DeclineReason, s.DeclineEventId) = (d.Reason, e.Id);
                 break;
             case AdoptionDiscontinued d:
-                s.DiscontinuationReason = d.Reason;
+                (s.DiscontinuationReason, s.DiscontinuationEventId) = (d.Reason, e.Id);
                 break;
             case AdaptationMade a:
                 s.Adaptations.Add(new Adaptation(a.Component, a.Adaptation, a.CoreComponent, a.OccurredAt));
@@ -127,31 +133,22 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         return s;
     }
 
-    // A corrected site event as the register holds it: the date of its transition and, for the site's latest decline or discontinuation,
-    // the reason; the staff trained or the adaptation as corrected (the one recorded taken back). A fold that never applied the event (an
-    // as-of view of an earlier date) has no transition of it; the callers that may not have applied a counted fact check before.
+    // A corrected site event as the register holds it: the date of its transition, the reason where the register's decline or
+    // discontinuation reason is the event's, the staff trained or the adaptation as corrected (the one recorded taken back). A fold that
+    // never applied the event (an as-of view of an earlier date) holds none of them; the callers that may not have applied a counted fact check before.
     private static SiteAdoption Correct(SiteAdoption s, EventCorrected c, CorrectedSiteFact site)
     {
         var date = c.Changes.TryGetValue("occurredAt", out var changed) ? CorrectedFact.Date(changed) : null;
         var at = s.Transitions.FindIndex(t => t.EventId == c.CorrectedEventId);
-        if (at >= 0)
+        if (at >= 0 && date is not null)
         {
-            var transition = s.Transitions[at];
-            if (date is not null)
-            {
-                s.Transitions[at] = transition with { OccurredAt = date };
-            }
+            s.Transitions[at] = s.Transitions[at] with { OccurredAt = date };
+        }
 
-            if (c.Changes.TryGetValue("reason", out var reason) && reason.ValueKind == JsonValueKind.String
-                && s.Transitions.FindLastIndex(t => t.State == transition.State) == at)
-            {
-                (s.DeclineReason, s.DiscontinuationReason) = transition.State switch
-                {
-                    SiteState.Declined => (reason.GetString(), s.DiscontinuationReason),
-                    SiteState.Discontinued => (s.DeclineReason, reason.GetString()),
-                    _ => (s.DeclineReason, s.DiscontinuationReason),
-                };
-            }
+        if (c.Changes.TryGetValue("reason", out var reason) && reason.ValueKind == JsonValueKind.String)
+        {
+            s.DeclineReason = s.DeclineEventId == c.CorrectedEventId ? reason.GetString() : s.DeclineReason;
+            s.DiscontinuationReason = s.DiscontinuationEventId == c.CorrectedEventId ? reason.GetString() : s.DiscontinuationReason;
         }
 
         if (site is { Was: { } was, Now: { } now })
@@ -205,11 +202,11 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         s.State = s.Transitions.Count == 0 ? null : s.Transitions[^1].State;
         if (change.From == SiteState.Declined)
         {
-            s.DeclineReason = null;
+            (s.DeclineReason, s.DeclineEventId) = (null, null);
         }
         else if (change.From == SiteState.Discontinued)
         {
-            s.DiscontinuationReason = null;
+            (s.DiscontinuationReason, s.DiscontinuationEventId) = (null, null);
         }
 
         return s is { Transitions: [], Adaptations: [], StaffTrained: 0, Commissioned: false, SharedWith: [], DeclineReason: null, DiscontinuationReason: null } ? null : s;
