@@ -78,7 +78,7 @@ public sealed class JourneyFold
 
     /// <summary>
     /// An empty fold. <paramref name="known"/>: the retractions and corrections among the events it will be given
-    /// (<see cref="Amendments.Of"/> them), when they are known beforehand; the fold is the same without.
+    /// (<see cref="Amendments.Of(IEnumerable{IEvent})"/> them), when they are known beforehand; the fold is the same without.
     /// </summary>
     public JourneyFold(StageThresholds thresholds, Amendments? known = null)
     {

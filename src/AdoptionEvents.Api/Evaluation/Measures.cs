@@ -1,4 +1,5 @@
 using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Barriers;
 using AdoptionEvents.Journeys.Levers;
 using AdoptionEvents.Journeys.SiteAdoption;
@@ -64,8 +65,9 @@ public static class Measures
     public static MeasureSet Compute(JourneyFold fold, IReadOnlyList<IEvent> events, StageThresholds t, DateOnly today, string startEvent = "first_event")
     {
         var s = fold.Summary ?? throw new InvalidOperationException("a journey has at least one event");
-        var retracted = Retracted(events);
-        var facts = events.Where(e => e.Data is JourneyEvent && !retracted.Contains(e.Id)).Select(e => (Event: e, Fact: (JourneyEvent)e.Data)).ToList();
+        // Each fact as it stands: a retracted one left out, a corrected one as corrected.
+        var amendments = Amendments.Of(events);
+        var facts = events.Select(amendments.Standing).Where(e => e?.Data is JourneyEvent).Select(e => (Event: e!, Fact: (JourneyEvent)e!.Data)).ToList();
         var start = StartOf(facts, s, startEvent);
 
         var timeTo = new Dictionary<string, Lag?>
@@ -96,9 +98,6 @@ public static class Measures
             Targets(facts, s),
             t);
     }
-
-    private static HashSet<Guid> Retracted(IReadOnlyList<IEvent> events) =>
-        [.. events.Select(e => e.Data).OfType<Journeys.Corrections.EventRetracted>().Select(r => r.RetractedEventId)];
 
     private static PartialDate? StartOf(List<(IEvent Event, JourneyEvent Fact)> facts, InnovationSummary s, string startEvent) => startEvent switch
     {

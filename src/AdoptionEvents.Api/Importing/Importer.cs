@@ -373,13 +373,11 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
                 foreach (var e in journey.Events)
                 {
                     state = Journey.After(state, e.Id, e.Fact);
-                    if (IndexedEvent.IsKept(e.Fact))
-                    {
-                        documents.Add(IndexedEvent.Of(e.Id, journey.InnovationId, e.Fact));
-                    }
                 }
 
-                documents.AddRange(EventIndexProjection.EdgesOf(journey.InnovationId, journey.Events.Select(e => (e.Id, e.Fact))));
+                var (entries, edges) = EventIndexProjection.DocumentsOf(journey.InnovationId, [.. journey.Events.Select(e => (e.Id, e.Fact))]);
+                documents.AddRange(entries);
+                documents.AddRange(edges);
             });
         if (state is not null)
         {

@@ -206,7 +206,9 @@ public class ReadSideTests(ReadSideWorld world) : IClassFixture<ReadSideWorld>
         nodes.ShouldContainKey(ids["decided"]);
         nodes[ids["derived"]].GetProperty("depth").GetInt32().ShouldBe(4);
         nodes[ids["derived"]].GetProperty("root").GetGuid().ShouldBe(ids["decided"]);
-        nodes[ids["domino"]].GetProperty("lagFromCause").GetProperty("midpointDays").GetInt32().ShouldBe(1826); // went live 2014, knock-on 2019
+        // Went live in 2014, corrected to March 2014 (midpoint 16 March, not 2 July); knock-on 2019 (midpoint 2 July).
+        nodes[ids["domino"]].GetProperty("lagFromCause").GetProperty("midpointDays").GetInt32().ShouldBe(1934);
+        nodes[ids["live"]].GetProperty("occurredAt").GetProperty("value").GetString().ShouldBe("2014-03");
 
         var setOff = await GetAsync<JsonElement>($"/api/change-log/{ids["live"]}/descendants");
         setOff.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetGuid())

@@ -44,21 +44,36 @@ public sealed class Amendments
 
     public Amendments Copy() => new(this);
 
-    /// <summary>Takes in a retraction or correction; true when it is one not taken in before (a fold given it beforehand meets it again).</summary>
-    public bool Add(IEvent e)
+    /// <summary>The amendments among a journey's facts, in their order.</summary>
+    public static Amendments Of(IEnumerable<(Guid Id, JourneyEvent Fact)> facts)
     {
-        switch (e.Data)
+        var amendments = new Amendments();
+        foreach (var (id, fact) in facts)
+        {
+            amendments.Add(id, fact);
+        }
+
+        return amendments;
+    }
+
+    /// <summary>Takes in a retraction or correction; true when it is one not taken in before (a fold given it beforehand meets it again).</summary>
+    public bool Add(IEvent e) => e.Data is JourneyEvent fact && Add(e.Id, fact);
+
+    /// <summary>As <see cref="Add(IEvent)"/>, for the fact recorded as event <paramref name="id"/>.</summary>
+    public bool Add(Guid id, JourneyEvent fact)
+    {
+        switch (fact)
         {
             case EventRetracted r:
                 return _retracted.Add(r.RetractedEventId);
             case EventCorrected c:
                 var list = _corrections.TryGetValue(c.CorrectedEventId, out var known) ? known : _corrections[c.CorrectedEventId] = [];
-                if (list.Exists(x => x.By == e.Id))
+                if (list.Exists(x => x.By == id))
                 {
                     return false;
                 }
 
-                list.Add((e.Id, c.Changes));
+                list.Add((id, c.Changes));
                 return true;
             default:
                 return false;
@@ -86,15 +101,21 @@ public sealed class Amendments
             return null;
         }
 
-        if (!_corrections.TryGetValue(e.Id, out var corrections) || e.Data is not JourneyEvent fact)
+        if (!_corrections.ContainsKey(e.Id) || e.Data is not JourneyEvent fact)
         {
             return e;
         }
 
-        // A correction retracted (stored before a correction stood as recorded) corrects nothing.
-        var standing = EventWrapper.Of(CorrectedFact.Amended(fact, corrections.Where(c => !_retracted.Contains(c.By)).Select(c => c.Changes)));
+        var standing = EventWrapper.Of(Corrected(e.Id, fact));
         (standing.Id, standing.StreamId, standing.Version, standing.Sequence) = (e.Id, e.StreamId, e.Version, e.Sequence);
         (standing.Timestamp, standing.TenantId, standing.EventTypeName, standing.UserName) = (e.Timestamp, e.TenantId, e.EventTypeName, e.UserName);
         return standing;
     }
+
+    /// <summary>The fact recorded as event <paramref name="id"/> as its corrections leave it, retracted or not (the event index keeps retracted facts).</summary>
+    public JourneyEvent Corrected(Guid id, JourneyEvent fact) =>
+        _corrections.TryGetValue(id, out var corrections)
+            // A correction retracted (stored before a correction stood as recorded) corrects nothing.
+            ? CorrectedFact.Amended(fact, corrections.Where(c => !_retracted.Contains(c.By)).Select(c => c.Changes))
+            : fact;
 }

@@ -1,3 +1,4 @@
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Domino;
 using JasperFx.Events;
 using Marten;
@@ -72,12 +73,18 @@ public sealed record CausalEdge
     public Guid? WithdrawnBy { get; init; }
 }
 
-/// <summary>Inline, so a reference to an event recorded a moment ago resolves at once.</summary>
+/// <summary>
+/// Inline, so a reference to an event recorded a moment ago resolves at once. Each fact is indexed as its corrections leave it: a
+/// correction stores the entry (or the edge) of the fact it names again, from the fact as it stands.
+/// </summary>
 public sealed class EventIndexProjection : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         var edges = new Dictionary<Guid, CausalEdge>();
+
+        // The facts of this batch as they stand: a correction may name one recorded in the same commit, not yet readable.
+        var facts = new Dictionary<Guid, (Guid Journey, JourneyEvent Fact)>();
         foreach (var e in events)
         {
             if (e.Data is not JourneyEvent fact)
@@ -85,9 +92,24 @@ public sealed class EventIndexProjection : IProjection
                 continue;
             }
 
+            facts[e.Id] = (e.StreamId, fact);
             if (IndexedEvent.IsKept(fact))
             {
                 operations.Store(IndexedEvent.Of(e.Id, e.StreamId, fact));
+            }
+
+            if (fact is EventCorrected correction)
+            {
+                var id = correction.CorrectedEventId;
+                var before = facts.TryGetValue(id, out var known) ? known.Fact : await KnownEvents.FactAsync(operations, id, cancellation);
+                if (before is not null)
+                {
+                    var corrected = CorrectedFact.Amended(before, [correction.Changes]);
+                    facts[id] = (e.StreamId, corrected);
+                    await CorrectAsync(operations, edges, id, e.StreamId, corrected, cancellation);
+                }
+
+                continue;
             }
 
             switch (fact)
@@ -109,8 +131,44 @@ public sealed class EventIndexProjection : IProjection
         }
     }
 
-    /// <summary>The causal edges a journey's facts assert, withdrawn ones marked: what this projection stores for them.</summary>
-    public static IEnumerable<CausalEdge> EdgesOf(Guid innovationId, IEnumerable<(Guid Id, JourneyEvent Fact)> facts)
+    // A corrected fact indexed again: its entry as it stands (gone when it no longer has causes or a domino kind), and the date of its
+    // link or of its link's withdrawal.
+    private static async Task CorrectAsync(IDocumentOperations operations, Dictionary<Guid, CausalEdge> edges, Guid id, Guid journey, JourneyEvent corrected, CancellationToken ct)
+    {
+        if (IndexedEvent.IsKept(corrected))
+        {
+            operations.Store(IndexedEvent.Of(id, journey, corrected));
+        }
+        else
+        {
+            operations.Delete<IndexedEvent>(id);
+        }
+
+        var linkId = corrected switch { CausalLinkAsserted => id, CausalLinkWithdrawn w => w.LinkEventId, _ => Guid.Empty };
+        if (linkId == Guid.Empty || (edges.GetValueOrDefault(linkId) ?? await operations.LoadAsync<CausalEdge>(linkId, ct)) is not { } edge)
+        {
+            return;
+        }
+
+        edges[linkId] = corrected is CausalLinkAsserted
+            ? edge with { AssertedAt = corrected.OccurredAt }
+            : edge.WithdrawnBy == id ? edge with { WithdrawnAt = corrected.OccurredAt } : edge;
+        operations.Store(edges[linkId]);
+    }
+
+    /// <summary>
+    /// What this projection stores for a journey's facts, each as its corrections leave it: the entries of those it keeps, and the causal
+    /// edges they assert, withdrawn ones marked. The read-model builder and the bulk import store exactly these.
+    /// </summary>
+    public static (List<IndexedEvent> Entries, List<CausalEdge> Edges) DocumentsOf(Guid innovationId, IReadOnlyList<(Guid Id, JourneyEvent Fact)> facts)
+    {
+        var amendments = Amendments.Of(facts);
+        var corrected = facts.Select(f => (f.Id, Fact: amendments.Corrected(f.Id, f.Fact))).ToList();
+        return ([.. corrected.Where(f => IndexedEvent.IsKept(f.Fact)).Select(f => IndexedEvent.Of(f.Id, innovationId, f.Fact))], EdgesOf(innovationId, corrected));
+    }
+
+    /// <summary>The causal edges a journey's facts assert, withdrawn ones marked.</summary>
+    private static List<CausalEdge> EdgesOf(Guid innovationId, IEnumerable<(Guid Id, JourneyEvent Fact)> facts)
     {
         var edges = new Dictionary<Guid, CausalEdge>();
         foreach (var (id, fact) in facts)
@@ -125,7 +183,7 @@ public sealed class EventIndexProjection : IProjection
             }
         }
 
-        return edges.Values;
+        return [.. edges.Values];
     }
 
     /// <summary>

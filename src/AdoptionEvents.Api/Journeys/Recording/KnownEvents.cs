@@ -1,4 +1,5 @@
 using AdoptionEvents.Journeys.Corrections;
+using System.Text.Json;
 using Marten;
 using Npgsql;
 
@@ -38,7 +39,7 @@ public static class KnownEvents
 
     /// <summary>
     /// The ids that are journey events, as the change log shows them: the index's document where it keeps one, else
-    /// the same document made from the stored event (<see cref="IndexedEvent.Of"/>).
+    /// the same document made from the stored event as its corrections leave it (<see cref="IndexedEvent.Of"/>).
     /// </summary>
     public static async Task<List<IndexedEvent>> IndexedAsync(IQuerySession session, IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
@@ -55,15 +56,19 @@ public static class KnownEvents
         }
 
         var serializer = session.DocumentStore.Options.Serializer();
-        await using var command = Rows(session, "id, stream_id, type, data", missing);
-        await using var reader = await session.ExecuteReaderAsync(command, ct);
-        while (await reader.ReadAsync(ct))
+        var read = new List<(Guid Id, Guid Journey, JourneyEvent Fact)>();
+        await using (var command = Rows(session, "id, stream_id, type, data", missing))
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
         {
-            var entry = EventCatalogue.Find(reader.GetString(2))!;
-            var fact = (JourneyEvent)serializer.FromJson(entry.Type, reader, 3);
-            found.Add(IndexedEvent.Of(reader.GetGuid(0), reader.GetGuid(1), fact));
+            while (await reader.ReadAsync(ct))
+            {
+                var entry = EventCatalogue.Find(reader.GetString(2))!;
+                read.Add((reader.GetGuid(0), reader.GetGuid(1), (JourneyEvent)serializer.FromJson(entry.Type, reader, 3)));
+            }
         }
 
+        var corrections = await CorrectionsAsync(session, [.. read.Select(r => r.Id)], [.. read.Select(r => r.Journey).Distinct()], ct);
+        found.AddRange(read.Select(r => IndexedEvent.Of(r.Id, r.Journey, corrections.TryGetValue(r.Id, out var changes) ? CorrectedFact.Amended(r.Fact, changes) : r.Fact)));
         return found;
     }
 
@@ -87,23 +92,41 @@ public static class KnownEvents
             (fact, journey) = ((JourneyEvent)serializer.FromJson(EventCatalogue.Find(reader.GetString(0))!.Type, reader, 1), reader.GetGuid(2));
         }
 
-        // Corrections are rare: the journey's rows by Marten's (stream, version) index, filtered by type and target.
-        var corrections = new List<IReadOnlyDictionary<string, System.Text.Json.JsonElement>>();
-        await using (var command = new NpgsqlCommand($"select data from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events " +
-            "where stream_id = $1 and type = $2 and data ->> 'correctedEventId' = $3 order by version")
+        var corrections = await CorrectionsAsync(session, [id], [journey], ct);
+        return corrections.TryGetValue(id, out var changes) ? CorrectedFact.Amended(fact, changes) : fact;
+    }
+
+    /// <summary>
+    /// The changes of every correction of the given events, by event, in the order recorded; corrections the journey retracted (stored
+    /// before a correction stood) left out. Corrections are rare: the journeys' rows by Marten's (stream, version) index, filtered by type.
+    /// </summary>
+    private static async Task<Dictionary<Guid, List<IReadOnlyDictionary<string, JsonElement>>>> CorrectionsAsync(IQuerySession session, Guid[] ids, Guid[] journeys, CancellationToken ct)
+    {
+        var found = new Dictionary<Guid, List<IReadOnlyDictionary<string, JsonElement>>>();
+        if (ids.Length == 0)
         {
-            Parameters = { new() { Value = journey }, new() { Value = CorrectionType }, new() { Value = id.ToString() } },
-        })
-        await using (var reader = await session.ExecuteReaderAsync(command, ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                corrections.Add(serializer.FromJson<EventCorrected>(reader, 0).Changes);
-            }
+            return found;
         }
 
-        return corrections.Count == 0 ? fact : CorrectedFact.Amended(fact, corrections);
+        var serializer = session.DocumentStore.Options.Serializer();
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        await using var command = new NpgsqlCommand($"select c.data from {schema}.mt_events c where c.stream_id = any($1) and c.type = $2 " +
+            "and (c.data ->> 'correctedEventId')::uuid = any($3) and not exists (select 1 from " +
+            $"{schema}.mt_events r where r.stream_id = c.stream_id and r.type = $4 and (r.data ->> 'retractedEventId')::uuid = c.id) order by c.seq_id")
+        {
+            Parameters = { new() { Value = journeys }, new() { Value = CorrectionType }, new() { Value = ids }, new() { Value = RetractionType } },
+        };
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var correction = serializer.FromJson<EventCorrected>(reader, 0);
+            (found.TryGetValue(correction.CorrectedEventId, out var list) ? list : found[correction.CorrectedEventId] = []).Add(correction.Changes);
+        }
+
+        return found;
     }
+
+    private static readonly string RetractionType = EventCatalogue.NameOf(typeof(EventRetracted));
 
     private static readonly string CorrectionType = EventCatalogue.NameOf(typeof(EventCorrected));
 

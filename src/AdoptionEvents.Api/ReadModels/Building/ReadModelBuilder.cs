@@ -660,9 +660,9 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
         var edges = new List<Built>();
         foreach (var stream in events.GroupBy(e => e.StreamId))
         {
-            var facts = stream.Where(e => e.Data is JourneyEvent).Select(e => (e.Id, Fact: (JourneyEvent)e.Data)).ToList();
-            indexed.AddRange(facts.Where(f => IndexedEvent.IsKept(f.Fact)).Select(f => new Built(f.Id, IndexedEvent.Of(f.Id, stream.Key, f.Fact), 0)));
-            edges.AddRange(EventIndexProjection.EdgesOf(stream.Key, facts).Select(edge => new Built(edge.Id, edge, 0)));
+            var (entries, asserted) = EventIndexProjection.DocumentsOf(stream.Key, [.. stream.Where(e => e.Data is JourneyEvent).Select(e => (e.Id, (JourneyEvent)e.Data))]);
+            indexed.AddRange(entries.Select(entry => new Built(entry.Id, entry, 0)));
+            edges.AddRange(asserted.Select(edge => new Built(edge.Id, edge, 0)));
         }
 
         return (indexed, edges);

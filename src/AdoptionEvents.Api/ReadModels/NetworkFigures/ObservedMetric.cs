@@ -8,7 +8,7 @@ using Marten.Events.Projections;
 
 namespace AdoptionEvents.ReadModels.NetworkFigures;
 
-/// <summary>One metric observation, with corrections applied and retractions marked.</summary>
+/// <summary>One metric observation, with corrections applied (its value, unit, date, scope ...) and retractions marked.</summary>
 public sealed record ObservedMetric
 {
     public Guid Id { get; init; }
@@ -68,7 +68,7 @@ public sealed class ObservedMetricProjection : ProjectionBase, IProjection
     public static Guid? Target(IEvent e) => e.Data switch
     {
         MetricObserved => e.Id,
-        EventCorrected c when Corrected(c) is not null => c.CorrectedEventId,
+        EventCorrected c => c.CorrectedEventId,
         EventRetracted r => r.RetractedEventId,
         _ => null,
     };
@@ -82,13 +82,15 @@ public sealed class ObservedMetricProjection : ProjectionBase, IProjection
         switch (e.Data)
         {
             case MetricObserved m:
-                return known[e.Id] = new ObservedMetric
+                return known[e.Id] = Of(e.Id, e.StreamId, m);
+            case EventCorrected c when known.TryGetValue(c.CorrectedEventId, out var found):
+                // The observation as the fact it holds, corrected as the fact would be (CorrectedFact.Amended).
+                var corrected = (MetricObserved)CorrectedFact.Amended(new MetricObserved
                 {
-                    Id = e.Id, InnovationId = e.StreamId, Metric = m.Metric, Value = m.Value, Unit = m.Unit, Cumulative = m.Cumulative,
-                    Scope = m.Scope, ScopeOrganisationId = m.ScopeOrganisationId, OccurredAt = m.OccurredAt, Midpoint = m.OccurredAt.Midpoint,
-                };
-            case EventCorrected c when Corrected(c) is { } value && known.TryGetValue(c.CorrectedEventId, out var found):
-                return known[found.Id] = found with { Value = value };
+                    InnovationId = found.InnovationId, Metric = found.Metric, Value = found.Value, Unit = found.Unit, Cumulative = found.Cumulative,
+                    Scope = found.Scope, ScopeOrganisationId = found.ScopeOrganisationId, OccurredAt = found.OccurredAt, Provenance = Unsourced,
+                }, [c.Changes]);
+                return known[found.Id] = Of(found.Id, found.InnovationId, corrected) with { Retracted = found.Retracted };
             case EventRetracted r when known.TryGetValue(r.RetractedEventId, out var found):
                 return known[found.Id] = found with { Retracted = true };
             default:
@@ -96,6 +98,11 @@ public sealed class ObservedMetricProjection : ProjectionBase, IProjection
         }
     }
 
-    private static decimal? Corrected(EventCorrected c) =>
-        c.Changes.TryGetValue("value", out var v) && v.TryGetDecimal(out var value) ? value : null;
+    private static readonly Provenance Unsourced = new() { Basis = Basis.Stated };
+
+    private static ObservedMetric Of(Guid id, Guid innovationId, MetricObserved m) => new()
+    {
+        Id = id, InnovationId = innovationId, Metric = m.Metric, Value = m.Value, Unit = m.Unit, Cumulative = m.Cumulative,
+        Scope = m.Scope, ScopeOrganisationId = m.ScopeOrganisationId, OccurredAt = m.OccurredAt, Midpoint = m.OccurredAt.Midpoint,
+    };
 }
