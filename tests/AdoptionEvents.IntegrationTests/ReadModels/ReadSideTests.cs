@@ -156,9 +156,9 @@ public class ReadSideTests(ReadSideWorld world) : IClassFixture<ReadSideWorld>
         var lambeth = escapeSites.Items.Single(s => s.SiteId == world.Lambeth);
         lambeth.State.ShouldBe(SiteState.Discontinued);
         lambeth.Transitions.Select(t => t.State).ShouldBe([SiteState.Aware, SiteState.Considering, SiteState.Adopting, SiteState.Implementing, SiteState.Live, SiteState.Suspended, SiteState.Live, SiteState.Sustained, SiteState.Discontinued]);
-        // As corrected: 14 trained (12 recorded), the venue a community hall (a leisure centre recorded), live in March 2014 (2014), the
+        // As corrected: 15 trained (12 recorded, corrected to 14, then 15), the venue a community hall (a leisure centre recorded), live in March 2014 (2014), the
         // service merged (redesigned).
-        (lambeth.StaffTrained, lambeth.Commissioned, lambeth.DiscontinuationReason).ShouldBe((14, true, "service merged"));
+        (lambeth.StaffTrained, lambeth.Commissioned, lambeth.DiscontinuationReason).ShouldBe((15, true, "service merged"));
         var venue = lambeth.Adaptations.Single();
         (venue.Component, venue.Change, venue.CoreComponent, venue.OccurredAt.Value).ShouldBe(("venue", "community hall", true, "2013"));
         lambeth.Transitions.Where(t => t.State == SiteState.Live).Select(t => t.OccurredAt.Value).ShouldBe(["2014-03", "2016"]);

@@ -207,7 +207,7 @@ public class CorrectionFoldTests
 
         // The site stays (a reference); a value its field cannot hold leaves the whole correction unread, as no recording could make it.
         var standing = (StaffTrained)Amendments.Of(events).Standing(events.Single(e => e.Id == trained.Id))!.Data;
-        (standing.SiteId, standing.Count, standing.Role).ShouldBe((Site, 14, "physiotherapists"));
+        (standing.SiteId, standing.Count, standing.Role).ShouldBe((Site, 15, "physiotherapists"));
     }
 
     private static string Register(JourneyFold fold) => JsonSerializer.Serialize(fold.Sites.Values.OrderBy(s => s.SiteId).Select(s => new
