@@ -467,7 +467,15 @@ public sealed class Importer(IDocumentStore store, TimeProvider clock, IServiceP
 
         var context = new DecisionContext(events, new HashSet<Guid>(knowledge.Organisations.Concat(fresh.SelectMany(e => e.Fact.ReferencedOrganisations()).Select(r => r.Id))), new HashSet<Guid>());
         var state = stream.Aggregate is { } current ? await JourneyWriter.InPlayAsync(session, current, [.. fresh.Select(e => e.Fact)], context, ct) : null;
+
+        // A file holds its journey from the first event: the corrections stored already leave the facts they name as they stand now.
         Dictionary<Guid, JourneyEvent>? amended = null;
+        var freshIds = fresh.Select(e => e.Id).ToHashSet();
+        foreach (var e in journey.Events.Where(e => !freshIds.Contains(e.Id)))
+        {
+            CorrectedFact.Remember(ref amended, context with { Amended = amended }, e.Fact);
+        }
+
         for (var i = 0; i < fresh.Count; i++)
         {
             context = context with { Amended = amended };

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AdoptionEvents.Evaluation;
+using AdoptionEvents.Importing;
 using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Corrections;
@@ -10,6 +13,7 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
 using AdoptionEvents.Tests;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AdoptionEvents.IntegrationTests.Journeys;
 
@@ -120,6 +124,54 @@ public class CorrectionTests(ApiFixture api) : IClassFixture<ApiFixture>
         (await client.HistoryAsync(journey.Innovation)).Events[^1].Data.GetProperty("siteFact").GetProperty("staffTrained").GetInt32().ShouldBe(8);
         await api.CatchUpAsync();
         (await RegisterEntryAsync(journey.Innovation, journey.Site)).StaffTrained.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_later_export_imported_again_corrects_a_stored_fact_as_it_stands_and_its_bad_corrections_are_refused()
+    {
+        var journey = await SpreadAsync("Corrected by import");
+        var client = api.Client;
+        await client.RecordAsync(journey.Innovation, Correction(journey.Trained, ("count", 6)));
+        var first = await client.Http.GetStringAsync($"/api/exports?innovationIds={journey.Innovation}", Ct);
+        await client.RecordAsync(journey.Innovation, Correction(journey.Trained, ("count", 7)));
+        var later = await client.Http.GetStringAsync($"/api/exports?innovationIds={journey.Innovation}", Ct);
+
+        var empty = new ApiFixture(api.Database);
+        await empty.InitializeAsync();
+        try
+        {
+            var importer = empty.Host.Services.GetRequiredService<Importer>();
+            async Task<ImportReport> ImportAsync(string file)
+            {
+                using var content = new MemoryStream(Encoding.UTF8.GetBytes(file));
+                return await importer.ImportAsync(ExportFormat.ReadAny(content), new ImportOptions("re-importer"), null, Ct);
+            }
+
+            (await ImportAsync(first)).Outcome.ShouldBe(ImportOutcome.Succeeded);
+
+            // The later edition's new correction, dated where no recording could be: refused, naming the changed field.
+            var lines = later.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var last = JsonNode.Parse(lines[^1])!;
+            last["data"]!["changes"]!["occurredAt"] = JsonNode.Parse("""{"value": "2031", "precision": "year"}""");
+            var refused = await ImportAsync(string.Join('\n', [.. lines[..^1], last.ToJsonString()]));
+            refused.Outcome.ShouldBe(ImportOutcome.Refused);
+            refused.Problems.ShouldHaveSingleItem().ShouldSatisfyAllConditions(p => p.Field.ShouldBe("changes.occurredAt"), p => p.Rule.ShouldBe("not-in-future"));
+
+            // As exported: the new correction is decided on the training as the stored correction left it (6, not the 5 recorded), so what
+            // the store works out matches what the file says the register counted.
+            var report = await ImportAsync(later);
+            report.Outcome.ShouldBe(ImportOutcome.Succeeded, string.Join("; ", report.Problems));
+            report.Journeys.Single().Outcome.ShouldBe(JourneyOutcome.Extended);
+            var stored = (await empty.Client.HistoryAsync(journey.Innovation)).Events[^1].Data.GetProperty("siteFact");
+            (stored.GetProperty("was").GetProperty("staffTrained").GetInt32(), stored.GetProperty("now").GetProperty("staffTrained").GetInt32()).ShouldBe((6, 7));
+            await empty.CatchUpAsync();
+            (await empty.Client.Http.GetFromJsonAsync<SiteAdoptionPage>($"/api/innovations/{journey.Innovation}/sites", ApiClient.JsonOptions, Ct))!.Items
+                .Single(s => s.SiteId == journey.Site).StaffTrained.ShouldBe(7);
+        }
+        finally
+        {
+            await empty.DisposeAsync();
+        }
     }
 
     private async Task<SiteAdoption> RegisterEntryAsync(Guid innovation, Guid site) =>
