@@ -28,7 +28,10 @@ public sealed record TimeAxes(DateOnly? OccurredBy, DateTimeOffset? RecordedBy)
         && (OccurredBy is null || e.Data is EventCorrected or EventRetracted
             || (e.Data is JourneyEvent f && (Moved.Count > 0 && Moved.TryGetValue(e.Id, out var moved) ? moved : f.OccurredAt.Midpoint) <= OccurredBy));
 
-    /// <summary>These axes over a journey's events: the dates its corrections recorded by K moved (the latest correction of each fact's date counts).</summary>
+    /// <summary>
+    /// These axes over a journey's events: the dates its corrections recorded by K moved, each fact's date as its corrections leave it
+    /// (<see cref="Amendments.Corrected"/>, so the cut reads the date every fold reads).
+    /// </summary>
     public TimeAxes Over(IReadOnlyList<IEvent> events)
     {
         if (OccurredBy is null)
@@ -36,13 +39,18 @@ public sealed record TimeAxes(DateOnly? OccurredBy, DateTimeOffset? RecordedBy)
             return this;
         }
 
+        var amendments = Amendments.Of(events.Where(e => e.Data is EventCorrected or EventRetracted && (RecordedBy is null || e.Timestamp <= RecordedBy)));
+        if (!amendments.Corrects)
+        {
+            return this;
+        }
+
         Dictionary<Guid, DateOnly>? moved = null;
         foreach (var e in events)
         {
-            if (e.Data is EventCorrected c && c.Changes.TryGetValue("occurredAt", out var date) && (RecordedBy is null || e.Timestamp <= RecordedBy)
-                && CorrectedFact.Date(date) is { } corrected)
+            if (e.Data is JourneyEvent fact && amendments.Corrected(e.Id, fact) is { } corrected && !ReferenceEquals(corrected, fact) && corrected.OccurredAt != fact.OccurredAt)
             {
-                (moved ??= [])[c.CorrectedEventId] = corrected.Midpoint;
+                (moved ??= [])[e.Id] = corrected.OccurredAt.Midpoint;
             }
         }
 

@@ -5,10 +5,12 @@ using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Audit;
 using AdoptionEvents.Journeys.Barriers;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
+using AdoptionEvents.ReadModels.SiteRegister;
 using AdoptionEvents.Tests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -162,6 +164,37 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         events.Select(e => e.Version).ShouldBe([1, 2, 3, 4]);
         events.Skip(1).ShouldAllBe(e => e.UserName == Tester.User && e.CorrelationId == Tester.CorrelationId && e.CausationId == Tester.CausationId);
         (await Verification.VerifyAsync(session, [innovation], Ct)).Intact.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task A_correction_decided_after_another_of_the_same_fact_in_one_commit_starts_from_the_fact_as_that_one_left_it()
+    {
+        var (innovation, site, other) = await StartAsync();
+        Accepted(await Queue.SubmitAsync(innovation, Command(Adopt(site), site)));
+        var trained = Accepted(await Queue.SubmitAsync(innovation, Command(new StaffTrained { SiteId = site, Count = 5, OccurredAt = SampleJourney.Year("2011"), Provenance = Stated }, site))).Events[0].Id;
+        var stored = await api.Client.HistoryAsync(innovation);
+
+        // Both corrections were read before either was decided: each context holds the training as recorded (5).
+        PendingCommand Correct(int count)
+        {
+            var fact = new StaffTrained { InnovationId = innovation, SiteId = site, Count = 5, OccurredAt = SampleJourney.Year("2011"), Provenance = Stated };
+            var known = new Dictionary<Guid, KnownEvent> { [trained] = new KnownEvent(trained, innovation, "staff_trained", site) { Fact = fact } };
+            return new(new EventCorrected
+            {
+                CorrectedEventId = trained, Changes = SampleJourney.Changes(("count", count)), Reason = "the register", OccurredAt = SampleJourney.Year("2024"), Provenance = Stated,
+            }, new DecisionContext(known, new HashSet<Guid> { site }, new HashSet<Guid>()), Tester, null, null);
+        }
+
+        // Queued behind a command that keeps the lane busy, so the two are decided in one batch.
+        var outcomes = await Task.WhenAll(Queue.SubmitAsync(innovation, Command(Adopt(other), other)), Queue.SubmitAsync(innovation, Correct(6)), Queue.SubmitAsync(innovation, Correct(8)));
+        outcomes.ShouldAllBe(o => StatusOf(o) == 200);
+
+        var corrections = (await api.Client.HistoryAsync(innovation)).Events.Skip(stored.Events.Count).Where(e => e.Type == "event_corrected").ToList();
+        corrections.Select(c => (c.Data.GetProperty("siteFact").GetProperty("was").GetProperty("staffTrained").GetInt32(), c.Data.GetProperty("siteFact").GetProperty("now").GetProperty("staffTrained").GetInt32()))
+            .ShouldBe([(5, 6), (6, 8)]);
+        await api.CatchUpAsync();
+        await using var session = api.Store.QuerySession();
+        (await session.LoadAsync<SiteAdoption>(SiteAdoption.IdFor(innovation, site), Ct))!.StaffTrained.ShouldBe(8);
     }
 
     [Fact]

@@ -201,13 +201,18 @@ public class CorrectionFoldTests
         var old = new EventCorrected
         {
             CorrectedEventId = trained.Id, Reason = "stored by an earlier version", OccurredAt = SampleJourney.Year("2024"), Provenance = new Provenance { Basis = Basis.Stated },
-            Changes = SampleJourney.Changes(("siteId", OtherSite), ("count", "many"), ("role", "nurses")),
+            Changes = SampleJourney.Changes(("siteId", OtherSite), ("count", "many"), ("role", "nurses"), ("occurredAt", new { value = "2001", precision = "year" })),
         };
         var events = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), old)]);
 
         // The site stays (a reference); a value its field cannot hold leaves the whole correction unread, as no recording could make it.
         var standing = (StaffTrained)Amendments.Of(events).Standing(events.Single(e => e.Id == trained.Id))!.Data;
         (standing.SiteId, standing.Count, standing.Role).ShouldBe((Site, 15, "physiotherapists"));
+
+        // An as-of cut reads the date every fold reads: the one the corrections that could be read leave (2013-06), not 2001.
+        var cut = new TimeAxes(new DateOnly(2005, 12, 31), null).Over(events);
+        cut.Moved[trained.Id].ShouldBe(new PartialDate { Value = "2013-06", Precision = DatePrecision.Month }.Midpoint);
+        cut.Includes(events.Single(e => e.Id == trained.Id)).ShouldBeFalse();
     }
 
     private static string Register(JourneyFold fold) => JsonSerializer.Serialize(fold.Sites.Values.OrderBy(s => s.SiteId).Select(s => new

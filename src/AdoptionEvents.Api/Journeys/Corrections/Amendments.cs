@@ -42,6 +42,9 @@ public sealed class Amendments
 
     public bool IsEmpty => _retracted.Count == 0 && _corrections.Count == 0;
 
+    /// <summary>Whether any correction was taken in.</summary>
+    public bool Corrects => _corrections.Count > 0;
+
     public Amendments Copy() => new(this);
 
     /// <summary>The amendments among a journey's facts, in their order.</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AdoptionEvents.Hosting;
 using AdoptionEvents.Hosting.Http;
+using AdoptionEvents.Journeys.Corrections;
 using JasperFx.Events;
 using JasperFx;
 using Marten;
@@ -127,6 +128,16 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
         var answered = (await loadingAnswers).ToDictionary(r => r.Id);
         var now = clock.GetUtcNow();
         var appended = new List<IEvent>();
+        // The facts the batch's corrections and retractions read, as they stand now, in the journey's lane: a command's context was read
+        // before it queued, and an earlier batch may have corrected one since; then each as the batch's own corrections leave it.
+        Dictionary<Guid, JourneyEvent>? amended = null;
+        foreach (var target in batch.Where(c => c.Context.FactOf(Amendments.Target(c.Fact)) is not null).Select(c => Amendments.Target(c.Fact)).Distinct())
+        {
+            if (await KnownEvents.FactAsync(session, target, CancellationToken.None) is { } standing)
+            {
+                (amended ??= [])[target] = standing;
+            }
+        }
         for (var i = 0; i < batch.Count; i++)
         {
             var command = batch[i];
@@ -143,12 +154,15 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
                 continue;
             }
 
-            var decision = JourneyDecider.Decide(state, command.Fact with { InnovationId = innovationId }, command.Context, now, command.Audit.User);
+            var context = amended is null ? command.Context : command.Context with { Amended = amended };
+            var decision = JourneyDecider.Decide(state, command.Fact with { InnovationId = innovationId }, context, now, command.Audit.User);
             if (decision.Refused)
             {
                 outcomes[i] = new CommandOutcome(Problems.For(decision.Refusals), null);
                 continue;
             }
+
+            CorrectedFact.Remember(ref amended, context, decision.Events[0]);
 
             var events = JourneyWriter.Wrap(session, decision.Events, innovationId, now, version, state.LastHash, command.Audit);
             var recorded = JourneyWriter.Describe(innovationId, version, events);
