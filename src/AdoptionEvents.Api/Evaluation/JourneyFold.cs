@@ -40,7 +40,7 @@ public sealed record TimeAxes(DateOnly? OccurredBy, DateTimeOffset? RecordedBy)
         }
 
         var amendments = Amendments.Of(events.Where(e => e.Data is EventCorrected or EventRetracted && (RecordedBy is null || e.Timestamp <= RecordedBy)));
-        if (!amendments.Corrects)
+        if (!amendments.HasCorrections)
         {
             return this;
         }

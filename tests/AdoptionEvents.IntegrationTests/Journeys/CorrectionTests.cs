@@ -9,6 +9,7 @@ using AdoptionEvents.IntegrationTests.Infrastructure;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Origin;
+using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
@@ -110,6 +111,20 @@ public class CorrectionTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var entry = await RegisterEntryAsync(journey.Innovation, journey.Site);
         entry.StaffTrained.ShouldBe(8);
+
+        // The event index keeps the corrected go-live (no causes, no domino kind) as corrected; on a database from before, the upgrade
+        // rebuilds it at start.
+        var upgrade = ActivatorUtilities.CreateInstance<EventIndexUpgrade>(api.Host.Services);
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        await api.ExecuteAsync("update {schema}.mt_doc_indexedevent set data = data - 'corrected'");
+        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
+        await upgrade.StartAsync(Ct);
+        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        await using (var session = api.Store.QuerySession())
+        {
+            var indexed = (await session.LoadAsync<IndexedEvent>(journey.Live, Ct))!;
+            (indexed.Corrected, indexed.OccurredAt!.Value).ShouldBe((true, "2015-04"));
+        }
         entry.Transitions.Single(t => t.State == SiteState.Live).OccurredAt.Value.ShouldBe("2015-04");
 
         // As of the end of 2015 the site is live: it went live in April 2015, not in 2016 as first recorded.

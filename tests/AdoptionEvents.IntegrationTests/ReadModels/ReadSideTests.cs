@@ -209,6 +209,7 @@ public class ReadSideTests(ReadSideWorld world) : IClassFixture<ReadSideWorld>
         // Went live in 2014, corrected to March 2014 (midpoint 16 March, not 2 July); knock-on 2019 (midpoint 2 July).
         nodes[ids["domino"]].GetProperty("lagFromCause").GetProperty("midpointDays").GetInt32().ShouldBe(1934);
         nodes[ids["live"]].GetProperty("occurredAt").GetProperty("value").GetString().ShouldBe("2014-03");
+        nodes[ids["decided"]].GetProperty("occurredAt").GetProperty("value").GetString().ShouldBe("2013-02"); // no causes, no kind: kept as corrected
 
         var setOff = await GetAsync<JsonElement>($"/api/change-log/{ids["live"]}/descendants");
         setOff.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetGuid())

@@ -43,7 +43,10 @@ public sealed class Amendments
     public bool IsEmpty => _retracted.Count == 0 && _corrections.Count == 0;
 
     /// <summary>Whether any correction was taken in.</summary>
-    public bool Corrects => _corrections.Count > 0;
+    public bool HasCorrections => _corrections.Count > 0;
+
+    /// <summary>Whether a correction names the event.</summary>
+    public bool Corrects(Guid id) => _corrections.ContainsKey(id);
 
     public Amendments Copy() => new(this);
 

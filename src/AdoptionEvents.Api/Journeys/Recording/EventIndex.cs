@@ -28,6 +28,12 @@ public sealed record IndexedEvent
 
     public IReadOnlyList<Guid> CausedBy { get; init; } = [];
 
+    /// <summary>
+    /// True for a fact a correction names: its entry is kept, as corrected, whatever the fact, so a lookup by id finds the fact as it
+    /// stands without reading its corrections (<see cref="KnownEvents.IndexedAsync"/>).
+    /// </summary>
+    public bool? Corrected { get; init; }
+
     public static IndexedEvent Of(Guid id, Guid innovationId, JourneyEvent fact) => new()
     {
         Id = id, InnovationId = innovationId, Type = EventCatalogue.Of(fact).Name, CausedBy = fact.CausedBy, OccurredAt = fact.OccurredAt,
@@ -131,18 +137,11 @@ public sealed class EventIndexProjection : IProjection
         }
     }
 
-    // A corrected fact indexed again: its entry as it stands (gone when it no longer has causes or a domino kind), and the date of its
+    // A corrected fact indexed again: its entry as it stands (kept whatever the fact, see IndexedEvent.Corrected), and the date of its
     // link or of its link's withdrawal.
     private static async Task CorrectAsync(IDocumentOperations operations, Dictionary<Guid, CausalEdge> edges, Guid id, Guid journey, JourneyEvent corrected, CancellationToken ct)
     {
-        if (IndexedEvent.IsKept(corrected))
-        {
-            operations.Store(IndexedEvent.Of(id, journey, corrected));
-        }
-        else
-        {
-            operations.Delete<IndexedEvent>(id);
-        }
+        operations.Store(IndexedEvent.Of(id, journey, corrected) with { Corrected = true });
 
         var linkId = corrected switch { CausalLinkAsserted => id, CausalLinkWithdrawn w => w.LinkEventId, _ => Guid.Empty };
         if (linkId == Guid.Empty || (edges.GetValueOrDefault(linkId) ?? await operations.LoadAsync<CausalEdge>(linkId, ct)) is not { } edge)
@@ -164,7 +163,8 @@ public sealed class EventIndexProjection : IProjection
     {
         var amendments = Amendments.Of(facts);
         var corrected = facts.Select(f => (f.Id, Fact: amendments.Corrected(f.Id, f.Fact))).ToList();
-        return ([.. corrected.Where(f => IndexedEvent.IsKept(f.Fact)).Select(f => IndexedEvent.Of(f.Id, innovationId, f.Fact))], EdgesOf(innovationId, corrected));
+        return ([.. corrected.Where(f => IndexedEvent.IsKept(f.Fact) || amendments.Corrects(f.Id))
+            .Select(f => amendments.Corrects(f.Id) ? IndexedEvent.Of(f.Id, innovationId, f.Fact) with { Corrected = true } : IndexedEvent.Of(f.Id, innovationId, f.Fact))], EdgesOf(innovationId, corrected));
     }
 
     /// <summary>The causal edges a journey's facts assert, withdrawn ones marked.</summary>

@@ -38,8 +38,8 @@ public static class KnownEvents
     }
 
     /// <summary>
-    /// The ids that are journey events, as the change log shows them: the index's document where it keeps one, else
-    /// the same document made from the stored event as its corrections leave it (<see cref="IndexedEvent.Of"/>).
+    /// The ids that are journey events, as the change log shows them: the index's document where it keeps one (every corrected fact
+    /// has one), else the same document made from the stored event (<see cref="IndexedEvent.Of"/>).
     /// </summary>
     public static async Task<List<IndexedEvent>> IndexedAsync(IQuerySession session, IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
@@ -55,20 +55,16 @@ public static class KnownEvents
             return found;
         }
 
+        // A corrected fact always has its entry (IndexedEvent.Corrected): the rest are read as stored.
         var serializer = session.DocumentStore.Options.Serializer();
-        var read = new List<(Guid Id, Guid Journey, JourneyEvent Fact)>();
-        await using (var command = Rows(session, "id, stream_id, type, data", missing))
-        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+        await using var command = Rows(session, "id, stream_id, type, data", missing);
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        while (await reader.ReadAsync(ct))
         {
-            while (await reader.ReadAsync(ct))
-            {
-                var entry = EventCatalogue.Find(reader.GetString(2))!;
-                read.Add((reader.GetGuid(0), reader.GetGuid(1), (JourneyEvent)serializer.FromJson(entry.Type, reader, 3)));
-            }
+            var entry = EventCatalogue.Find(reader.GetString(2))!;
+            found.Add(IndexedEvent.Of(reader.GetGuid(0), reader.GetGuid(1), (JourneyEvent)serializer.FromJson(entry.Type, reader, 3)));
         }
 
-        var corrections = await CorrectionsAsync(session, [.. read.Select(r => r.Id)], [.. read.Select(r => r.Journey).Distinct()], ct);
-        found.AddRange(read.Select(r => IndexedEvent.Of(r.Id, r.Journey, corrections.TryGetValue(r.Id, out var changes) ? CorrectedFact.Amended(r.Fact, changes) : r.Fact)));
         return found;
     }
 
@@ -92,35 +88,29 @@ public static class KnownEvents
             (fact, journey) = ((JourneyEvent)serializer.FromJson(EventCatalogue.Find(reader.GetString(0))!.Type, reader, 1), reader.GetGuid(2));
         }
 
-        var corrections = await CorrectionsAsync(session, [id], [journey], ct);
-        return corrections.TryGetValue(id, out var changes) ? CorrectedFact.Amended(fact, changes) : fact;
+        var corrections = await CorrectionsAsync(session, id, journey, ct);
+        return corrections.Count == 0 ? fact : CorrectedFact.Amended(fact, corrections);
     }
 
     /// <summary>
-    /// The changes of every correction of the given events, by event, in the order recorded; corrections the journey retracted (stored
-    /// before a correction stood) left out. Corrections are rare: the journeys' rows by Marten's (stream, version) index, filtered by type.
+    /// The changes of every correction of the fact, in the order recorded; corrections the journey retracted (stored before a correction
+    /// stood) left out. Corrections are rare: the journey's rows by Marten's (stream, version) index, filtered by type and target.
     /// </summary>
-    private static async Task<Dictionary<Guid, List<IReadOnlyDictionary<string, JsonElement>>>> CorrectionsAsync(IQuerySession session, Guid[] ids, Guid[] journeys, CancellationToken ct)
+    private static async Task<List<IReadOnlyDictionary<string, JsonElement>>> CorrectionsAsync(IQuerySession session, Guid id, Guid journey, CancellationToken ct)
     {
-        var found = new Dictionary<Guid, List<IReadOnlyDictionary<string, JsonElement>>>();
-        if (ids.Length == 0)
-        {
-            return found;
-        }
-
         var serializer = session.DocumentStore.Options.Serializer();
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        await using var command = new NpgsqlCommand($"select c.data from {schema}.mt_events c where c.stream_id = any($1) and c.type = $2 " +
-            "and (c.data ->> 'correctedEventId')::uuid = any($3) and not exists (select 1 from " +
-            $"{schema}.mt_events r where r.stream_id = c.stream_id and r.type = $4 and (r.data ->> 'retractedEventId')::uuid = c.id) order by c.seq_id")
+        await using var command = new NpgsqlCommand($"select c.data from {schema}.mt_events c where c.stream_id = $1 and c.type = $2 " +
+            "and c.data ->> 'correctedEventId' = $3 and not exists (select 1 from " +
+            $"{schema}.mt_events r where r.stream_id = c.stream_id and r.type = $4 and r.data ->> 'retractedEventId' = c.id::text) order by c.version")
         {
-            Parameters = { new() { Value = journeys }, new() { Value = CorrectionType }, new() { Value = ids }, new() { Value = RetractionType } },
+            Parameters = { new() { Value = journey }, new() { Value = CorrectionType }, new() { Value = id.ToString() }, new() { Value = RetractionType } },
         };
+        var found = new List<IReadOnlyDictionary<string, JsonElement>>();
         await using var reader = await session.ExecuteReaderAsync(command, ct);
         while (await reader.ReadAsync(ct))
         {
-            var correction = serializer.FromJson<EventCorrected>(reader, 0);
-            (found.TryGetValue(correction.CorrectedEventId, out var list) ? list : found[correction.CorrectedEventId] = []).Add(correction.Changes);
+            found.Add(serializer.FromJson<EventCorrected>(reader, 0).Changes);
         }
 
         return found;
