@@ -122,14 +122,14 @@ public static class JourneyDecider
         if (entry.Type == typeof(EventCorrected) || entry.Type == typeof(EventRetracted))
         {
             return Decision.Refuse([Refusal.Conflict("correctedEventId", "correction-stands",
-                $"event {c.CorrectedEventId} is a {known.Type}, which stands as recorded: correct the original fact again, or retract it")]);
+                $"event {c.CorrectedEventId} is {known.Type}, which stands as recorded: correct the original fact again, or retract it")]);
         }
 
         var fields = CorrectedFact.Fields(entry.Type);
         var refusals = c.Changes.Keys.Where(k => !fields.Contains(k) && k != "type")
-            .Select(k => Refusal.BadInput($"changes.{k}", "known-field", $"a {known.Type} has no field '{k}' ({string.Join(", ", fields.Order(StringComparer.Ordinal))})"))
+            .Select(k => Refusal.BadInput($"changes.{k}", "known-field", $"{known.Type} has no field '{k}' (its fields: {string.Join(", ", fields.Order(StringComparer.Ordinal))})"))
             .Concat(c.Changes.Keys.Where(k => k != "innovationId" && k != "type" && CorrectedFact.IsFixed(entry.Type, k))
-                .Select(k => Refusal.BadInput($"changes.{k}", "immutable", $"'{k}' of a {known.Type} cannot be corrected: retract the event and record it again")))
+                .Select(k => Refusal.BadInput($"changes.{k}", "immutable", $"'{k}' of {known.Type} cannot be corrected: retract the event and record it again")))
             .ToList();
         if (refusals.Count > 0 || context.FactOf(c.CorrectedEventId) is not { } original)
         {
