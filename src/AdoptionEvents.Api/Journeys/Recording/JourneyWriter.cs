@@ -138,11 +138,12 @@ public static class JourneyWriter
         var events = await KnownEvents.AmongAsync(session, eventIds, ct);
         // The content of the event a retraction or correction names, where the decision or the rights read it: a retraction takes back
         // what the register counts of a site fact that moved no state, and opens again what a closing fact closed; a correction makes a
-        // fact that must meet every rule of its type (and a site recorder corrects knowledge shared only with a site of its own).
+        // fact that must meet every rule of its type (and a site recorder corrects knowledge shared only with a site of its own). As
+        // recorded here, for the rights (sites and references, which no correction changes); the journey's lane reads it as it stands.
         var target = fact switch { EventRetracted r => r.RetractedEventId, EventCorrected c => c.CorrectedEventId, _ => Guid.Empty };
         if (events.TryGetValue(target, out var named) && (fact is EventCorrected || named.SiteId is not null && !named.MovesSiteState || ReopenedFact.Closes(named.Type)))
         {
-            events[target] = named with { Fact = await KnownEvents.FactAsync(session, target, ct) };
+            events[target] = named with { Fact = (await KnownEvents.RecordedAsync(session, target, ct))?.Fact };
         }
 
         var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);

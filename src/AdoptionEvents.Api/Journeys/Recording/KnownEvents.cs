@@ -70,53 +70,58 @@ public static class KnownEvents
 
     /// <summary>
     /// The stored fact with the id (a journey event the caller knows is there), as its corrections leave it (<see cref="CorrectedFact.Amended"/>):
-    /// what a later retraction takes back, or a later correction changes, is the fact as it stands.
+    /// what a later retraction takes back, or a later correction changes, is the fact as it stands. Its corrections are found by filtering
+    /// the journey's events, so the journey's lane reads it once, when it decides (<c>JourneyCommitQueue</c>).
     /// </summary>
     public static async Task<JourneyEvent?> FactAsync(IQuerySession session, Guid id, CancellationToken ct)
     {
-        var serializer = session.DocumentStore.Options.Serializer();
-        JourneyEvent fact;
-        Guid journey;
-        await using (var command = Rows(session, "type, data, stream_id", [id]))
-        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+        if (await RecordedAsync(session, id, ct) is not { } recorded)
         {
-            if (!await reader.ReadAsync(ct))
-            {
-                return null;
-            }
-
-            (fact, journey) = ((JourneyEvent)serializer.FromJson(EventCatalogue.Find(reader.GetString(0))!.Type, reader, 1), reader.GetGuid(2));
+            return null;
         }
 
-        var corrections = await CorrectionsAsync(session, id, journey, ct);
-        return corrections.Count == 0 ? fact : CorrectedFact.Amended(fact, corrections);
+        var corrections = await CorrectionsAsync(session, id, recorded.Journey, ct);
+        return corrections.Count == 0 ? recorded.Fact : CorrectedFact.Amended(recorded.Fact, corrections);
+    }
+
+    /// <summary>
+    /// The stored fact with the id as it was recorded, and its journey: one read by the unique index on the event id. What decides on
+    /// the fact reads it as it stands (<see cref="FactAsync"/>); its references and site, which no correction changes, read the same.
+    /// </summary>
+    public static async Task<(JourneyEvent Fact, Guid Journey)?> RecordedAsync(IQuerySession session, Guid id, CancellationToken ct)
+    {
+        var serializer = session.DocumentStore.Options.Serializer();
+        await using var command = Rows(session, "type, data, stream_id", [id]);
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        return await reader.ReadAsync(ct) ? ((JourneyEvent)serializer.FromJson(EventCatalogue.Find(reader.GetString(0))!.Type, reader, 1), reader.GetGuid(2)) : null;
     }
 
     /// <summary>
     /// The changes of every correction of the fact, in the order recorded; corrections the journey retracted (stored before a correction
-    /// stood) left out. Corrections are rare: the journey's rows by Marten's (stream, version) index, filtered by type and target.
+    /// stood; its ledger says which) left out. Corrections are rare: the journey's rows by Marten's (stream, version) index, filtered by
+    /// type and target.
     /// </summary>
     private static async Task<List<IReadOnlyDictionary<string, JsonElement>>> CorrectionsAsync(IQuerySession session, Guid id, Guid journey, CancellationToken ct)
     {
         var serializer = session.DocumentStore.Options.Serializer();
-        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        await using var command = new NpgsqlCommand($"select c.data from {schema}.mt_events c where c.stream_id = $1 and c.type = $2 " +
-            "and c.data ->> 'correctedEventId' = $3 and not exists (select 1 from " +
-            $"{schema}.mt_events r where r.stream_id = c.stream_id and r.type = $4 and r.data ->> 'retractedEventId' = c.id::text) order by c.version")
+        var found = new List<(Guid Id, IReadOnlyDictionary<string, JsonElement> Changes)>();
+        await using (var command = new NpgsqlCommand($"select id, data from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events " +
+            "where stream_id = $1 and type = $2 and data ->> 'correctedEventId' = $3 order by version")
         {
-            Parameters = { new() { Value = journey }, new() { Value = CorrectionType }, new() { Value = id.ToString() }, new() { Value = RetractionType } },
-        };
-        var found = new List<IReadOnlyDictionary<string, JsonElement>>();
-        await using var reader = await session.ExecuteReaderAsync(command, ct);
-        while (await reader.ReadAsync(ct))
+            Parameters = { new() { Value = journey }, new() { Value = CorrectionType }, new() { Value = id.ToString() } },
+        })
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
         {
-            found.Add(serializer.FromJson<EventCorrected>(reader, 0).Changes);
+            while (await reader.ReadAsync(ct))
+            {
+                found.Add((reader.GetGuid(0), serializer.FromJson<EventCorrected>(reader, 1).Changes));
+            }
         }
 
-        return found;
+        var retracted = found.Count == 0 ? [] : (await session.LoadAsync<JourneyLedger>(journey, ct))?.Retracted ?? [];
+        return [.. found.Where(c => !retracted.Contains(c.Id)).Select(c => c.Changes)];
     }
 
-    private static readonly string RetractionType = EventCatalogue.NameOf(typeof(EventRetracted));
 
     private static readonly string CorrectionType = EventCatalogue.NameOf(typeof(EventCorrected));
 
