@@ -209,6 +209,12 @@ public class CorrectionFoldTests
         var standing = (StaffTrained)Amendments.Of(events).Standing(events.Single(e => e.Id == trained.Id))!.Data;
         (standing.SiteId, standing.Count, standing.Role).ShouldBe((Site, 15, "physiotherapists"));
 
+        // A date no recording could have (month 13) leaves its whole correction unread too, and every fold goes on.
+        var unreadable = old with { Changes = SampleJourney.Changes(("role", "nurses"), ("occurredAt", new { value = "2016-13", precision = "month" })) };
+        var withUnreadable = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), unreadable)]);
+        ((StaffTrained)Amendments.Of(withUnreadable).Standing(withUnreadable.Single(e => e.Id == trained.Id))!.Data).Role.ShouldBe("physiotherapists");
+        JourneyFold.Of(withUnreadable, new StageThresholds(), new TimeAxes(new DateOnly(2015, 12, 31), null)).Summary.ShouldNotBeNull();
+
         // An as-of cut reads the date every fold reads: the one the corrections that could be read leave (2013-06), not 2001.
         var cut = new TimeAxes(new DateOnly(2005, 12, 31), null).Over(events);
         cut.Moved[trained.Id].ShouldBe(new PartialDate { Value = "2013-06", Precision = DatePrecision.Month }.Midpoint);

@@ -32,8 +32,10 @@ public static class CorrectedFact
     }
 
     /// <summary>
-    /// The fact as its corrections leave it, each in turn. A change of a field no correction may change (stored before that was refused)
-    /// or a value its field cannot hold is passed over, so every fold and every decision reads the same fact.
+    /// The fact as its corrections leave it, each in turn. A correction stored before corrections were checked is read as a recording
+    /// would be: a change of a field no correction may change is passed over, and a correction whose fact no recording could make (a
+    /// value its field cannot hold, a date that cannot be read, a code off its vocabulary: any rule but the one against future dates,
+    /// which would make a fold depend on the clock) corrects nothing. So every fold and every decision reads the same fact.
     /// </summary>
     public static JourneyEvent Amended(JourneyEvent fact, IEnumerable<IReadOnlyDictionary<string, JsonElement>> corrections)
     {
@@ -43,11 +45,12 @@ public static class CorrectedFact
         {
             try
             {
-                fact = Apply(fact, changes.Where(c => fields.Contains(c.Key) && !IsFixed(type, c.Key)).ToDictionary());
+                var corrected = Apply(fact, changes.Where(c => fields.Contains(c.Key) && !IsFixed(type, c.Key)).ToDictionary());
+                fact = Recording.FieldRules.Check(corrected, DateOnly.MaxValue).Any() ? fact : corrected;
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or FormatException or ArgumentOutOfRangeException)
             {
-                // Stored before corrections were checked, and not what any recording could be: the fact stands as it was.
+                // Not what any recording could be either (a value its field cannot hold, a date past the calendar): the fact stands as it was.
             }
         }
 
