@@ -79,12 +79,7 @@ public class CorrectionFoldTests
         EventCorrected decided;
         while (true)
         {
-            var correction = new EventCorrected
-            {
-                CorrectedEventId = target.Id, Changes = changes, Reason = "the source says otherwise", OccurredAt = SampleJourney.Year("2024"),
-                Provenance = new Provenance { Basis = Basis.Stated },
-            };
-            var decision = Decide(correction, standing);
+            var decision = Decide(Correction(target.Id, changes), standing);
             if (!decision.Refused)
             {
                 decided = (EventCorrected)decision.Events.Single();
@@ -104,6 +99,11 @@ public class CorrectionFoldTests
             .Select(f => (f.Id, f.Id == target.Id ? asCorrected : f.Fact)));
         return (corrected, recorded, changes);
     }
+
+    private static EventCorrected Correction(Guid id, IReadOnlyDictionary<string, JsonElement> changes) => new()
+    {
+        CorrectedEventId = id, Changes = changes, Reason = "the source says otherwise", OccurredAt = SampleJourney.Year("2024"), Provenance = new Provenance { Basis = Basis.Stated },
+    };
 
     private static Dictionary<string, JsonElement> Changes(JourneyEvent fact)
     {
@@ -174,11 +174,7 @@ public class CorrectionFoldTests
     {
         var sample = Sample(Site, OtherSite);
         var live = sample.Single(f => f.Label == "live");
-        var moved = new EventCorrected
-        {
-            CorrectedEventId = live.Id, Reason = "went live later", OccurredAt = SampleJourney.Year("2024"), Provenance = new Provenance { Basis = Basis.Stated },
-            Changes = SampleJourney.Changes(("occurredAt", new { value = "2019", precision = "year" })),
-        };
+        var moved = Correction(live.Id, SampleJourney.Changes(("occurredAt", new { value = "2019", precision = "year" })));
         var events = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), moved)]);
         var cut = new TimeAxes(new DateOnly(2015, 12, 31), null);
 
@@ -198,11 +194,8 @@ public class CorrectionFoldTests
     {
         var sample = Sample(Site, OtherSite);
         var trained = sample.Single(f => f.Label == "trained");
-        var old = new EventCorrected
-        {
-            CorrectedEventId = trained.Id, Reason = "stored by an earlier version", OccurredAt = SampleJourney.Year("2024"), Provenance = new Provenance { Basis = Basis.Stated },
-            Changes = SampleJourney.Changes(("siteId", OtherSite), ("count", "many"), ("role", "nurses"), ("occurredAt", new { value = "2001", precision = "year" })),
-        };
+        // Stored by an earlier version, which did not check corrections.
+        var old = Correction(trained.Id, SampleJourney.Changes(("siteId", OtherSite), ("count", "many"), ("role", "nurses"), ("occurredAt", new { value = "2001", precision = "year" })));
         var events = Events([.. sample.Select(f => (f.Id, f.Fact)), (Guid.CreateVersion7(), old)]);
 
         // The site stays (a reference); a value its field cannot hold leaves the whole correction unread, as no recording could make it.

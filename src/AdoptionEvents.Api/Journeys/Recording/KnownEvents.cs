@@ -1,5 +1,5 @@
-using AdoptionEvents.Journeys.Corrections;
 using System.Text.Json;
+using AdoptionEvents.Journeys.Corrections;
 using Marten;
 using Npgsql;
 
@@ -62,7 +62,8 @@ public static class KnownEvents
         while (await reader.ReadAsync(ct))
         {
             var entry = EventCatalogue.Find(reader.GetString(2))!;
-            found.Add(IndexedEvent.Of(reader.GetGuid(0), reader.GetGuid(1), (JourneyEvent)serializer.FromJson(entry.Type, reader, 3)));
+            var fact = (JourneyEvent)serializer.FromJson(entry.Type, reader, 3);
+            found.Add(IndexedEvent.Of(reader.GetGuid(0), reader.GetGuid(1), fact));
         }
 
         return found;
@@ -71,7 +72,8 @@ public static class KnownEvents
     /// <summary>
     /// The stored fact with the id (a journey event the caller knows is there), as its corrections leave it (<see cref="CorrectedFact.Amended"/>):
     /// what a later retraction takes back, or a later correction changes, is the fact as it stands. Its corrections are found by filtering
-    /// the journey's events, so the journey's lane reads it once, when it decides (<c>JourneyCommitQueue</c>).
+    /// the journey's events, so it is read where the fact as it stands is needed: by the journey's lane when it decides (<c>JourneyCommitQueue</c>),
+    /// and by the event index at a correction.
     /// </summary>
     public static async Task<JourneyEvent?> FactAsync(IQuerySession session, Guid id, CancellationToken ct)
     {
@@ -121,7 +123,6 @@ public static class KnownEvents
         var retracted = found.Count == 0 ? [] : (await session.LoadAsync<JourneyLedger>(journey, ct))?.Retracted ?? [];
         return [.. found.Where(c => !retracted.Contains(c.Id)).Select(c => c.Changes)];
     }
-
 
     private static readonly string CorrectionType = EventCatalogue.NameOf(typeof(EventCorrected));
 
