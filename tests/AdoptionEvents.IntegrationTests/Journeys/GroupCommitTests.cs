@@ -314,6 +314,116 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_lane_decides_from_what_its_last_commit_left_and_reads_again_when_another_node_has_written()
+    {
+        var (innovation, site, other) = await StartAsync();
+        using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = metrics.GetRequiredService<IMeterFactory>();
+        var lane = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, meters, new GroupCommitWait(TimeSpan.Zero));
+        var otherNode = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, api.Host.Services.GetRequiredService<IMeterFactory>(), new GroupCommitWait(TimeSpan.Zero));
+        var decidedFrom = new List<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "adoption_events.journey.commit.commands")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
+        {
+            lock (decidedFrom)
+            {
+                decidedFrom.Add((string)tags[0].Value!);
+            }
+        });
+        listener.Start();
+
+        Accepted(await lane.SubmitAsync(innovation, Command(Adopt(site), site))).Version.ShouldBe(2);
+        Accepted(await lane.SubmitAsync(innovation, Command(Implement(site), site))).Version.ShouldBe(3);
+
+        // Another node takes the site live. This lane still holds it as implementing, at version 3.
+        Accepted(await otherNode.SubmitAsync(innovation, Command(GoLive(site), site))).Version.ShouldBe(4);
+
+        // Refused from what the lane kept (a discontinuation needs a live site), so read and decided again: accepted.
+        var discontinued = new AdoptionDiscontinued { SiteId = site, Reason = "service merged", OccurredAt = SampleJourney.Year("2014"), Provenance = Stated };
+        Accepted(await lane.SubmitAsync(innovation, Command(discontinued, site))).Version.ShouldBe(5);
+
+        Accepted(await lane.SubmitAsync(innovation, Command(Adopt(other), other))).Version.ShouldBe(6);
+        Accepted(await otherNode.SubmitAsync(innovation, Command(Implement(other), other))).Version.ShouldBe(7);
+
+        // Accepted from what the lane kept (staff are trained at an adopting site as at an implementing one), but the append expects
+        // version 6 and fails: read and decided again, and sealed after the other node's event.
+        StaffTrained Trained(Guid at) => new() { SiteId = at, Count = 4, OccurredAt = SampleJourney.Year("2014"), Provenance = Stated };
+        Accepted(await lane.SubmitAsync(innovation, Command(Trained(other), other))).Version.ShouldBe(8);
+        Accepted(await lane.SubmitAsync(innovation, Command(Trained(other), other))).Version.ShouldBe(9);
+
+        // A refusal is given only from what was read: refused from what the lane kept, read, and refused again.
+        StatusOf(await lane.SubmitAsync(innovation, Command(Trained(site), site))).ShouldBe(409);
+
+        lock (decidedFrom)
+        {
+            decidedFrom.ShouldBe(["read", "kept", "read", "read", "read", "kept", "read"]);
+        }
+
+        await using var session = api.Store.QuerySession();
+        var stored = await session.LoadManyAsync<SiteStatus>(Ct, SiteStatus.IdFor(innovation, site), SiteStatus.IdFor(innovation, other));
+        stored.Select(s => (s.SiteId, s.State)).ShouldBe([(site, SiteState.Discontinued), (other, SiteState.Implementing)], ignoreOrder: true);
+        (await session.Events.FetchStreamStateAsync(innovation, Ct))!.Version.ShouldBe(9);
+        (await Verification.VerifyAsync(session, [innovation], Ct)).Intact.ShouldBeTrue("a commit decided from what the lane kept seals after its last hash");
+    }
+
+    [Fact]
+    public async Task A_lane_unused_for_longer_than_it_keeps_its_state_reads_again()
+    {
+        var (innovation, site, _) = await StartAsync();
+        using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = metrics.GetRequiredService<IMeterFactory>();
+        var clock = new SteppedClock();
+        var lane = new JourneyCommitQueue(api.Store, clock, NullLogger<JourneyCommitQueue>.Instance, meters, new GroupCommitWait(TimeSpan.Zero));
+        var decidedFrom = new List<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "adoption_events.journey.commit.commands")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
+        {
+            lock (decidedFrom)
+            {
+                decidedFrom.Add((string)tags[0].Value!);
+            }
+        });
+        listener.Start();
+
+        await lane.SubmitAsync(innovation, Command(Adopt(site), site));
+        clock.Ahead = JourneyCommitQueue.KeepFor - TimeSpan.FromSeconds(1);
+        await lane.SubmitAsync(innovation, Command(Implement(site), site));
+        clock.Ahead += JourneyCommitQueue.KeepFor;
+        Accepted(await lane.SubmitAsync(innovation, Command(GoLive(site), site))).Version.ShouldBe(4);
+
+        lock (decidedFrom)
+        {
+            decidedFrom.ShouldBe(["read", "kept", "read"]);
+        }
+    }
+
+    /// <summary>The system clock, with its timestamps moved ahead at will.</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        public TimeSpan Ahead { get; set; }
+
+        public override long GetTimestamp() => base.GetTimestamp() + (long)(Ahead.TotalSeconds * TimestampFrequency);
+    }
+
+    [Fact]
     public async Task The_journey_document_holds_no_site_states_which_live_in_a_document_per_site()
     {
         var (innovation, site, other) = await StartAsync();

@@ -1,5 +1,10 @@
 using AdoptionEvents.Hosting.Database;
+using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Barriers;
+using AdoptionEvents.Journeys.Corrections;
+using AdoptionEvents.Journeys.Domino;
 using AdoptionEvents.Journeys.Recording;
+using AdoptionEvents.Journeys.SiteAdoption;
 using Microsoft.Extensions.Configuration;
 
 namespace AdoptionEvents.UnitTests.Journeys;
@@ -56,5 +61,35 @@ public class GroupCommitTests
 
         refused.Message.ShouldContain(GroupCommitWait.Setting);
         refused.Message.ShouldContain(wait);
+    }
+
+    private static (JourneyEvent, DecisionContext)[] Commands(params JourneyEvent[] facts) => [.. facts.Select(f => ((JourneyEvent)Facts.Fact(f), Facts.Knowing()))];
+
+    private static StaffTrained Trained(Guid site) => new() { SiteId = site, Count = 3, OccurredAt = Facts.Day("2020-01-02"), Provenance = Facts.Stated };
+
+    [Fact]
+    public void A_lane_decides_from_what_it_kept_commands_on_the_sites_it_holds_and_on_no_site()
+    {
+        var kept = Facts.AtState(SiteState.Implementing);
+        var domino = new DominoChangeObserved { Kind = "pathway_redesign", Target = "referral", OccurredAt = Facts.Day("2020-01-02"), Provenance = Facts.Stated };
+
+        InPlay.KnownTo(kept, Commands(Trained(Facts.Site), domino, Trained(Facts.Site))).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void A_command_on_a_site_the_lane_does_not_hold_makes_it_read()
+    {
+        InPlay.KnownTo(Facts.AtState(SiteState.Implementing), Commands(Trained(Facts.Site), Trained(Facts.OtherSite))).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void A_command_that_reads_the_ledger_or_the_stored_events_makes_it_read()
+    {
+        var kept = Facts.AtState(SiteState.Live);
+        var target = Guid.NewGuid();
+
+        InPlay.KnownTo(kept, Commands(new BarrierResolved { BarrierEventId = target, How = "a champion", OccurredAt = Facts.Day("2020-01-02"), Provenance = Facts.Stated })).ShouldBeFalse();
+        InPlay.KnownTo(kept, Commands(new EventCorrected { CorrectedEventId = target, Reason = "typo", Changes = new Dictionary<string, System.Text.Json.JsonElement>(), OccurredAt = Facts.Day("2020-01-02"), Provenance = Facts.Stated })).ShouldBeFalse();
+        InPlay.KnownTo(kept, Commands(new EventRetracted { RetractedEventId = target, Reason = "recorded twice", OccurredAt = Facts.Day("2020-01-02"), Provenance = Facts.Stated })).ShouldBeFalse();
     }
 }

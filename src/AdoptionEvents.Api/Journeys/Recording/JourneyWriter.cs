@@ -220,6 +220,13 @@ public sealed class InPlay
                 .OfType<Guid>().Distinct()]);
     }
 
+    /// <summary>
+    /// Whether the journey's state holds everything deciding the commands reads beside it: the status of every site they name, and
+    /// nothing else (no ledger, and no retraction, which reads a site's changes of state from the stored events).
+    /// </summary>
+    public static bool KnownTo(Journey journey, IReadOnlyCollection<(JourneyEvent Fact, DecisionContext Context)> commands) =>
+        commands.All(c => c.Fact is not EventRetracted && !JourneyLedger.IsReadBy(c.Fact) && (SiteOf(c.Fact, c.Context) is not { } site || journey.Sites.ContainsKey(site)));
+
     /// <summary>The ids of the <see cref="SiteStatus"/> documents of the sites the facts name, or whose events they retract.</summary>
     private static Guid[] SitesNamed(Guid innovationId, IEnumerable<(JourneyEvent Fact, DecisionContext Context)> commands) =>
         [.. commands.Select(c => SiteOf(c.Fact, c.Context)).OfType<Guid>().Select(site => SiteStatus.IdFor(innovationId, site)).Distinct()];
