@@ -368,10 +368,14 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
             decidedFrom.ShouldBe(["read", "kept", "read", "read", "read", "kept", "read"]);
         }
 
+        // The other node reads the journey document that commits decided from what this lane kept have left, and seals after it.
+        Accepted(await otherNode.SubmitAsync(innovation, Command(Trained(other), other))).Version.ShouldBe(10);
+
         await using var session = api.Store.QuerySession();
         var stored = await session.LoadManyAsync<SiteStatus>(Ct, SiteStatus.IdFor(innovation, site), SiteStatus.IdFor(innovation, other));
         stored.Select(s => (s.SiteId, s.State)).ShouldBe([(site, SiteState.Discontinued), (other, SiteState.Implementing)], ignoreOrder: true);
-        (await session.Events.FetchStreamStateAsync(innovation, Ct))!.Version.ShouldBe(9);
+        (await session.Events.FetchStreamStateAsync(innovation, Ct))!.Version.ShouldBe(10);
+        (await session.LoadAsync<Journey>(innovation, Ct)).ShouldBeEquivalentTo(JourneyProjection.Stored(await session.Events.FetchStreamAsync(innovation, token: Ct)));
         (await Verification.VerifyAsync(session, [innovation], Ct)).Intact.ShouldBeTrue("a commit decided from what the lane kept seals after its last hash");
     }
 

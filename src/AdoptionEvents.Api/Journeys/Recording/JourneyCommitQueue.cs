@@ -30,8 +30,9 @@ public sealed record CommandOutcome(IResult Result, long? Version);
 /// and all accepted events appended in one transaction. A lone command commits at once; under load one
 /// round of fetch and commit serves many commands instead of one. A lane that has just committed and finds
 /// only a few commands waiting gives the next ones <see cref="GroupCommitWait"/> to join them (see
-/// <see cref="WaitBeforeNext"/>). Another node writing the same journey makes the commit fail its optimistic
-/// version check: the batch is fetched and decided again.
+/// <see cref="WaitBeforeNext"/>). After a commit the lane keeps the state it left for <see cref="KeepFor"/>
+/// (<see cref="LaneState"/>), and a batch that reads nothing else is decided from it without a fetch. Another node
+/// writing the same journey makes the commit fail its optimistic version check: the batch is fetched and decided again.
 /// </summary>
 public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock, ILogger<JourneyCommitQueue> logger, IMeterFactory meters, GroupCommitWait wait)
 {
@@ -53,7 +54,8 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
 
     private const int Attempts = 5;
 
-    // One lane per journey written on this node: a queue and a flag, a few hundred bytes, kept for the process's life.
+    // One lane per journey written on this node: a queue and a flag, a few hundred bytes, kept for the process's life (and what its
+    // last commit left, for KeepFor after it).
     private readonly ConcurrentDictionary<Guid, Lane> _lanes = new();
 
     private readonly Histogram<int> _batchSize = meters.Create(Telemetry.ServiceName).CreateHistogram<int>(
