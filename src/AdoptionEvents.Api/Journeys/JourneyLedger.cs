@@ -11,7 +11,7 @@ namespace AdoptionEvents.Journeys;
 
 /// <summary>
 /// The facts of one journey that later facts refer to by id while they stand: open barriers and targets, active
-/// funding, programmes and causal links, and every retracted event. A journey of thousands of sites gathers
+/// funding, programmes and causal links, every retracted event and the corrections of every corrected one. A journey of thousands of sites gathers
 /// thousands of them, and only the few commands that close or retract one need them; so they are a document of
 /// their own (one per journey, id = the innovation id) rather than part of <see cref="Journey"/>, which every
 /// command on the journey reads and rewrites.
@@ -34,15 +34,22 @@ public sealed record JourneyLedger
 
     public ImmutableHashSet<Guid> Retracted { get; init; } = [];
 
+    /// <summary>
+    /// The corrections of each corrected fact, in the order recorded (one retracted before corrections stood stays listed; <see cref="Retracted"/>
+    /// says so): what reading a fact as it stands looks up by id (<see cref="Recording.KnownEvents.FactAsync"/>), instead of searching the
+    /// journey's events.
+    /// </summary>
+    public ImmutableDictionary<Guid, ImmutableList<Guid>> Corrections { get; init; } = ImmutableDictionary<Guid, ImmutableList<Guid>>.Empty;
+
     /// <summary>The facts that open, close or retract something the ledger holds.</summary>
     public static readonly IReadOnlySet<Type> ChangedBy = new HashSet<Type>
     {
         typeof(BarrierEncountered), typeof(BarrierResolved), typeof(TargetSet), typeof(TargetMet), typeof(TargetMissed), typeof(FundingSecured),
         typeof(FundingEnded), typeof(SpreadProgrammeLaunched), typeof(SpreadProgrammeEnded), typeof(CausalLinkAsserted), typeof(CausalLinkWithdrawn),
-        typeof(EventRetracted),
+        typeof(EventRetracted), typeof(EventCorrected),
     };
 
-    /// <summary>Whether the fact opens, closes or retracts something the ledger holds.</summary>
+    /// <summary>Whether the fact opens, closes, corrects or retracts something the ledger holds.</summary>
     public static bool Changes(JourneyEvent e) => ChangedBy.Contains(e.GetType());
 
     /// <summary>Whether deciding the fact reads the ledger: it closes something, or corrects or retracts an event.</summary>
@@ -59,6 +66,7 @@ public sealed record JourneyLedger
         SpreadProgrammeEnded p => this with { ActiveProgrammes = ActiveProgrammes.Remove(p.ProgrammeEventId) },
         CausalLinkWithdrawn w => this with { ActiveLinks = ActiveLinks.Remove(w.LinkEventId) },
         EventRetracted r => Retract(r.RetractedEventId).Reopen(r.Reopens),
+        EventCorrected c => this with { Corrections = Corrections.SetItem(c.CorrectedEventId, (Corrections.GetValueOrDefault(c.CorrectedEventId) ?? []).Add(eventId)) },
         _ => Opened(e.GetType(), eventId),
     };
 

@@ -127,6 +127,21 @@ public class CorrectionTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
         entry.Transitions.Single(t => t.State == SiteState.Live).OccurredAt.Value.ShouldBe("2015-04");
 
+        // The journey's ledger lists each fact's corrections, which reading the fact as it stands looks up; on a database from before,
+        // the upgrade builds the ledgers again at start.
+        var ledgers = ActivatorUtilities.CreateInstance<JourneyLedgerUpgrade>(api.Host.Services);
+        (await ledgers.NeededAsync(Ct)).ShouldBeFalse();
+        await api.ExecuteAsync("update {schema}.mt_doc_journeyledger set data = data - 'corrections'");
+        (await ledgers.NeededAsync(Ct)).ShouldBeTrue();
+        await ledgers.StartAsync(Ct);
+        (await ledgers.NeededAsync(Ct)).ShouldBeFalse();
+        await using (var session = api.Store.QuerySession())
+        {
+            (await session.LoadAsync<JourneyLedger>(journey.Innovation, Ct))!.Corrections[journey.Trained].Count.ShouldBe(2);
+            (await KnownEvents.FactAsync(session, journey.Trained, Ct)).ShouldBeOfType<StaffTrained>().ShouldSatisfyAllConditions(
+                t => t.Count.ShouldBe(8), t => t.Role.ShouldBe("nurses"));
+        }
+
         // As of the end of 2015 the site is live: it went live in April 2015, not in 2016 as first recorded.
         var asOf = (await client.Http.GetFromJsonAsync<AsOfView>($"/api/innovations/{journey.Innovation}/as-of?occurredBy=2015-12-31", ApiClient.JsonOptions, Ct))!;
         asOf.Sites.Single(s => s.SiteId == journey.Site).State.ShouldBe(SiteState.Live);

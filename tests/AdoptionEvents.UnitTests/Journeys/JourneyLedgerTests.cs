@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Barriers;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Recording;
 using AdoptionEvents.Tests;
@@ -98,5 +99,22 @@ public class JourneyLedgerTests
         var json = JsonSerializer.Serialize(journey, Json.Options);
         json.ShouldNotContain(barriers[1].ToString());
         JsonSerializer.Deserialize<Journey>(json, Json.Options)!.Ledger.ShouldBeSameAs(JourneyLedger.Empty);
+    }
+
+    [Fact]
+    public void The_ledger_lists_each_facts_corrections_in_the_order_recorded()
+    {
+        var (fact, other, first, second, third) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        EventCorrected Correcting(Guid id) => new()
+        {
+            CorrectedEventId = id, Reason = "typo", Changes = new Dictionary<string, JsonElement> { ["count"] = JsonSerializer.SerializeToElement(4) },
+            OccurredAt = Day("2020-01-02"), Provenance = Stated,
+        };
+
+        var ledger = JourneyLedger.Stored(InnovationId, [(first, Correcting(fact)), (second, Correcting(other)), (third, Correcting(fact))])!;
+
+        JourneyLedger.Changes(Correcting(fact)).ShouldBeTrue();
+        ledger.Corrections[fact].ShouldBe([first, third]);
+        ledger.Corrections[other].ShouldBe([second]);
     }
 }

@@ -189,7 +189,7 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
         Dictionary<Guid, JourneyEvent>? amended = null;
         foreach (var target in batch.Where(c => c.Context.FactOf(Amendments.Target(c.Fact)) is not null).Select(c => Amendments.Target(c.Fact)).Distinct())
         {
-            if (await KnownEvents.FactAsync(session, target, CancellationToken.None) is { } standing)
+            if (await KnownEvents.FactAsync(session, target, CancellationToken.None, state.Ledger) is { } standing)
             {
                 (amended ??= [])[target] = standing;
             }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using AdoptionEvents.Journeys.Corrections;
 using Marten;
@@ -71,18 +72,24 @@ public static class KnownEvents
 
     /// <summary>
     /// The stored fact with the id (a journey event the caller knows is there), as its corrections leave it (<see cref="CorrectedFact.Amended"/>):
-    /// what a later retraction takes back, or a later correction changes, is the fact as it stands. Its corrections are found by filtering
-    /// the journey's events, so it is read where the fact as it stands is needed: by the journey's lane when it decides (<c>JourneyCommitQueue</c>),
-    /// and by the event index at a correction.
+    /// what a later retraction takes back, or a later correction changes, is the fact as it stands. Its corrections are the ones its journey's
+    /// ledger lists (<see cref="JourneyLedger.Corrections"/>; <paramref name="ledger"/> where the caller has just read the fact's journey's), read by id. It is read
+    /// where the fact as it stands is needed: by the journey's lane when it decides (<c>JourneyCommitQueue</c>), and by the event index at a
+    /// correction.
     /// </summary>
-    public static async Task<JourneyEvent?> FactAsync(IQuerySession session, Guid id, CancellationToken ct)
+    public static async Task<JourneyEvent?> FactAsync(IQuerySession session, Guid id, CancellationToken ct, JourneyLedger? ledger = null)
     {
         if (await RecordedAsync(session, id, ct) is not { } recorded)
         {
             return null;
         }
 
-        var corrections = await CorrectionsAsync(session, id, recorded.Journey, ct);
+        if (ledger?.Id != recorded.Journey)
+        {
+            ledger = await session.LoadAsync<JourneyLedger>(recorded.Journey, ct);
+        }
+
+        var corrections = ledger?.Corrections.GetValueOrDefault(id) is { } listed ? await CorrectionsAsync(session, listed, ledger.Retracted, ct) : [];
         return corrections.Count == 0 ? recorded.Fact : CorrectedFact.Amended(recorded.Fact, corrections);
     }
 
@@ -99,32 +106,28 @@ public static class KnownEvents
     }
 
     /// <summary>
-    /// The changes of every correction of the fact, in the order recorded; corrections the journey retracted (stored before a correction
-    /// stood; its ledger says which) left out. Corrections are rare: the journey's rows by Marten's (stream, version) index, filtered by
-    /// type and target.
+    /// The changes of the corrections, in the order given, by the unique index on the event id; one the journey retracted (stored before a
+    /// correction stood) left out, and one not stored yet (a correction in the transaction that reads it) too.
     /// </summary>
-    private static async Task<List<IReadOnlyDictionary<string, JsonElement>>> CorrectionsAsync(IQuerySession session, Guid id, Guid journey, CancellationToken ct)
+    private static async Task<List<IReadOnlyDictionary<string, JsonElement>>> CorrectionsAsync(IQuerySession session, ImmutableList<Guid> corrections, ImmutableHashSet<Guid> retracted, CancellationToken ct)
     {
-        var serializer = session.DocumentStore.Options.Serializer();
-        var found = new List<(Guid Id, IReadOnlyDictionary<string, JsonElement> Changes)>();
-        await using (var command = new NpgsqlCommand($"select id, data from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events " +
-            "where stream_id = $1 and type = $2 and data ->> 'correctedEventId' = $3 order by version")
+        var standing = corrections.Where(c => !retracted.Contains(c)).ToArray();
+        if (standing.Length == 0)
         {
-            Parameters = { new() { Value = journey }, new() { Value = CorrectionType }, new() { Value = id.ToString() } },
-        })
-        await using (var reader = await session.ExecuteReaderAsync(command, ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                found.Add((reader.GetGuid(0), serializer.FromJson<EventCorrected>(reader, 1).Changes));
-            }
+            return [];
         }
 
-        var retracted = found.Count == 0 ? [] : (await session.LoadAsync<JourneyLedger>(journey, ct))?.Retracted ?? [];
-        return [.. found.Where(c => !retracted.Contains(c.Id)).Select(c => c.Changes)];
-    }
+        var serializer = session.DocumentStore.Options.Serializer();
+        var found = new Dictionary<Guid, IReadOnlyDictionary<string, JsonElement>>(standing.Length);
+        await using var command = Rows(session, "id, data", standing);
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        while (await reader.ReadAsync(ct))
+        {
+            found[reader.GetGuid(0)] = serializer.FromJson<EventCorrected>(reader, 1).Changes;
+        }
 
-    private static readonly string CorrectionType = EventCatalogue.NameOf(typeof(EventCorrected));
+        return [.. standing.Where(found.ContainsKey).Select(c => found[c])];
+    }
 
     private static NpgsqlCommand Rows(IQuerySession session, string columns, IReadOnlyCollection<Guid> ids) =>
         new($"select {columns} from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where id = any($1) and type = any($2)")
