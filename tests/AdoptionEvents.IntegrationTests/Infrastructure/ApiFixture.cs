@@ -84,6 +84,21 @@ public class ApiFixture(TestDatabase database) : IAsyncLifetime
     }
 
     /// <summary>
+    /// Plays a database from before a change: the start-up upgrade finds nothing to do; <paramref name="olderShape"/> takes the stored
+    /// documents back to their older shape; then the upgrade sees it, runs, and finds nothing left to do.
+    /// </summary>
+    public async Task UpgradeFromOlderAsync<TUpgrade>(string olderShape) where TUpgrade : AdoptionEvents.Journeys.StartupUpgrade
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var upgrade = ActivatorUtilities.CreateInstance<TUpgrade>(Host.Services);
+        (await upgrade.NeededAsync(ct)).ShouldBeFalse("the documents are in their current shape");
+        await ExecuteAsync(olderShape);
+        (await upgrade.NeededAsync(ct)).ShouldBeTrue();
+        await upgrade.StartAsync(ct);
+        (await upgrade.NeededAsync(ct)).ShouldBeFalse();
+    }
+
+    /// <summary>
     /// Takes an event sequence number that no event will have, as an append that rolled back does, and sets the
     /// daemon's high-water mark just below it, where the daemon leaves it while it waits to see whether the number is
     /// filled (and where it is on a database whose daemon has not run since). Returns the number.

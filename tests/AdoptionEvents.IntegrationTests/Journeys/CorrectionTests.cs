@@ -114,12 +114,7 @@ public class CorrectionTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         // The event index keeps the corrected go-live (no causes, no domino kind) as corrected; on a database from before, the upgrade
         // rebuilds it at start.
-        var upgrade = ActivatorUtilities.CreateInstance<EventIndexUpgrade>(api.Host.Services);
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
-        await api.ExecuteAsync("update {schema}.mt_doc_indexedevent set data = data - 'corrected'");
-        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
-        await upgrade.StartAsync(Ct);
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        await api.UpgradeFromOlderAsync<EventIndexUpgrade>("update {schema}.mt_doc_indexedevent set data = data - 'corrected'");
         await using (var session = api.Store.QuerySession())
         {
             var indexed = (await session.LoadAsync<IndexedEvent>(journey.Live, Ct))!;
@@ -129,12 +124,7 @@ public class CorrectionTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         // The journey's ledger lists each fact's corrections, which reading the fact as it stands looks up; on a database from before,
         // the upgrade builds the ledgers again at start.
-        var ledgers = ActivatorUtilities.CreateInstance<JourneyLedgerUpgrade>(api.Host.Services);
-        (await ledgers.NeededAsync(Ct)).ShouldBeFalse();
-        await api.ExecuteAsync("update {schema}.mt_doc_journeyledger set data = data - 'corrections'");
-        (await ledgers.NeededAsync(Ct)).ShouldBeTrue();
-        await ledgers.StartAsync(Ct);
-        (await ledgers.NeededAsync(Ct)).ShouldBeFalse();
+        await api.UpgradeFromOlderAsync<JourneyLedgerUpgrade>("update {schema}.mt_doc_journeyledger set data = data - 'corrections'");
         await using (var session = api.Store.QuerySession())
         {
             (await session.LoadAsync<JourneyLedger>(journey.Innovation, Ct))!.Corrections[journey.Trained].Count.ShouldBe(2);

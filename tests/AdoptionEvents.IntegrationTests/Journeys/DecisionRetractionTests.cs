@@ -6,7 +6,6 @@ using AdoptionEvents.Journeys.Origin;
 using AdoptionEvents.Journeys.Resources;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.Tests;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AdoptionEvents.IntegrationTests.Journeys;
 
@@ -32,12 +31,7 @@ public class DecisionRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         refused.GetProperty("rule").GetString().ShouldBe("retired");
 
         // As a database written before the journeys kept their retirement: the upgrade sees it and rebuilds them at start.
-        var upgrade = ActivatorUtilities.CreateInstance<JourneyUpgrade>(api.Host.Services);
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
-        await api.ExecuteAsync("update {schema}.mt_doc_journey set data = data - 'retiredBy'");
-        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
-        await upgrade.StartAsync(Ct);
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        await api.UpgradeFromOlderAsync<JourneyUpgrade>("update {schema}.mt_doc_journey set data = data - 'retiredBy'");
 
         await client.RecordAsync(innovation, new EventRetracted { RetractedEventId = retirement, Reason = "retired in error", OccurredAt = SampleJourney.Year("2021"), Provenance = Stated });
         await client.RecordAsync(innovation, Support("2021"));

@@ -184,12 +184,7 @@ public class EventReferenceTests(ApiFixture api) : IClassFixture<ApiFixture>
         (await NodesAsync($"/api/innovations/{innovation}/change-log")).Keys.ShouldBe([first, second, registered], ignoreOrder: true);
 
         // As an index written before withdrawals were named: the upgrade sees it and rebuilds the index at start.
-        var upgrade = ActivatorUtilities.CreateInstance<EventIndexUpgrade>(api.Host.Services);
-        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse();
-        await api.ExecuteAsync("update {schema}.mt_doc_causaledge set data = data - 'withdrawnBy'");
-        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeTrue();
-        await upgrade.StartAsync(TestContext.Current.CancellationToken);
-        (await upgrade.NeededAsync(TestContext.Current.CancellationToken)).ShouldBeFalse();
+        await api.UpgradeFromOlderAsync<EventIndexUpgrade>("update {schema}.mt_doc_causaledge set data = data - 'withdrawnBy'");
 
         // The withdrawal was wrong: the link stands again, and the metric is a cause of the second change.
         await RecordAsync(Retraction(withdrawal));

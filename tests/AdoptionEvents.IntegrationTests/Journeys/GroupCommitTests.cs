@@ -12,6 +12,7 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.Organisations;
 using AdoptionEvents.ReadModels.SiteRegister;
 using AdoptionEvents.Tests;
+using Marten;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
@@ -203,30 +204,9 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         var (innovation, _, _) = await StartAsync();
         var sites = await PracticesAsync("Wait practice", 4);
 
-        // A queue of its own, with a meter factory of its own so that only its commits are counted, and a wait long
-        // enough that a command sent after the first commit ends is sure to arrive within it.
-        using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meters = metrics.GetRequiredService<IMeterFactory>();
-        var queue = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, meters, new GroupCommitWait(TimeSpan.FromSeconds(1)));
-        var batches = new List<int>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == meters && instrument.Name == "adoption_events.journey.commit.commands")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
-        {
-            lock (batches)
-            {
-                batches.Add(size);
-            }
-        });
-        listener.Start();
+        // A queue whose commits are counted, with a wait long enough that a command sent after the first commit ends is sure to
+        // arrive within it.
+        using var queue = new CountedQueue(api.Store, TimeProvider.System, new GroupCommitWait(TimeSpan.FromSeconds(1)));
 
         // The journey's stream row is held by another transaction, so the first commit waits inside PostgreSQL while two
         // more commands queue behind it.
@@ -256,10 +236,7 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         var outcomes = await Task.WhenAll([.. queued, late]);
 
         outcomes.Select(o => Accepted(o).Version).ShouldBe([3, 4, 5]);
-        lock (batches)
-        {
-            batches.ShouldBe([1, 3]);
-        }
+        queue.Commits.Select(c => c.Commands).ShouldBe([1, 3]);
     }
 
     [Fact]
@@ -317,29 +294,8 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task A_lane_decides_from_what_its_last_commit_left_and_reads_again_when_another_node_has_written()
     {
         var (innovation, site, other) = await StartAsync();
-        using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meters = metrics.GetRequiredService<IMeterFactory>();
-        var lane = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, meters, new GroupCommitWait(TimeSpan.Zero));
+        using var lane = new CountedQueue(api.Store, TimeProvider.System, new GroupCommitWait(TimeSpan.Zero));
         var otherNode = new JourneyCommitQueue(api.Store, TimeProvider.System, NullLogger<JourneyCommitQueue>.Instance, api.Host.Services.GetRequiredService<IMeterFactory>(), new GroupCommitWait(TimeSpan.Zero));
-        var decidedFrom = new List<string>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == meters && instrument.Name == "adoption_events.journey.commit.commands")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
-        {
-            lock (decidedFrom)
-            {
-                decidedFrom.Add((string)tags[0].Value!);
-            }
-        });
-        listener.Start();
 
         Accepted(await lane.SubmitAsync(innovation, Command(Adopt(site), site))).Version.ShouldBe(2);
         Accepted(await lane.SubmitAsync(innovation, Command(Implement(site), site))).Version.ShouldBe(3);
@@ -363,10 +319,7 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         // A refusal is given only from what was read: refused from what the lane kept, read, and refused again.
         StatusOf(await lane.SubmitAsync(innovation, Command(Trained(site), site))).ShouldBe(409);
 
-        lock (decidedFrom)
-        {
-            decidedFrom.ShouldBe(["read", "kept", "read", "read", "read", "kept", "read"]);
-        }
+        lane.Commits.Select(c => c.DecidedFrom).ShouldBe(["read", "kept", "read", "read", "read", "kept", "read"]);
 
         // The other node reads the journey document that commits decided from what this lane kept have left, and seals after it.
         Accepted(await otherNode.SubmitAsync(innovation, Command(Trained(other), other))).Version.ShouldBe(10);
@@ -383,29 +336,8 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task A_lane_unused_for_longer_than_it_keeps_its_state_reads_again()
     {
         var (innovation, site, _) = await StartAsync();
-        using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meters = metrics.GetRequiredService<IMeterFactory>();
         var clock = new SteppedClock();
-        var lane = new JourneyCommitQueue(api.Store, clock, NullLogger<JourneyCommitQueue>.Instance, meters, new GroupCommitWait(TimeSpan.Zero));
-        var decidedFrom = new List<string>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == meters && instrument.Name == "adoption_events.journey.commit.commands")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
-        {
-            lock (decidedFrom)
-            {
-                decidedFrom.Add((string)tags[0].Value!);
-            }
-        });
-        listener.Start();
+        using var lane = new CountedQueue(api.Store, clock, new GroupCommitWait(TimeSpan.Zero));
 
         await lane.SubmitAsync(innovation, Command(Adopt(site), site));
         clock.Ahead = JourneyCommitQueue.KeepFor - TimeSpan.FromSeconds(1);
@@ -413,9 +345,58 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         clock.Ahead += JourneyCommitQueue.KeepFor;
         Accepted(await lane.SubmitAsync(innovation, Command(GoLive(site), site))).Version.ShouldBe(4);
 
-        lock (decidedFrom)
+        lane.Commits.Select(c => c.DecidedFrom).ShouldBe(["read", "kept", "read"]);
+    }
+
+    /// <summary>
+    /// A queue of its own, as another node's would be, with a meter factory of its own so that only its commits are counted: each
+    /// commit's batch size and whether it was decided from what the lane kept or from a read.
+    /// </summary>
+    private sealed class CountedQueue : IDisposable
+    {
+        private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        private readonly MeterListener _listener = new();
+        private readonly List<(int Commands, string DecidedFrom)> _commits = [];
+        private readonly JourneyCommitQueue _queue;
+
+        public CountedQueue(IDocumentStore store, TimeProvider clock, GroupCommitWait wait)
         {
-            decidedFrom.ShouldBe(["read", "kept", "read"]);
+            var meters = _metrics.GetRequiredService<IMeterFactory>();
+            _queue = new JourneyCommitQueue(store, clock, NullLogger<JourneyCommitQueue>.Instance, meters, wait);
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "adoption_events.journey.commit.commands")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<int>((_, size, tags, _) =>
+            {
+                lock (_commits)
+                {
+                    _commits.Add((size, (string)tags[0].Value!));
+                }
+            });
+            _listener.Start();
+        }
+
+        public IReadOnlyList<(int Commands, string DecidedFrom)> Commits
+        {
+            get
+            {
+                lock (_commits)
+                {
+                    return [.. _commits];
+                }
+            }
+        }
+
+        public Task<CommandOutcome> SubmitAsync(Guid innovationId, PendingCommand command) => _queue.SubmitAsync(innovationId, command);
+
+        public void Dispose()
+        {
+            _listener.Dispose();
+            _metrics.Dispose();
         }
     }
 

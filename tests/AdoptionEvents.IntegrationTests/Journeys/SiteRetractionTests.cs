@@ -9,7 +9,6 @@ using AdoptionEvents.Journeys.SiteAdoption;
 using AdoptionEvents.ReadModels.InnovationSummaries;
 using AdoptionEvents.ReadModels.SiteRegister;
 using AdoptionEvents.Tests;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AdoptionEvents.IntegrationTests.Journeys;
 
@@ -208,12 +207,7 @@ public class SiteRetractionTests(ApiFixture api) : IClassFixture<ApiFixture>
         ((await SummaryAsync(journey.Innovation)).KeyDates["first_commissioning"].Value).ShouldBe("2014");
 
         // As a register written before commissionings were counted: the upgrade sees it and rebuilds the register at start.
-        var upgrade = ActivatorUtilities.CreateInstance<SiteRegisterUpgrade>(api.Host.Services);
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
-        await api.ExecuteAsync("update {schema}.mt_doc_siteadoption set data = data - 'commissionings'");
-        (await upgrade.NeededAsync(Ct)).ShouldBeTrue();
-        await upgrade.StartAsync(Ct);
-        (await upgrade.NeededAsync(Ct)).ShouldBeFalse();
+        await api.UpgradeFromOlderAsync<SiteRegisterUpgrade>("update {schema}.mt_doc_siteadoption set data = data - 'commissionings'");
         (await RegisterEntryAsync(journey.Innovation, journey.Site))!.Commissionings.ShouldBe(2);
 
         await api.Client.RecordAsync(journey.Innovation, Retraction(first));
