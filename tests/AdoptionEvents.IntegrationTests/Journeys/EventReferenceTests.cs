@@ -222,9 +222,17 @@ public class EventReferenceTests(ApiFixture api) : IClassFixture<ApiFixture>
         var link = (await client.RecordAsync(a.InnovationId, new CausalLinkAsserted { CauseEventId = a.Events[0].Id, EffectEventId = domino, OccurredAt = SampleJourney.Year("2016"), Provenance = Stated })).Events[0].Id;
         (await NodesAsync($"/api/innovations/{b.InnovationId}/change-log")).Keys.ShouldBe([domino, a.Events[0].Id], ignoreOrder: true);
 
+        // While the link stands, the domino change cannot be linked back as a cause of the registration it follows from.
+        var back = new CausalLinkAsserted { CauseEventId = domino, EffectEventId = a.Events[0].Id, OccurredAt = SampleJourney.Year("2021"), Provenance = Stated };
+        (await ApiClient.ProblemAsync(await PostAsync(b.InnovationId, back), HttpStatusCode.Conflict)).GetProperty("rule").GetString().ShouldBe("acyclic");
+
         await client.RecordAsync(a.InnovationId, new EventRetracted { RetractedEventId = link, Reason = "not shown", OccurredAt = SampleJourney.Year("2020"), Provenance = Stated });
 
         (await NodesAsync($"/api/innovations/{b.InnovationId}/change-log")).Keys.ShouldBe([domino]);
+
+        // Retracted on its own journey, the link closes no cycle for a link recorded on the other.
+        await client.RecordAsync(b.InnovationId, back);
+        (await NodesAsync($"/api/change-log/{domino}/descendants")).Keys.ShouldBe([domino, a.Events[0].Id], ignoreOrder: true);
     }
 
     /// <summary>A file of one new journey whose first event follows from the given event.</summary>

@@ -187,21 +187,22 @@ public sealed class EventIndexProjection : IProjection
     }
 
     /// <summary>
-    /// Every event the given one follows from, through causedBy and asserted links, transitively; not through what the journey has
-    /// retracted (<paramref name="retracted"/>: its ledger's), so a retracted link closes no cycle and one whose withdrawal was retracted does.
+    /// Every event the start follows from, through causes and links that stand: none their journeys retracted (each read from its own
+    /// journey's ledger, <see cref="Retractions"/>), no link withdrawn by a withdrawal that stands. A new link closes a cycle when its
+    /// effect is among its cause's ancestors.
     /// </summary>
-    public static async Task<HashSet<Guid>> AncestorsAsync(IQuerySession session, Guid start, IReadOnlySet<Guid> retracted, CancellationToken ct)
+    public static async Task<HashSet<Guid>> AncestorsAsync(IQuerySession session, Guid start, CancellationToken ct)
     {
+        var retractions = new Retractions(session);
         var seen = new HashSet<Guid>();
         var frontier = new List<Guid> { start };
         while (frontier.Count > 0)
         {
             // An event with causes always has its document: one without has none to add, so the documents alone answer.
-            var nodes = await session.LoadManyAsync<IndexedEvent>(ct, frontier);
-            var edges = (await session.Query<CausalEdge>().Where(x => frontier.Contains(x.Effect)).ToListAsync(ct))
-                .Where(x => !retracted.Contains(x.Id) && (x.WithdrawnAt is null || x.WithdrawnBy is { } by && retracted.Contains(by)));
-            frontier = [.. nodes.Where(n => !retracted.Contains(n.Id)).SelectMany(n => n.CausedBy).Concat(edges.Select(x => x.Cause))
-                .Where(id => !retracted.Contains(id) && seen.Add(id))];
+            var nodes = await retractions.StandingAsync(await session.LoadManyAsync<IndexedEvent>(ct, frontier), ct);
+            var edges = await retractions.StandingAsync(await session.Query<CausalEdge>().Where(x => frontier.Contains(x.Effect)).ToListAsync(ct), ct);
+            frontier = [.. nodes.SelectMany(n => n.CausedBy).Concat(edges.Where(x => x.WithdrawnAt is null).Select(x => x.Cause))
+                .Where(id => !retractions.Contains(id) && seen.Add(id))];
         }
 
         return seen;

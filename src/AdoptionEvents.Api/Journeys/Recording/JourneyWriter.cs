@@ -148,7 +148,7 @@ public static class JourneyWriter
 
         var organisations = organisationIds.Length == 0 ? new HashSet<Guid>() : await registered.AmongAsync(session, organisationIds, ct);
         var ancestors = fact is CausalLinkAsserted link
-            ? await EventIndexProjection.AncestorsAsync(session, link.CauseEventId, (await session.LoadAsync<JourneyLedger>(fact.InnovationId, ct))?.Retracted ?? [], ct)
+            ? await EventIndexProjection.AncestorsAsync(session, link.CauseEventId, ct)
             : [];
         return new DecisionContext(events, organisations, ancestors);
     }

@@ -1,5 +1,5 @@
 using AdoptionEvents.Hosting;
-using AdoptionEvents.Journeys;
+using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.Recording;
 using Marten;
 using Wolverine.Http;
@@ -45,52 +45,13 @@ public static class ChangeLogEndpoints
     }
 
     /// <summary>Links not retracted, and not withdrawn (by the date asked, when one is) by a withdrawal that stands.</summary>
-    private static async Task<List<CausalEdge>> StandingAsync(IReadOnlyList<CausalEdge> edges, DateOnly? asOf, Retractions retractions, CancellationToken ct)
-    {
-        await retractions.ReadAsync(edges.Select(e => e.InnovationId), ct);
-        return
-        [
-            .. edges.Where(e => !retractions.Contains(e.Id))
-                .Select(e => e.WithdrawnBy is { } by && retractions.Contains(by) ? e with { WithdrawnAt = null, WithdrawnBy = null } : e)
-                .Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf)),
-        ];
-    }
+    private static async Task<List<CausalEdge>> StandingAsync(IReadOnlyList<CausalEdge> edges, DateOnly? asOf, Retractions retractions, CancellationToken ct) =>
+        [.. (await retractions.StandingAsync(edges, ct)).Where(e => e.WithdrawnAt is null || (asOf is not null && e.WithdrawnAt.Midpoint > asOf))];
 
     private static async Task<IndexedEvent?> StartAsync(IQuerySession session, Guid eventId, CancellationToken ct) =>
         (await KnownEvents.IndexedAsync(session, [eventId], ct)).SingleOrDefault();
 
     private static IResult UnknownEvent(Guid id) => Problems.For(new Refusal(404, "eventId", "known-event", $"there is no event {id}"));
-
-    /// <summary>
-    /// The events the journeys met so far have retracted, read from their ledgers as the log reaches each journey (of an event or of a
-    /// link): a retracted fact is left out of the log, and so is what led to it through it alone, and a retracted link is no edge.
-    /// </summary>
-    private sealed class Retractions(IQuerySession session)
-    {
-        private readonly HashSet<Guid> _journeys = [];
-        private readonly HashSet<Guid> _retracted = [];
-
-        public bool Contains(Guid id) => _retracted.Contains(id);
-
-        public async Task ReadAsync(IEnumerable<Guid> journeys, CancellationToken ct)
-        {
-            var unread = journeys.Where(_journeys.Add).ToArray();
-            if (unread.Length > 0)
-            {
-                foreach (var ledger in await session.LoadManyAsync<JourneyLedger>(ct, unread))
-                {
-                    _retracted.UnionWith(ledger.Retracted);
-                }
-            }
-        }
-
-        public async Task<List<IndexedEvent>> StandingAsync(IEnumerable<IndexedEvent> events, CancellationToken ct)
-        {
-            var list = events as IReadOnlyList<IndexedEvent> ?? [.. events];
-            await ReadAsync(list.Select(e => e.InnovationId), ct);
-            return [.. list.Where(e => !_retracted.Contains(e.Id))];
-        }
-    }
 
     private static async Task<ChangeLogView> BuildAsync(IQuerySession session, IReadOnlyList<IndexedEvent> seeds, Direction direction, DateOnly? asOf, string? kind, CancellationToken ct)
     {
