@@ -55,9 +55,6 @@ public static class CloudEvents
     /// <summary>The message body exactly as webhooks, the live stream and the broker send it.</summary>
     public static string Serialize(CloudEvent cloudEvent) => JsonSerializer.Serialize(cloudEvent, Wire);
 
-    /// <summary>The same body as <see cref="Serialize"/>, written straight to UTF-8 (the broker's bytes), without the string between.</summary>
-    public static byte[] SerializeToUtf8Bytes(CloudEvent cloudEvent) => JsonSerializer.SerializeToUtf8Bytes(cloudEvent, Wire);
-
     public static bool Matches(this CloudEvent cloudEvent, IReadOnlyCollection<string> filter) =>
         filter.Count == 0 || filter.Contains(cloudEvent.Type) || filter.Contains(cloudEvent.Family + ".*");
 }

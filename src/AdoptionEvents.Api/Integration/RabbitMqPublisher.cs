@@ -1,3 +1,4 @@
+using System.Text;
 using RabbitMQ.Client;
 
 namespace AdoptionEvents.Integration;
@@ -33,7 +34,7 @@ public sealed class RabbitMqPublisher(IntegrationSettings settings) : IAsyncDisp
                     CorrelationId = cloudEvent.CorrelationId,
                     Timestamp = new AmqpTimestamp(cloudEvent.Time.ToUnixTimeSeconds()),
                 };
-                var body = CloudEvents.SerializeToUtf8Bytes(cloudEvent);
+                var body = Encoding.UTF8.GetBytes(CloudEvents.Serialize(cloudEvent));
 
                 // Sent now, in this order; the task completes when the broker confirms this message.
                 confirms.Add(channel.BasicPublishAsync(settings.RabbitMq.Exchange, cloudEvent.RoutingKey, mandatory: false, properties, body, ct).AsTask());
