@@ -266,7 +266,7 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
     /// <summary>
     /// What a lane keeps of its journey after its own commit: the decision state, with every site status it has read or changed, at
     /// the version that commit left. Its next batch is decided from it without a read when <see cref="Decides"/>: a steady stream
-    /// of commands on one journey then costs one round trip per commit (the append and its transaction) instead of two. The append
+    /// of commands on one journey then skips the read before each commit (a round trip to PostgreSQL, and the documents deserialised). The append
     /// expects that version, so whatever another node appended since makes it fail, and the batch is read and decided again; a
     /// refusal is never given from it (a batch with one is read and decided again), so no command is refused on a state another node
     /// has moved on from.
