@@ -22,6 +22,10 @@ public sealed class Broker : IAsyncDisposable
 
     public string Uri { get; }
 
+    /// <summary>The private node's Erlang VM (its pid file), whose processor time the harness counts; null for a configured broker.</summary>
+    public int? Pid => _directory is not null && File.Exists(Path.Combine(_directory, "rabbit.pid"))
+        && int.TryParse(File.ReadAllText(Path.Combine(_directory, "rabbit.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
+
     /// <summary>The broker, or why there is none (then f is not run).</summary>
     public static async Task<(Broker? Broker, string? WhyNot)> StartAsync(string script, CancellationToken ct)
     {

@@ -2,40 +2,47 @@ using System.Globalization;
 
 namespace AdoptionEvents.Benchmarks;
 
+/// <summary>Seconds of CPU over a phase: the API's, PostgreSQL's and the broker's (null when not on this machine or not
+/// known), and the harness's own (its clients and its RabbitMQ consumer).</summary>
+public sealed record CpuSpent(double Api, double? Postgres, double? Broker, double Harness);
+
 /// <summary>
-/// CPU time spent over a phase by the API process and by the PostgreSQL cluster (the postmaster and its
-/// children), from /proc/PID/stat. On a shared 2-core machine a throughput figure moves with whatever
-/// else runs; CPU per command does not, so it is what tells one build from another.
+/// CPU time spent over a phase by the API process, the PostgreSQL cluster (the postmaster and its children),
+/// the RabbitMQ node (its Erlang VM) and the harness, from /proc/PID/stat. On a shared 2-core machine a
+/// throughput figure moves with whatever else runs; CPU per command does not, so it is what tells one build
+/// from another, and the four together show where the two cores went.
 /// </summary>
 public sealed class CpuMeter
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux.
     private readonly int _api;
     private readonly int? _postmaster;
-    private readonly (double Api, double Postgres) _start;
+    private readonly int? _broker;
+    private readonly CpuSpent _start;
 
-    public CpuMeter(int apiPid, string? dataDirectory)
+    public CpuMeter(int apiPid, string? dataDirectory, int? brokerPid)
     {
         _api = apiPid;
         _postmaster = Postmaster(dataDirectory);
+        _broker = brokerPid;
         _start = Read();
     }
 
-    /// <summary>Seconds of CPU since the meter started: the API's and PostgreSQL's (null when the cluster is not local).</summary>
-    public (double Api, double? Postgres) Elapsed()
+    /// <summary>Seconds of CPU since the meter started.</summary>
+    public CpuSpent Elapsed()
     {
         var now = Read();
-        return (now.Api - _start.Api, _postmaster is null ? null : now.Postgres - _start.Postgres);
+        return new CpuSpent(now.Api - _start.Api, now.Postgres - _start.Postgres, now.Broker - _start.Broker, now.Harness - _start.Harness);
     }
 
-    private (double Api, double Postgres) Read()
-    {
-        var api = Seconds(_api) ?? 0;
-        if (_postmaster is not { } postmaster)
-        {
-            return (api, 0);
-        }
+    private CpuSpent Read() => new(
+        Seconds(_api) ?? 0,
+        _postmaster is { } postmaster ? Cluster(postmaster) : null,
+        _broker is { } broker ? Seconds(broker) : null,
+        Environment.CpuUsage.TotalTime.TotalSeconds);
 
+    private static double Cluster(int postmaster)
+    {
         var postgres = Seconds(postmaster) ?? 0;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -45,7 +52,7 @@ public sealed class CpuMeter
             }
         }
 
-        return (api, postgres);
+        return postgres;
     }
 
     /// <summary>utime + stime of a process (all its threads), fields 14 and 15 of /proc/PID/stat.</summary>

@@ -185,7 +185,7 @@ public static class LoadHarness
                     // region of 1 GiB, which it needs a few hundred MiB of; the harness collects once c is over.
                     var quiet = GC.TryStartNoGCRegion(HarnessNoGcBudget);
                     var (harnessPause, harnessGcs, harnessFull, harnessAllocated) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalAllocatedBytes());
-                    var cpu = new CpuMeter(api.Pid, metered);
+                    var cpu = new CpuMeter(api.Pid, metered, broker?.Pid);
                     var (c, committed) = await Bench.CommandsAsync(client, journey.InnovationId, sites, journey.Events + warmUp.Commands, options.Concurrency, options.CommandDuration, warmUp, ct);
                     var spent = cpu.Elapsed();
                     var harness = $"the harness allocated {(GC.GetTotalAllocatedBytes() - harnessAllocated) >> 20} MiB and paused {(GC.GetTotalPauseDuration() - harnessPause).TotalMilliseconds:F0} ms in {GC.CollectionCount(0) - harnessGcs} collections ({GC.CollectionCount(2) - harnessFull} of gen 2) during c";
@@ -205,7 +205,7 @@ public static class LoadHarness
 
                     if (options.CommandRate > 0)
                     {
-                        await PacedAsync(options, output, api.Pid, metered, database.ConnectionString, client, journey, results, notes, ct);
+                        await PacedAsync(options, output, api.Pid, metered, broker?.Pid, database.ConnectionString, client, journey, results, notes, ct);
                     }
                 }
 
@@ -308,9 +308,8 @@ public static class LoadHarness
         return path with { RatioToA = ratio, Pass = passAt is { } p ? path.Status == "measured" && ratio >= p : path.Pass };
     }
 
-    /// <summary>CPU per command under c, the API's and PostgreSQL's: what caps throughput on a machine this size.</summary>
     /// <summary>c.rate, once the read models and the relay have passed on c's backlog, so that it starts on a steady system.</summary>
-    private static async Task PacedAsync(HarnessOptions options, string output, int apiPid, string? dataDirectory, string connectionString, HttpClient client, JourneyTarget journey,
+    private static async Task PacedAsync(HarnessOptions options, string output, int apiPid, string? dataDirectory, int? brokerPid, string connectionString, HttpClient client, JourneyTarget journey,
         List<PathResult> results, List<string> notes, CancellationToken ct)
     {
         var drain = Stopwatch.StartNew();
@@ -331,10 +330,10 @@ public static class LoadHarness
         var (paced, timeline) = await Bench.PacedCommandsAsync(client, journey.InnovationId, journey.Sites, options.CommandRate, options.RateWarmUp, options.RateDuration,
             () =>
             {
-                cpu = new CpuMeter(apiPid, dataDirectory);
+                cpu = new CpuMeter(apiPid, dataDirectory, brokerPid);
                 counted = counting ? Task.Run(() => statements.StopAsync(warmUpCommands, $"c.rate's warm-up ({options.RateWarmUp.TotalSeconds:F0} s at {options.CommandRate:N0} commands/s)", ct), ct) : null;
             }, ct);
-        var spent = (cpu ?? new CpuMeter(apiPid, dataDirectory)).Elapsed();
+        var spent = (cpu ?? new CpuMeter(apiPid, dataDirectory, brokerPid)).Elapsed();
         var held = quiet && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
         if (held)
         {
@@ -359,23 +358,27 @@ public static class LoadHarness
         Console.WriteLine($"   the harness's collections during c.rate: {GC.CollectionCount(0) - collections}; its no-GC region {(held ? "held" : quiet ? "ran out" : "could not start")}");
     }
 
-    private static PathResult CpuResult((double Api, double? Postgres) spent, PathResult c)
+    /// <summary>CPU per command under c or c.rate, of each process on the machine that works for it: what caps throughput on a machine this size.</summary>
+    private static PathResult CpuResult(CpuSpent spent, PathResult c)
     {
         var commands = Math.Max(1, c.Figures.GetValueOrDefault("commands"));
         var seconds = Math.Max(0.001, c.Figures.GetValueOrDefault("seconds"));
-        var figures = new Dictionary<string, double> { ["apiCpuMsPerCommand"] = spent.Api * 1000 / commands, ["apiCores"] = spent.Api / seconds };
-        var figure = $"API {figures["apiCpuMsPerCommand"]:F2} ms CPU per command ({figures["apiCores"]:F2} cores)";
-        if (spent.Postgres is { } postgres)
+        var figures = new Dictionary<string, double>();
+        var parts = new List<string>();
+        foreach (var (name, key, value) in new[] { ("API", "api", (double?)spent.Api), ("PostgreSQL", "postgres", spent.Postgres), ("broker", "broker", spent.Broker), ("harness", "harness", spent.Harness) })
         {
-            figures["postgresCpuMsPerCommand"] = postgres * 1000 / commands;
-            figures["postgresCores"] = postgres / seconds;
-            figure += $", PostgreSQL {figures["postgresCpuMsPerCommand"]:F2} ms ({figures["postgresCores"]:F2} cores)";
+            if (value is { } v)
+            {
+                figures[$"{key}CpuMsPerCommand"] = v * 1000 / commands;
+                figures[$"{key}Cores"] = v / seconds;
+                parts.Add($"{name} {v * 1000 / commands:F2} ms ({v / seconds:F2} cores)");
+            }
         }
 
         return new PathResult
         {
-            Id = $"{c.Id}.cpu", Name = $"CPU per command under {c.Id}", Figure = figure, Figures = figures,
-            Method = $"utime + stime from /proc/<pid>/stat of the API process and of the local cluster's postmaster and its children, over {c.Id}'s timed run (after c's warm-up), divided by its commands. It includes the daemon's projections and the relay working on c's events as they come. Informational: it tells builds apart on a shared machine, where throughput moves with other load.",
+            Id = $"{c.Id}.cpu", Name = $"CPU per command under {c.Id}", Figure = string.Join(", ", parts), Figures = figures,
+            Method = $"utime + stime over {c.Id}'s timed run (after its warm-up), divided by its commands, from /proc/<pid>/stat: of the API process (it includes the daemon's projections and the relay working on {c.Id}'s events as they come), of the local cluster's postmaster and its children, of the private RabbitMQ node's Erlang VM (when the harness started it), and of the harness itself (its clients and its RabbitMQ consumer). Informational: it tells builds apart on a shared machine, where throughput moves with other load, and shows where the cores went.",
         };
     }
 
