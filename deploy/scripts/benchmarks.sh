@@ -25,6 +25,8 @@
 #     --rate-warm-up-seconds S  untimed first seconds of c.rate at the same rate (default 3)
 #     --as-of-runs N          timed as-of requests after one warm-up (default 10)
 #     --lag-commands N --lag-interval-ms MS   paced commands of f (default 200, 25 ms apart)
+#     --broker on|off         off: no broker for c, e and f, so the relay publishes nothing during c and c.rate and f is
+#                             not run (default on: every run with c or f starts the broker, and the relay publishes meanwhile)
 #     --import-box-seconds S --rebuild-box-seconds S --as-of-box-seconds S
 #                             longest wait for b, d, e (defaults 210, 150, 30); a path cut by its box is reported
 #                             "incomplete" with the progress it made, so the suite stays under 15 minutes

@@ -30,6 +30,9 @@ public sealed record HarnessOptions
 
     public int AsOfRuns { get; init; } = 10;
 
+    /// <summary>Whether c, e and f run with a broker (the relay then publishes every event of c and c.rate); off measures the command path without it, and f is not run.</summary>
+    public bool Broker { get; init; } = true;
+
     public int LagCommands { get; init; } = 200;
 
     public TimeSpan LagInterval { get; init; } = TimeSpan.FromMilliseconds(25);
@@ -81,6 +84,7 @@ public sealed record HarnessOptions
                 "--import-box-seconds" => options with { ImportBox = TimeSpan.FromSeconds(Int()) },
                 "--rebuild-box-seconds" => options with { RebuildBox = TimeSpan.FromSeconds(Int()) },
                 "--as-of-box-seconds" => options with { AsOfBox = TimeSpan.FromSeconds(Int()) },
+                "--broker" => options with { Broker = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--broker takes on or off, not {v}") } },
                 "--only" => options with { Only = Paths(Next()) },
                 "--out" => options with { Output = Next() },
                 "--commit" => options with { Commit = Next() },
