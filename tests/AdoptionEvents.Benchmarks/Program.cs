@@ -382,7 +382,7 @@ public static class LoadHarness
         return new PathResult
         {
             Id = $"{c.Id}.cpu", Name = $"CPU per command under {c.Id}", Figure = string.Join(", ", parts), Figures = figures,
-            Method = $"utime + stime over {c.Id}'s timed run (after its warm-up), divided by its commands, from /proc/<pid>/stat: of the API process (it includes the daemon's projections and the relay working on {c.Id}'s events as they come), of the local cluster's postmaster and its children, of the private RabbitMQ node's Erlang VM (when the harness started it), and of the harness itself (its clients and its RabbitMQ consumer). Informational: it tells builds apart on a shared machine, where throughput moves with other load, and shows where the cores went.",
+            Method = $"utime + stime over {c.Id}'s timed run (after its warm-up), divided by its commands: from /proc/<pid>/stat of the API process (it includes the daemon's projections and the relay working on {c.Id}'s events as they come), of the local cluster's postmaster and its children, of the private RabbitMQ node's Erlang VM (when the harness started it), and, from the runtime (Environment.CpuUsage), of the harness itself (its clients and its RabbitMQ consumer). Informational: it tells builds apart on a shared machine, where throughput moves with other load, and shows where the cores went.",
         };
     }
 
