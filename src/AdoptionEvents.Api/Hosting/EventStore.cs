@@ -50,7 +50,7 @@ public static class EventStore
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 // The event index keeps only the events found by content: any other is looked up by id in mt_events.
                 options.Events.EnableUniqueIndexOnEventId = true;
-                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.ConfigureStore);
+                options.Serializer(new StoreJsonSerializer(EnumStorage.AsString, Casing.CamelCase, Json.ConfigureStore));
                 if (polling is > 0)
                 {
                     // How often the daemon looks for new events (busy or quiet): each look hands every projection a page.

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Alba;
+using AdoptionEvents.Hosting;
 using AdoptionEvents.IntegrationTests.Infrastructure;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AdoptionEvents.IntegrationTests.Hosting;
 
@@ -35,6 +38,15 @@ public class HostTests(ApiFixture api) : IClassFixture<ApiFixture>
         report.GetProperty("status").GetString().ShouldBe("Healthy");
         report.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString())
             .ShouldBe(["postgresql", "projection-daemon"], ignoreOrder: true);
+    }
+
+    [Fact]
+    public void The_store_reads_json_with_its_own_serializer_in_the_stores_shape()
+    {
+        var serializer = api.Host.Services.GetRequiredService<IDocumentStore>().Options.Serializer();
+
+        serializer.ShouldBeOfType<StoreJsonSerializer>();
+        (serializer.EnumStorage, serializer.Casing).ShouldBe((Weasel.Core.EnumStorage.AsString, Weasel.Core.Casing.CamelCase));
     }
 
     [Fact]
