@@ -25,19 +25,29 @@ public static class DemoData
 }
 
 /// <summary>
-/// Loads the demo journeys after startup when the store holds no journey (Demo:LoadWhenEmpty, default
-/// true), as an import job that GET /api/imports lists.
+/// Loads the demo journeys after startup when the store holds no journey (<see cref="LoadsWhenEmpty"/>), as an import job that
+/// GET /api/imports lists.
 /// </summary>
-public sealed class DemoLoader(ImportJobs jobs, IDocumentStore store, IConfiguration configuration, IHostApplicationLifetime lifetime, ILogger<DemoLoader> logger) : IHostedService
+public sealed class DemoLoader(ImportJobs jobs, IDocumentStore store, IConfiguration configuration, IHostEnvironment environment, IHostApplicationLifetime lifetime, ILogger<DemoLoader> logger) : IHostedService
 {
+    public const string Setting = "Demo:LoadWhenEmpty";
+
+    /// <summary>
+    /// Whether an empty store gets the demo journeys: <see cref="Setting"/> when it is set, else only in Development. Nothing
+    /// stored is ever deleted, so demo journeys loaded into a production store would stay in its history for good: a deployed
+    /// API (the image runs in Production) loads them only when told to.
+    /// </summary>
+    public static bool LoadsWhenEmpty(IConfiguration configuration, IHostEnvironment environment) =>
+        configuration.GetValue(Setting, environment.IsDevelopment());
+
     /// <summary>The demo load started after start-up (completed at once when it is off), for callers that must wait for it.</summary>
     public Task Loaded { get; private set; } = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!configuration.GetValue("Demo:LoadWhenEmpty", true))
+        if (!LoadsWhenEmpty(configuration, environment))
         {
-            logger.LogInformation("Demo journeys not loaded: Demo:LoadWhenEmpty is false");
+            logger.LogInformation("Demo journeys not loaded: {Setting} is false ({Environment}: its default is true in Development only)", Setting, environment.EnvironmentName);
             return Task.CompletedTask;
         }
 
