@@ -109,7 +109,7 @@ public class ProjectionBenchmarks
         _data = LargeJourneyFixture.Instance;
         _summary = FoldSummary()!;
         var siteId = SiteAdoption.IdFor(_data.Journey.InnovationId, _data.Command.SiteId);
-        _site = _data.Events.Where(e => e.Data is SiteEvent s && s.SiteId == _data.Command.SiteId).Aggregate((SiteAdoption?)null, (s, e) => _sites.Evolve(s, siteId, e))!;
+        _site = _data.Events.Where(e => e.Data is SiteEvent s && s.SiteId == _data.Command.SiteId).Aggregate((SiteAdoption?)null, (s, e) => _sites.Next(s, siteId, e))!;
     }
 
     [Benchmark(Description = "InnovationSummaryProjection.Evolve one staff_trained, 5,000-site summary")]
@@ -128,7 +128,7 @@ public class ProjectionBenchmarks
     }
 
     [Benchmark(Description = "SiteAdoptionProjection.Evolve one staff_trained")]
-    public SiteAdoption? SiteStep() => _sites.Evolve(_site, _site.Id, _data.CommandEvent);
+    public SiteAdoption? SiteStep() => _sites.Next(_site, _site.Id, _data.CommandEvent);
 }
 
 /// <summary>

@@ -56,21 +56,5 @@ public static class FoldCopies
         LastEvent = s.LastEvent,
     };
 
-    public static SiteAdoption Of(SiteAdoption s) => new()
-    {
-        Id = s.Id,
-        InnovationId = s.InnovationId,
-        SiteId = s.SiteId,
-        State = s.State,
-        Transitions = [.. s.Transitions],
-        Adaptations = [.. s.Adaptations],
-        StaffTrained = s.StaffTrained,
-        Commissioned = s.Commissioned,
-        Commissionings = s.Commissionings,
-        DeclineReason = s.DeclineReason,
-        DeclineEventId = s.DeclineEventId,
-        DiscontinuationReason = s.DiscontinuationReason,
-        DiscontinuationEventId = s.DiscontinuationEventId,
-        SharedWith = [.. s.SharedWith],
-    };
+    public static SiteAdoption Of(SiteAdoption s) => s.Copy();
 }

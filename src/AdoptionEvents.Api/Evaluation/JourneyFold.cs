@@ -175,7 +175,7 @@ public sealed class JourneyFold
                 Sites[id] = adoption;
             }
 
-            var next = _sites.Evolve(adoption, id, e);
+            var next = _sites.Next(adoption, id, e);
             if (next is null)
             {
                 // A site whose only change was retracted, with nothing else recorded, leaves the register.

@@ -31,7 +31,7 @@ public static class Composition
         builder.AddEventStore(
             Journeys.Configuration.ConfigureJourneys,
             Organisations.Configuration.ConfigureOrganisations,
-            options => options.ConfigureReadModels(stages));
+            options => options.ConfigureReadModels(stages, ReadModels.Configuration.CachedSites(builder.Configuration)));
         builder.AddIntegration();
         builder.Services.AddSingleton<ProjectionLag>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectionLag>());

@@ -12,11 +12,27 @@ public static class Configuration
     public const string SiteRegister = "SiteRegister";
     public const string ObservedMetrics = "ObservedMetrics";
 
+    public const string CachedSitesSetting = "Projections:CachedSites";
+
+    /// <summary>The site register's documents the daemon keeps in memory (<see cref="SiteAdoptionProjection(int)"/>); a negative value stops the start.</summary>
+    public static int CachedSites(IConfiguration configuration)
+    {
+        var text = configuration[CachedSitesSetting];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return SiteAdoptionProjection.DefaultCachedSites;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sites)
+            ? sites
+            : throw new Hosting.Database.StartupConfigurationException($"{CachedSitesSetting} is '{text}': it must be a whole number of sites, 0 or more (0: none kept)");
+    }
+
     /// <summary>
     /// The views users read. Across streams, or heavy per stream, they are async (the daemon builds them);
     /// an event a projection cannot apply stops that projection rather than being skipped.
     /// </summary>
-    public static void ConfigureReadModels(this StoreOptions options, StageThresholds thresholds)
+    public static void ConfigureReadModels(this StoreOptions options, StageThresholds thresholds, int cachedSites = SiteAdoptionProjection.DefaultCachedSites)
     {
         options.Projections.Add(new InnovationSummaryProjection(thresholds), ProjectionLifecycle.Async, InnovationSummaries, o =>
         {
@@ -25,7 +41,7 @@ public static class Configuration
             o.DeleteViewTypeOnTeardown<BarrierEntry>();
             o.DeleteViewTypeOnTeardown<SummaryMetric>();
         });
-        options.Projections.Add(new SiteAdoptionProjection { Name = SiteRegister }, ProjectionLifecycle.Async);
+        options.Projections.Add(new SiteAdoptionProjection(cachedSites) { Name = SiteRegister }, ProjectionLifecycle.Async);
         options.Projections.Add(new ObservedMetricProjection(), ProjectionLifecycle.Async, ObservedMetrics);
         options.Projections.Errors.SkipApplyErrors = false;
         options.Projections.Errors.SkipSerializationErrors = false;

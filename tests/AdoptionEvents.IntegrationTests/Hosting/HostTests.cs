@@ -50,6 +50,14 @@ public class HostTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public void The_daemon_keeps_the_site_registers_documents_of_ten_thousand_sites_in_memory_by_default()
+    {
+        var options = (StoreOptions)api.Host.Services.GetRequiredService<IDocumentStore>().Options;
+
+        options.Projections.All.OfType<AdoptionEvents.ReadModels.SiteRegister.SiteAdoptionProjection>().Single().Options.CacheLimitPerTenant.ShouldBe(10_000);
+    }
+
+    [Fact]
     public async Task Live_answers_without_touching_dependencies()
     {
         await api.Host.Scenario(s =>

@@ -418,5 +418,51 @@ public class ReadModelBuilderTests(ApiFixture api) : IClassFixture<ApiFixture>
         (await DocumentsAsync()).ShouldBe(imported);
     }
 
+    [Fact]
+    public async Task The_site_documents_the_daemon_keeps_in_memory_give_way_to_what_an_import_folded_meanwhile()
+    {
+        var provenance = new Provenance { Basis = Basis.Stated };
+        var (innovation, site, origin) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        AdoptionEvents.Journeys.SiteAdoption.StaffTrained Trained(int count, string year) =>
+            new() { SiteId = site, Count = count, Role = "nurses", OccurredAt = SampleJourneyYear(year), Provenance = provenance };
+        ImportedEvent Event(int n, JourneyEvent fact) => new(DeterministicId.For($"{innovation}/{n}"), fact with { InnovationId = innovation }, $"line {n}");
+        List<ImportedEvent> events =
+        [
+            Event(1, new AdoptionEvents.Journeys.Origin.InnovationRegistered { Name = "Kept in memory", InnovationType = "digital", OriginOrganisationId = origin, OccurredAt = SampleJourneyYear("2010"), Provenance = provenance }),
+            Event(2, new AdoptionEvents.Journeys.SiteAdoption.AdoptionDecided { SiteId = site, Outcome = AdoptionEvents.Journeys.SiteAdoption.AdoptionOutcome.Adopt, OccurredAt = SampleJourneyYear("2011"), Provenance = provenance }),
+            Event(3, Trained(3, "2012")),
+        ];
+        ImportBatch Batch() => new("test", [new ImportedOrganisation(origin, "Cache origin", AdoptionEvents.Organisations.OrganisationKind.Trust, "org 1"),
+            new ImportedOrganisation(site, "Cache site", AdoptionEvents.Organisations.OrganisationKind.Trust, "org 2")], [new ImportedJourney(innovation, "kept-in-memory", "Kept in memory", [.. events])], []);
+        async Task<int> StaffTrainedAsync()
+        {
+            await api.CatchUpAsync();
+            await using var session = api.Store.QuerySession();
+            return (await session.LoadAsync<SiteAdoption>(SiteAdoption.IdFor(innovation, site), Ct))!.StaffTrained;
+        }
+
+        var importer = api.Host.Services.GetRequiredService<Importer>();
+        (await importer.ImportAsync(Batch(), new ImportOptions("bulk-user", BulkMode.Always), null, Ct)).Outcome.ShouldBe(ImportOutcome.Succeeded);
+        (await StaffTrainedAsync()).ShouldBe(3);
+
+        // A command: the daemon reads the site's document, applies the training and keeps the document it stored.
+        var recorded = (await api.Client.RecordAsync(innovation, Trained(2, "2013"))).Events.Single();
+        (await StaffTrainedAsync()).ShouldBe(5);
+
+        // The journey imported again with that event and one more: the import folds the new one onto the stored document, beside the daemon.
+        events.Add(new ImportedEvent(recorded.Id, Trained(2, "2013") with { InnovationId = innovation }, "line 4"));
+        events.Add(Event(5, Trained(4, "2014")));
+        var extended = await importer.ImportAsync(Batch(), new ImportOptions("bulk-user", BulkMode.Always), null, Ct);
+        extended.Journeys.Single().Outcome.ShouldBe(JourneyOutcome.Extended, string.Join("; ", extended.Problems));
+        (await StaffTrainedAsync()).ShouldBe(9);
+
+        // The next command reaches the daemon: it goes on from the document the import stored, not from the one it kept.
+        await api.Client.RecordAsync(innovation, Trained(1, "2015"));
+        (await StaffTrainedAsync()).ShouldBe(10);
+        var applied = await DocumentsAsync();
+        await DaemonRebuildAsync();
+        (await DocumentsAsync()).ShouldBe(applied);
+    }
+
     private static PartialDate SampleJourneyYear(string year) => AdoptionEvents.Tests.SampleJourney.Year(year);
 }

@@ -44,7 +44,7 @@ internal static class Folding
         var version = 0;
         foreach (var fact in facts)
         {
-            s = projection.Evolve(s, SiteAdoption.IdFor(InnovationId, siteId), Wrap(fact, ++version));
+            s = projection.Next(s, SiteAdoption.IdFor(InnovationId, siteId), Wrap(fact, ++version));
         }
 
         return s;

@@ -194,7 +194,7 @@ public class SiteRetractionFoldTests
             version++;
             if (SiteAdoptionProjection.SiteOf(fact) == Site)
             {
-                s = projection.Evolve(s, id, Wrap(fact, version, eventId));
+                s = projection.Next(s, id, Wrap(fact, version, eventId));
             }
         }
 

@@ -714,7 +714,7 @@ public sealed class ReadModelBuilder(IDocumentStore store, IServiceProvider serv
 
             var id = siteIds.Of(fact.InnovationId, site!.Value);
             var before = documents.TryGetValue(id, out var known) ? known.Document : stored.GetValueOrDefault(id);
-            documents[id] = (projection.Evolve(before, id, e), e.Sequence);
+            documents[id] = (projection.Next(before, id, e), e.Sequence);
         }
 
         return ([.. documents.Where(d => d.Value.Document is not null).Select(d => new Built(d.Key, d.Value.Document!, d.Value.Sequence))],

@@ -3,6 +3,9 @@ using AdoptionEvents.Journeys;
 using AdoptionEvents.Journeys.Corrections;
 using AdoptionEvents.Journeys.SiteAdoption;
 using JasperFx.Events;
+using JasperFx.Events.Aggregation;
+using JasperFx.Events.Daemon;
+using Marten;
 using Marten.Events.Projections;
 
 namespace AdoptionEvents.ReadModels.SiteRegister;
@@ -51,16 +54,66 @@ public sealed class SiteAdoption
 
     /// <summary>A stable id per (innovation, site), the same as the site's decision status, so a rebuild writes the same documents.</summary>
     public static Guid IdFor(Guid innovationId, Guid siteId) => SiteStatus.IdFor(innovationId, siteId);
+
+    /// <summary>
+    /// A copy deep as far as <see cref="SiteAdoptionProjection.Next"/> changes a document in place: every list is new, the records in
+    /// them are immutable and shared. A member added here must be added to the copy; the unit tests compare every member.
+    /// </summary>
+    public SiteAdoption Copy() => new()
+    {
+        Id = Id,
+        InnovationId = InnovationId,
+        SiteId = SiteId,
+        State = State,
+        Transitions = [.. Transitions],
+        Adaptations = [.. Adaptations],
+        StaffTrained = StaffTrained,
+        Commissioned = Commissioned,
+        Commissionings = Commissionings,
+        DeclineReason = DeclineReason,
+        DeclineEventId = DeclineEventId,
+        DiscontinuationReason = DiscontinuationReason,
+        DiscontinuationEventId = DiscontinuationEventId,
+        SharedWith = [.. SharedWith],
+    };
 }
 
 /// <summary>The site adoption register: one document per innovation and organisation, async across streams.</summary>
 public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption, Guid>
 {
+    /// <summary>Sites whose documents the daemon keeps in memory between pages unless <c>Projections:CachedSites</c> says otherwise.</summary>
+    public const int DefaultCachedSites = 10_000;
+
     private static readonly Guid[] None = [];
 
-    public SiteAdoptionProjection()
+    /// <summary>
+    /// <paramref name="cachedSites"/>: how many sites' documents the daemon keeps in memory, the most recently changed, so that a page of
+    /// events on sites it met lately does not read their documents back (0: every page reads them). Marten keeps them per running shard
+    /// and puts a document in only once its page has committed; a shard started again (after a rebuild, an import's catch-up or a
+    /// failure) starts with none. The folds (as-of, the builder) keep their own documents and pass 0.
+    /// </summary>
+    public SiteAdoptionProjection(int cachedSites = 0)
     {
         Identities<JourneyEvent>(e => SiteOf(e) is { } site ? [SiteAdoption.IdFor(e.InnovationId, site)] : None);
+        Options.CacheLimitPerTenant = cachedSites;
+    }
+
+    /// <summary>
+    /// The daemon's step for one site's events in a page: <see cref="Next"/> over each, from a copy of the stored document. Next changes a
+    /// document in place, and the stored one may be the one the daemon keeps in memory, which must stay as committed should the page's
+    /// transaction fail. A document that no event leaves (a site whose only change was retracted) is deleted.
+    /// </summary>
+    public override ValueTask<(SiteAdoption?, ActionType)> DetermineActionAsync(IQuerySession session, SiteAdoption? snapshot, Guid identity,
+        IIdentitySetter<SiteAdoption, Guid> identitySetter, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
+        var document = snapshot?.Copy();
+        foreach (var e in events)
+        {
+            document = Next(document, identity, e);
+        }
+
+        var action = document is not null ? ActionType.Store : snapshot is not null ? ActionType.Delete : ActionType.Nothing;
+        return ValueTask.FromResult((document, action));
     }
 
     /// <summary>
@@ -77,7 +130,8 @@ public sealed class SiteAdoptionProjection : MultiStreamProjection<SiteAdoption,
         _ => null,
     };
 
-    public override SiteAdoption? Evolve(SiteAdoption? snapshot, Guid id, IEvent e)
+    /// <summary>The site's document after one more event, changed in place (null: nothing recorded of the site stands); pure otherwise, so a rebuild gives the same document.</summary>
+    public SiteAdoption? Next(SiteAdoption? snapshot, Guid id, IEvent e)
     {
         if (e.Data is EventRetracted { SiteChange: { } change } r)
         {
