@@ -31,13 +31,8 @@ finish() {
 trap finish EXIT
 fail() { echo "image check: $*" >&2; exit 1; }
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() {
-  local port
-  while true; do
-    port=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-}
+# shellcheck source=free-port.sh
+source deploy/scripts/free-port.sh
 # An absolute path of the image, in the scratch root.
 in_fs() { case "$1" in /*) echo "$fs$1" ;; *) echo "$workdir/$1" ;; esac; }
 

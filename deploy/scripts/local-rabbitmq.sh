@@ -9,14 +9,8 @@
 set -euo pipefail
 
 bin=/usr/lib/rabbitmq/bin
-# A port nothing answers on (pure bash: no python or iproute2 needed on a fresh machine).
-free_port() {
-  local port
-  while true; do
-    port=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-}
+# shellcheck source=free-port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/free-port.sh"
 
 as_rabbit() {
   # shellcheck disable=SC1091
