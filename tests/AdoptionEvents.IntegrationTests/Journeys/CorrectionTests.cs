@@ -76,6 +76,10 @@ public class CorrectionTests(ApiFixture api) : IClassFixture<ApiFixture>
         var retraction = new EventRetracted { RetractedEventId = corrected, Reason = "in error", OccurredAt = SampleJourney.Year("2024"), Provenance = Stated };
         var refused = await ApiClient.ProblemAsync(await client.PostFactAsync(journey.Innovation, ApiClient.Body(retraction)), HttpStatusCode.Conflict);
         (refused.GetProperty("field").GetString(), refused.GetProperty("rule").GetString()).ShouldBe(("retractedEventId", "correction-stands"));
+        var registration = (await client.HistoryAsync(journey.Innovation)).Events[0];
+        registration.Type.ShouldBe("innovation_registered");
+        var unregistered = await ApiClient.ProblemAsync(await client.PostFactAsync(journey.Innovation, ApiClient.Body(retraction with { RetractedEventId = registration.Id })), HttpStatusCode.Conflict);
+        (unregistered.GetProperty("field").GetString(), unregistered.GetProperty("rule").GetString()).ShouldBe(("retractedEventId", "registration-stands"));
 
         // A caller does not say what the register counted: the store works it out.
         var told = Correction(journey.Trained, ("count", 7)) with { SiteFact = new CorrectedSiteFact(journey.Site) { Was = new UndoneSiteFact(journey.Site) { StaffTrained = 5 } } };

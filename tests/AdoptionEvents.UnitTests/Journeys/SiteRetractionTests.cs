@@ -216,6 +216,22 @@ public class SiteRetractionTests
     }
 
     [Fact]
+    public void A_registration_stands_and_cannot_be_retracted_so_the_origin_it_named_stays_a_supporter()
+    {
+        var history = new History();
+        var registration = history.Accept(new AdoptionEvents.Journeys.Origin.InnovationRegistered
+        {
+            Name = "Registered again", InnovationType = "digital", OriginOrganisationId = OtherSite, OccurredAt = Day("2012-01-01"), Provenance = Stated,
+        });
+
+        var refusal = history.Record(Retraction(registration)).Decision.Refusals.ShouldHaveSingleItem();
+
+        (refusal.Status, refusal.Field, refusal.Rule).ShouldBe((409, "retractedEventId", "registration-stands"));
+        history.Journey.Ledger.Retracted.ShouldNotContain(registration);
+        (history.Journey.Origin, history.Journey.Supporters.Contains(OtherSite)).ShouldBe((OtherSite, true));
+    }
+
+    [Fact]
     public void A_retraction_decided_without_the_sites_changes_that_stand_is_refused()
     {
         var live = Guid.NewGuid();

@@ -294,10 +294,16 @@ public static class JourneyDecider
     /// <summary>
     /// A retraction stands: retracting it again would bring back what it took back in every read model, with the rules of a site's
     /// changes (latest first) run backwards. A fact retracted in error is recorded again. A correction stands too: a correction made in
-    /// error is corrected again, back to what the fact said, so every read model reads the fact as the corrections leave it.
+    /// error is corrected again, back to what the fact said, so every read model reads the fact as the corrections leave it. A
+    /// registration stands: it names the origin, and the origin is one of the organisations whose programme leads may record for the
+    /// journey; the decision state keeps the latest registration's origin, not the one before it, so a registration made in error is
+    /// corrected (its name, type, conditions ...) or followed by a new registration naming the right origin.
     /// </summary>
     private static Refusal? Retractable(Guid id, DecisionContext context) => context.Events[id].Type switch
     {
+        var type when type == RegistrationType =>
+            Refusal.Conflict("retractedEventId", "registration-stands",
+                $"event {id} registered the innovation, which stands: correct its fields, or record a new registration naming the right origin"),
         var type when type == RetractionType =>
             Refusal.Conflict("retractedEventId", "retraction-stands", $"event {id} is a retraction, which stands: to undo it, record the retracted fact again"),
         var type when type == CorrectionType =>
@@ -306,6 +312,7 @@ public static class JourneyDecider
     };
 
     private static readonly string RetractionType = EventCatalogue.NameOf(typeof(EventRetracted));
+    private static readonly string RegistrationType = EventCatalogue.NameOf(typeof(InnovationRegistered));
     private static readonly string CorrectionType = EventCatalogue.NameOf(typeof(EventCorrected));
 
     private static string ReferenceField(JourneyEvent fact, Guid id) => fact switch
