@@ -333,6 +333,43 @@ public class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_commit_decided_from_what_the_lane_kept_writes_the_journey_document_once()
+    {
+        var (innovation, site, _) = await StartAsync();
+        using var lane = new CountedQueue(api.Store, TimeProvider.System, new GroupCommitWait(TimeSpan.Zero));
+        await using var connection = new NpgsqlConnection(api.Database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        async Task ExecuteAsync(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        // Every write of a journey document (an insert, or an upsert's update) counted by a trigger, for the duration of the test.
+        var (schema, writes) = (api.Schema, $"{api.Schema}.journey_writes");
+        await ExecuteAsync($"create table {writes} (id uuid not null)");
+        await ExecuteAsync($"create function {schema}.count_journey_write() returns trigger language plpgsql as $$ begin insert into {writes} values (new.id); return new; end $$");
+        await ExecuteAsync($"create trigger count_journey_write after insert or update on {schema}.mt_doc_journey for each row execute function {schema}.count_journey_write()");
+        try
+        {
+            Accepted(await lane.SubmitAsync(innovation, Command(Adopt(site), site))).Version.ShouldBe(2);
+            Accepted(await lane.SubmitAsync(innovation, Command(Implement(site), site))).Version.ShouldBe(3);
+            Accepted(await lane.SubmitAsync(innovation, Command(GoLive(site), site))).Version.ShouldBe(4);
+
+            lane.Commits.Select(c => c.DecidedFrom).ShouldBe(["read", "kept", "kept"]);
+            await using var count = new NpgsqlCommand($"select count(*) from {writes} where id = $1", connection) { Parameters = { new() { Value = innovation } } };
+            ((long)(await count.ExecuteScalarAsync(Ct))!).ShouldBe(3, "one write of the journey per commit");
+        }
+        finally
+        {
+            await ExecuteAsync($"drop trigger count_journey_write on {schema}.mt_doc_journey; drop function {schema}.count_journey_write(); drop table {writes}");
+        }
+
+        await using var session = api.Store.QuerySession();
+        (await session.LoadAsync<Journey>(innovation, Ct)).ShouldBeEquivalentTo(JourneyProjection.Stored(await session.Events.FetchStreamAsync(innovation, token: Ct)));
+    }
+
+    [Fact]
     public async Task A_lane_unused_for_longer_than_it_keeps_its_state_reads_again()
     {
         var (innovation, site, _) = await StartAsync();

@@ -139,13 +139,16 @@ public sealed class JourneyCommitQueue(IDocumentStore store, TimeProvider clock,
         if (kept is not null && kept.Decides(batch, commands))
         {
             await using var session = store.LightweightSession();
+            // The inline projection evolves the stored journey from the kept one, as from a fetch: Store puts the kept document in the
+            // session's identity map, and the write it queued is dropped before the batch queues anything, so the journey is written
+            // once, by the projection.
+            session.UseIdentityMapFor<Journey>();
+            session.Store(kept.Stored);
+            session.EjectAllPendingChanges();
             var round = Decide(session, lane.InnovationId, batch, kept.Journey, kept.Version, [], null);
             if (round.Accepted == batch.Count)
             {
-                // The inline projection evolves the stored journey from the kept one, as from a fetch; the append expects the
-                // version the lane last committed, so another node's append since fails it and the batch is read again.
-                session.UseIdentityMapFor<Journey>();
-                session.Store(kept.Stored);
+                // The append expects the version the lane last committed, so another node's append since fails it and the batch is read again.
                 session.Events.Append(lane.InnovationId, round.Version, round.Appended);
                 await session.SaveChangesAsync();
                 lane.Keep(new LaneState(round.Journey, round.Version), clock.GetTimestamp());
